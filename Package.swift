@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "chatbots",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fcgi-health", targets: ["HealthResponder"]),
+        .executable(name: "fcgi-chat2desk", targets: ["Chat2DeskResponder"]),
+        .executable(name: "cron-drain", targets: ["DrainJob"]),
+        .executable(name: "cron-outbox", targets: ["OutboxJob"]),
+        .executable(name: "botctl", targets: ["BotCtl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages. Each modulemap also carries `link` so a
+        // missing .pc file still links; hiredis skips pkg-config because its .pc adds a
+        // -D flag SwiftPM prohibits (a warning on every build).
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Safe wrappers: the only Swift code that sees C pointers.
+        .target(name: "FastCGI", dependencies: ["CFastCGI"], swiftSettings: swiftSettings),
+        .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
+        .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+
+        // Pure core: dialogs and domain rules, no I/O.
+        .target(name: "BotCore", swiftSettings: swiftSettings),
+
+        // Platform: configuration, logging, queue, outbox, rate limits, migrations, health.
+        .target(
+            name: "Platform",
+            dependencies: ["Redis", "Postgres", "Curl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Integrations and the runtime that interprets dialog effects.
+        .target(
+            name: "Bots",
+            dependencies: ["BotCore", "Platform", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(name: "HealthResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
+        .executableTarget(name: "Chat2DeskResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "DrainJob",
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "OutboxJob",
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BotCtl",
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "BotCoreTests", dependencies: ["BotCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Bots", "FastCGI", "Redis", "Postgres", "Curl", "Platform"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

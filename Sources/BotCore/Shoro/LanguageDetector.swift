@@ -1,0 +1,77 @@
+/// Guesses which language a customer's message is written in.
+public enum LanguageDetector: Sendable {
+    /// A guess and whether the text clearly belongs to that language (a known word or Kyrgyz letter)
+    /// rather than merely being written in its script, like a street name.
+    public struct Guess: Sendable, Equatable {
+        public var language: ShoroLanguage
+        public var isClear: Bool
+
+        /// Creates a guess.
+        public init(language: ShoroLanguage, isClear: Bool) {
+            self.language = language
+            self.isClear = isClear
+        }
+    }
+
+    /// Kyrgyz letters or words mean Kyrgyz; Latin without Cyrillic means English; other Cyrillic means
+    /// Russian; text without letters (digits, punctuation, emoji) gives nil and keeps the current language.
+    public static func guess(_ text: String) -> Guess? {
+        let folded = ShoroWords.fold(text)
+        let tokens = ShoroWords.tokens(text)
+        if folded.contains(where: { Self.kyrgyzLetters.contains($0) })
+            || tokens.contains(where: { Self.kyrgyzWords.contains($0) }) {
+            return Guess(language: .ky, isClear: true)
+        }
+        var hasLatin = false
+        var hasCyrillic = false
+        for scalar in folded.unicodeScalars where scalar.properties.isAlphabetic {
+            switch scalar.value {
+            case 0x41...0x5A, 0x61...0x7A, 0xC0...0x24F: hasLatin = true
+            case 0x400...0x4FF: hasCyrillic = true
+            default: continue
+            }
+        }
+        if hasLatin && !hasCyrillic {
+            return Guess(language: .en, isClear: tokens.contains(where: { Self.englishWords.contains($0) }))
+        }
+        if hasCyrillic {
+            return Guess(language: .ru, isClear: tokens.contains(where: { Self.russianWords.contains($0) }))
+        }
+        return nil
+    }
+
+    /// The language to talk in after `text`: any guess while nothing was known, afterwards only a clear one.
+    public static func next(after text: String, current: ShoroLanguage, settled: Bool) -> ShoroLanguage {
+        guard let guess = self.guess(text) else { return current }
+        return !settled || guess.isClear ? guess.language : current
+    }
+
+    private static let kyrgyzLetters: Set<Character> = ["ң", "ө", "ү"]
+
+    private static let kyrgyzWords: Set<String> = [
+        "салам", "саламатсызбы", "саламатсыздарбы", "ооба", "жок", "рахмат", "керек", "суу",
+        "макул", "туура", "эмес", "жакшы", "сураныч", "суранам", "канча", "мага", "менин", "дарек",
+        "дарегим", "бөтөлкө", "бир", "эки", "беш", "алты", "жети", "сегиз", "тогуз", "жыйырма",
+        "отуз", "кырк", "токтот", "кайра", "баштоо", "жокко", "чыгаруу", "албетте", "жарайт", "болот", "даана",
+    ]
+
+    // Conversation words only: "адрес", "телефон" and "номер" are used in Kyrgyz speech too.
+    private static let russianWords: Set<String> = [
+        "да", "нет", "не", "здравствуйте", "здраствуйте", "привет", "добрый", "доброе", "пожалуйста",
+        "спасибо", "хочу", "нужно", "нужна", "надо", "можно", "верно", "правильно", "конечно", "хорошо",
+        "ага", "отмена", "отменить", "стоп", "заново", "сначала", "заказ", "заказать", "воду", "вода",
+        "воды", "бутыль", "бутыли", "бутылей", "бутылки", "штук", "штуки", "подтверждаю", "один", "одну",
+        "два", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять", "двадцать",
+        "тридцать", "сорок", "пятьдесят", "изменить", "количество",
+    ]
+
+    // Deliberately without "ok": Russian speakers type it in Latin too.
+    private static let englishWords: Set<String> = [
+        "hello", "hi", "hey", "good", "morning", "evening", "please", "thanks", "thank", "yes", "yeah",
+        "yep", "yup", "no", "nope", "not", "sure", "correct", "confirm", "wrong", "cancel", "stop",
+        "restart", "start", "over", "water", "bottle", "bottles", "want", "need", "order", "deliver",
+        "delivery", "street", "avenue", "apartment", "flat", "the", "my", "is", "i", "to", "and",
+        "change", "address", "phone", "number", "one", "two", "three", "four", "five", "six", "seven",
+        "eight", "nine", "ten", "twenty", "thirty", "forty", "fifty",
+    ]
+}

@@ -1,0 +1,64 @@
+public import FastCGI
+import FoundationEssentials
+public import Logging
+public import Platform
+import Redis
+
+/// `POST /webhook/chat2desk[/<secret>]`: authenticate, validate, de-duplicate and queue. Nothing else:
+/// it never calls Chat2Desk and never touches dialog state.
+public struct Chat2DeskWebhookHandler {
+    public static let queue = InboundQueue(name: "shoro")
+
+    private let secret: String
+    private let dedupeSeconds: Int
+    private let redis: LazyRedis
+    private let clock: Clock
+    private let logger: Logger
+
+    public init(secret: String, dedupeSeconds: Int, redis: LazyRedis, clock: Clock = .system, logger: Logger) {
+        self.secret = secret
+        self.dedupeSeconds = dedupeSeconds
+        self.redis = redis
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
+        guard request.method == "POST" else { return HTTPEdge.methodNotAllowed(allowed: ["POST"]) }
+        let pathSecret = request.path.hasPrefix("/webhook/chat2desk/") ? String(request.path.dropFirst("/webhook/chat2desk/".count)) : nil
+        guard let presented = pathSecret ?? request.queryParameters["token"] ?? request.header("x-webhook-secret"),
+              !presented.isEmpty
+        else {
+            return HTTPEdge.error(401, "unauthorized", "the webhook secret is missing")
+        }
+        guard SecretCheck.matches(presented, self.secret) else {
+            self.logger.warning("webhook secret mismatch", metadata: ["request.id": "\(request.requestID)"])
+            return HTTPEdge.error(403, "forbidden", "the webhook secret is wrong")
+        }
+        let mediaType = request.contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        guard mediaType == "application/json" else {
+            return HTTPEdge.error(415, "unsupported_media_type", "send application/json")
+        }
+        guard !request.body.isEmpty else { return HTTPEdge.error(400, "bad_request", "the body is empty") }
+        let event: Chat2DeskWebhookEvent
+        do {
+            event = try Chat2DeskWebhookParser.parse(request.body, receivedAt: self.clock.now())
+        } catch {
+            return HTTPEdge.error(400, "bad_request", error.message)
+        }
+        guard case .inbound(let message) = event else { return HTTPEdge.ok(#""queued":false"#) }
+        do {
+            let payload = String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
+            let queued = try self.redis.with { connection in
+                try Self.queue.enqueue(
+                    payload, conversation: message.clientID, dedupeID: message.messageID,
+                    dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+            }
+            return HTTPEdge.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
+        } catch {
+            // Not acknowledged: Chat2Desk retries, and nothing was half-stored (the enqueue is one script).
+            self.logger.error("enqueue failed", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
+            return HTTPEdge.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import Bots
+import Logging
+import Platform
+
+// fcgi-chat2desk: POST /webhook/chat2desk. Usage: fcgi-chat2desk [--socket PATH]   (no socket: fd 0)
+ProcessSetup.runResponder("fcgi-chat2desk", arguments: CommandLine.arguments) { config, logger in
+    guard let shoro = config.shoro else {
+        logger.critical("SHORO_ENABLED is false: this responder has nothing to serve")
+        fatalError("SHORO_ENABLED is false")
+    }
+    let handler = Chat2DeskWebhookHandler(
+        secret: shoro.webhookSecret, dedupeSeconds: config.queue.dedupeSeconds,
+        redis: LazyRedis(config.infrastructure.redis), logger: logger)
+    return handler.handle
+}

@@ -1,0 +1,131 @@
+import CCurl
+import Glibc
+
+/// A blocking HTTP client over one libcurl easy handle, reused so connections stay alive.
+///
+/// libcurl: "you must never share the same handle in multiple threads", so this class is not
+/// `Sendable`; each worker thread owns one. TLS peer and host verification stay on (libcurl's default).
+public final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+
+    /// Initialises libcurl once per process; must run before any thread is started (libcurl 7.88:
+    /// `curl_global_init` is not thread-safe).
+    public static func globalInit() {
+        _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }
+
+    public init() {
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+    }
+
+    deinit { curl_easy_cleanup(self.handle) }
+
+    /// Performs the request and returns whatever status the server answered with.
+    public func perform(_ request: HTTPRequest) throws(CurlError) -> HTTPResponse {
+        curl_easy_reset(self.handle)
+        let collector = ResponseCollector()
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        // String options are copied by libcurl; COPYPOSTFIELDS copies the body too.
+        _ = ccurl_setopt_string(self.handle, CURLOPT_URL, request.url)
+        _ = ccurl_setopt_long(self.handle, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(self.handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
+        _ = ccurl_setopt_long(self.handle, CURLOPT_TIMEOUT_MS, Int(request.totalTimeout * 1000))
+        _ = ccurl_setopt_long(self.handle, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = ccurl_setopt_long(self.handle, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = ccurl_setopt_long(self.handle, CURLOPT_TCP_NODELAY, 1)
+        _ = ccurl_setopt_long(self.handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        _ = ccurl_setopt_string(self.handle, CURLOPT_CUSTOMREQUEST, request.method)
+        if request.method == "HEAD" { _ = ccurl_setopt_long(self.handle, CURLOPT_NOBODY, 1) }
+        if let body = request.body {
+            _ = ccurl_setopt_off(self.handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            body.withUnsafeBytes { bytes in
+                _ = ccurl_setopt_pointer(
+                    self.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
+        }
+        // An empty Expect stops libcurl from waiting for `100 Continue` on larger bodies.
+        for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
+            headerList = curl_slist_append(headerList, line)
+        }
+        _ = ccurl_setopt_slist(self.handle, CURLOPT_HTTPHEADER, headerList)
+
+        let context = Unmanaged.passUnretained(collector).toOpaque()
+        _ = ccurl_setopt_write_function(self.handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            if let data { collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length)) }
+            return length
+        }
+        _ = ccurl_setopt_pointer(self.handle, CURLOPT_WRITEDATA, context)
+        _ = ccurl_setopt_write_function(self.handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            if let data {
+                collector.addHeaderLine(String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self))
+            }
+            return length
+        }
+        _ = ccurl_setopt_pointer(self.handle, CURLOPT_HEADERDATA, context)
+
+        let code = withExtendedLifetime(collector) { curl_easy_perform(self.handle) }
+        guard code == CURLE_OK else { throw self.classify(code) }
+        var status = 0
+        _ = ccurl_getinfo_long(self.handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: collector.headers, body: collector.body)
+    }
+
+    /// Decides whether a failed transfer could have reached the server, from how much was sent.
+    private func classify(_ code: CURLcode) -> CurlError {
+        let message = String(cString: curl_easy_strerror(code))
+        var requestBytes = 0
+        _ = ccurl_getinfo_long(self.handle, CURLINFO_REQUEST_SIZE, &requestBytes)
+        let sent = requestBytes > 0
+        let kind: CurlError.Code
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:
+            kind = .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT:
+            kind = sent ? .timedOutAfterSend : .couldNotConnect
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
+            kind = sent ? .connectionLostAfterSend : .couldNotConnect
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE:
+            kind = .tls
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+            kind = .invalidRequest
+        default:
+            kind = sent ? .connectionLostAfterSend : .other
+        }
+        return CurlError(code: kind, curlCode: Int(code.rawValue), message: message)
+    }
+}
+
+/// Collects the body and headers during one transfer; reached from C callbacks through an unretained pointer.
+private final class ResponseCollector {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+
+    func addHeaderLine(_ line: String) {
+        if line.hasPrefix("HTTP/") {
+            // A new status line (redirect or 100 Continue): headers of earlier responses are dropped.
+            self.headers = [:]
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingWhitespace()
+        self.headers[name] = value
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice = slice.dropFirst() }
+        while let last = slice.last, last.isWhitespace { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,60 @@
+public import Postgres
+public import Redis
+
+/// A Redis connection opened on first use and re-opened after a failure, so a process starts
+/// (and can answer 503) while Redis is down.
+public final class LazyRedis {
+    public let configuration: RedisConfiguration
+    private var connection: RedisConnection?
+
+    public init(_ configuration: RedisConfiguration) { self.configuration = configuration }
+
+    /// The live connection, connecting if needed.
+    public func get() throws(RedisError) -> RedisConnection {
+        if let connection = self.connection, connection.isConnected { return connection }
+        let connection = try RedisConnection(self.configuration)
+        self.connection = connection
+        return connection
+    }
+
+    /// Runs `body` with the connection; on a connection error the connection is dropped for the next call.
+    public func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
+        let connection = try self.get()
+        do {
+            return try body(connection)
+        } catch let error as RedisError where error.isConnectionError {
+            self.connection = nil
+            throw error
+        }
+    }
+}
+
+/// A PostgreSQL connection opened on first use and reset after it breaks.
+public final class LazyPostgres {
+    public let conninfo: String
+    private var connection: PostgresConnection?
+
+    public init(conninfo: String) { self.conninfo = conninfo }
+
+    /// The live connection, connecting (or reconnecting) if needed.
+    public func get() throws(PostgresError) -> PostgresConnection {
+        if let connection = self.connection {
+            if connection.isHealthy { return connection }
+            self.connection = nil
+        }
+        let connection = try PostgresConnection(conninfo: self.conninfo, connectTimeoutSeconds: 2)
+        self.connection = connection
+        return connection
+    }
+
+    /// Runs `body` with the connection; a lost connection is dropped so the next call reconnects.
+    public func with<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try self.get()
+        do {
+            return try body(connection)
+        } catch let error as PostgresError where error.code == .connectionLost {
+            self.connection = nil
+            throw error
+        }
+    }
+}

@@ -1,0 +1,269 @@
+import FoundationEssentials
+public import Redis
+
+/// A durable Redis queue of inbound messages, ordered per conversation.
+///
+/// Layout (every key carries the hash tag `{name}`, so one queue lives in one Cluster slot):
+/// - `q:{name}:c:<conversation>` a list of that conversation's messages, oldest first;
+/// - `q:{name}:sched` a sorted set: conversation → the time (ms) it may next be claimed. A claim
+///   pushes the score to now + lease, which is the lease itself: a crashed worker's conversation
+///   simply becomes due again, and nobody else can claim it meanwhile (one worker per conversation);
+/// - `q:{name}:attempts` / `q:{name}:owner` hashes: deliveries of the head message / the lease token;
+/// - `q:{name}:seen:<id>` de-duplication keys; `q:{name}:depth` the pending count;
+/// - `q:{name}:wake` a short list idle workers block on; `q:{name}:dead` dead letters.
+public struct InboundQueue: Sendable {
+    /// A claimed message; `token` proves ownership of the conversation's lease.
+    public struct Delivery: Sendable, Equatable {
+        public let conversation: String
+        public let payload: String
+        /// 1 for the first delivery; a crashed worker's message comes back with 2, 3, ...
+        public let attempt: Int
+        public let token: String
+    }
+
+    /// What a claim found.
+    public enum ClaimResult: Sendable, Equatable {
+        case delivery(Delivery)
+        /// Nothing due; `nextDueMilliseconds` is when the earliest conversation becomes due, if any.
+        case empty(nextDueMilliseconds: Int64?)
+    }
+
+    /// A dead letter: the message, the error and when it failed.
+    public struct DeadLetter: Codable, Sendable, Equatable {
+        public let conversation: String
+        public let payload: String
+        public let error: String
+        public let attempts: Int
+        public let failedAt: Double
+    }
+
+    public let name: String
+    private let prefix: String
+
+    public init(name: String) {
+        self.name = name
+        self.prefix = "q:{\(name)}:"
+    }
+
+    var scheduleKey: String { self.prefix + "sched" }
+    var attemptsKey: String { self.prefix + "attempts" }
+    var ownerKey: String { self.prefix + "owner" }
+    var depthKey: String { self.prefix + "depth" }
+    var wakeKey: String { self.prefix + "wake" }
+    var deadKey: String { self.prefix + "dead" }
+    func conversationKey(_ conversation: String) -> String { self.prefix + "c:" + conversation }
+    func seenKey(_ id: String) -> String { self.prefix + "seen:" + id }
+
+    /// Appends a message unless `dedupeID` was seen within `dedupeSeconds`; both happen in one script,
+    /// so a retried webhook can never be queued twice. Returns false for a duplicate.
+    @discardableResult
+    public func enqueue(
+        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, nowMilliseconds: Int64,
+        on redis: RedisConnection
+    ) throws -> Bool {
+        let result = try redis.evaluate(
+            Scripts.enqueue,
+            keys: [dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
+                   self.scheduleKey, self.depthKey, self.wakeKey],
+            arguments: [payload, conversation, String(nowMilliseconds), dedupeID == nil ? "" : String(dedupeSeconds)])
+        return result.integer == 1
+    }
+
+    /// Claims the oldest due conversation's head message for `leaseSeconds`.
+    public func claim(leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> ClaimResult {
+        let token = Self.makeToken()
+        while true {
+            let reply = try redis.evaluate(
+                Scripts.claim, keys: [self.scheduleKey, self.attemptsKey, self.ownerKey],
+                arguments: [String(nowMilliseconds), String(Int64(leaseSeconds * 1000)), token, self.prefix])
+            guard let items = reply.array, let kind = items.first?.integer else {
+                throw RedisError(code: .unexpectedReply, message: "claim")
+            }
+            switch kind {
+            case 1:
+                return .delivery(Delivery(
+                    conversation: items[1].string ?? "", payload: items[2].string ?? "",
+                    attempt: Int(items[3].integer ?? 1), token: token))
+            case 2:
+                continue  // a conversation with an empty list was cleaned up; look again
+            default:
+                return .empty(nextDueMilliseconds: items.count > 1 ? items[1].integer : nil)
+            }
+        }
+    }
+
+    /// Blocks up to `seconds` for an enqueue signal (returns early when one arrives).
+    public func waitForWork(seconds: Double, on redis: RedisConnection) throws {
+        let timeout = max(0.01, seconds)
+        try redis.command(["BLPOP", self.wakeKey, String(format3(timeout))], blockingSeconds: timeout)
+    }
+
+    /// Removes the head message after it was handled. False when the lease was lost meanwhile
+    /// (another worker now owns the conversation and will re-run the message).
+    @discardableResult
+    public func acknowledge(_ delivery: Delivery, nowMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
+        try redis.evaluate(
+            Scripts.acknowledge,
+            keys: [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey],
+            arguments: [delivery.conversation, delivery.token, String(nowMilliseconds), self.prefix]
+        ).integer == 1
+    }
+
+    /// Schedules the head message again after `delaySeconds` (the conversation waits with it, keeping order).
+    @discardableResult
+    public func retry(_ delivery: Delivery, delaySeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
+        try redis.evaluate(
+            Scripts.retry, keys: [self.scheduleKey, self.ownerKey],
+            arguments: [delivery.conversation, delivery.token, String(nowMilliseconds + Int64(delaySeconds * 1000))]
+        ).integer == 1
+    }
+
+    /// Moves the head message to the dead letters with the error, and lets the conversation continue.
+    @discardableResult
+    public func deadLetter(_ delivery: Delivery, error: String, now: Double, on redis: RedisConnection) throws -> Bool {
+        let record = DeadLetter(
+            conversation: delivery.conversation, payload: delivery.payload, error: error, attempts: delivery.attempt,
+            failedAt: now)
+        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        return try redis.evaluate(
+            Scripts.deadLetter,
+            keys: [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.deadKey, self.wakeKey],
+            arguments: [delivery.conversation, delivery.token, String(Int64(now * 1000)), self.prefix, json]
+        ).integer == 1
+    }
+
+    /// Pushes the lease further while a long step (inline send retries) is still running.
+    @discardableResult
+    public func extendLease(_ delivery: Delivery, untilMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
+        try redis.evaluate(
+            Scripts.extend, keys: [self.scheduleKey, self.ownerKey],
+            arguments: [delivery.conversation, delivery.token, String(untilMilliseconds)]
+        ).integer == 1
+    }
+
+    /// Messages waiting or in flight.
+    public func depth(on redis: RedisConnection) throws -> Int {
+        Int(try redis.command(["GET", self.depthKey]).integer ?? 0)
+    }
+
+    /// The dead letters, oldest first.
+    public func deadLetters(on redis: RedisConnection) throws -> [DeadLetter] {
+        let items = try redis.command(["LRANGE", self.deadKey, "0", "-1"]).array ?? []
+        return try items.compactMap { $0.string }.map { try JSONDecoder().decode(DeadLetter.self, from: Data($0.utf8)) }
+    }
+
+    /// Re-queues every dead letter (bypassing de-duplication) and removes it from the dead list.
+    public func replayDeadLetters(nowMilliseconds: Int64, on redis: RedisConnection) throws -> Int {
+        var replayed = 0
+        while let raw = try redis.command(["LINDEX", self.deadKey, "0"]).string {
+            let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(raw.utf8))
+            try self.enqueue(
+                letter.payload, conversation: letter.conversation, dedupeID: nil, dedupeSeconds: 0,
+                nowMilliseconds: nowMilliseconds, on: redis)
+            try redis.command(["LREM", self.deadKey, "1", raw])
+            replayed += 1
+        }
+        return replayed
+    }
+
+    private static func makeToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 36) + String(generator.next(), radix: 36)
+    }
+}
+
+private func format3(_ value: Double) -> String {
+    let millis = Int((value * 1000).rounded())
+    let fraction = String(millis % 1000)
+    return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}
+
+/// The Lua scripts; each runs atomically on the server.
+enum Scripts {
+    // KEYS: seen, conversation list, sched, depth, wake. ARGV: payload, conversation, now ms, dedupe ttl ('' = none).
+    static let enqueue = RedisScript("""
+        if ARGV[4] ~= '' then
+          if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[4]) then return 0 end
+        end
+        redis.call('RPUSH', KEYS[2], ARGV[1])
+        redis.call('INCR', KEYS[4])
+        redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[2])
+        redis.call('LPUSH', KEYS[5], '1')
+        redis.call('LTRIM', KEYS[5], 0, 63)
+        return 1
+        """)
+
+    // KEYS: sched, attempts, owner. ARGV: now ms, lease ms, token, prefix.
+    static let claim = RedisScript("""
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+        if #due == 0 then
+          local nextDue = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+          if nextDue[2] then return {0, tonumber(nextDue[2])} end
+          return {0}
+        end
+        local conversation = due[1]
+        local message = redis.call('LINDEX', ARGV[4] .. 'c:' .. conversation, 0)
+        if not message then
+          redis.call('ZREM', KEYS[1], conversation)
+          redis.call('HDEL', KEYS[2], conversation)
+          redis.call('HDEL', KEYS[3], conversation)
+          return {2}
+        end
+        local attempt = redis.call('HINCRBY', KEYS[2], conversation, 1)
+        redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), conversation)
+        redis.call('HSET', KEYS[3], conversation, ARGV[3])
+        return {1, conversation, message, attempt}
+        """)
+
+    // KEYS: sched, attempts, owner, depth, wake. ARGV: conversation, token, now ms, prefix.
+    static let acknowledge = RedisScript("""
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+        local list = ARGV[4] .. 'c:' .. ARGV[1]
+        redis.call('LPOP', list)
+        redis.call('DECR', KEYS[4])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        if redis.call('LLEN', list) > 0 then
+          redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+          redis.call('LPUSH', KEYS[5], '1')
+          redis.call('LTRIM', KEYS[5], 0, 63)
+        else
+          redis.call('ZREM', KEYS[1], ARGV[1])
+        end
+        return 1
+        """)
+
+    // KEYS: sched, owner. ARGV: conversation, token, due ms.
+    static let retry = RedisScript("""
+        if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+        return 1
+        """)
+
+    // KEYS: sched, attempts, owner, depth, dead, wake. ARGV: conversation, token, now ms, prefix, record.
+    static let deadLetter = RedisScript("""
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+        local list = ARGV[4] .. 'c:' .. ARGV[1]
+        redis.call('LPOP', list)
+        redis.call('DECR', KEYS[4])
+        redis.call('RPUSH', KEYS[5], ARGV[5])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        if redis.call('LLEN', list) > 0 then
+          redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+          redis.call('LPUSH', KEYS[6], '1')
+          redis.call('LTRIM', KEYS[6], 0, 63)
+        else
+          redis.call('ZREM', KEYS[1], ARGV[1])
+        end
+        return 1
+        """)
+
+    // KEYS: sched, owner. ARGV: conversation, token, until ms.
+    static let extend = RedisScript("""
+        if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+        return 1
+        """)
+}

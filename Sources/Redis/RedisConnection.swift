@@ -1,0 +1,281 @@
+import CHiredis
+import Glibc
+
+/// How to reach Redis and how long to wait.
+public struct RedisConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// A unix socket path; when set it wins over host and port.
+    public var socketPath: String?
+    public var password: String?
+    public var database: Int
+    /// Seconds allowed for the TCP connect.
+    public var connectTimeout: Double
+    /// Seconds allowed for one reply. Blocking commands extend it by their own block time.
+    public var commandTimeout: Double
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, socketPath: String? = nil, password: String? = nil,
+        database: Int = 0, connectTimeout: Double = 2, commandTimeout: Double = 5
+    ) {
+        self.host = host
+        self.port = port
+        self.socketPath = socketPath
+        self.password = password
+        self.database = database
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+    }
+
+    /// Parses `redis://[:password@]host[:port][/db]` or `unix:///path/to.sock`.
+    public init?(url: String) {
+        if url.hasPrefix("unix://") {
+            self.init(socketPath: String(url.dropFirst("unix://".count)))
+            return
+        }
+        guard url.hasPrefix("redis://") else { return nil }
+        var rest = Substring(url.dropFirst("redis://".count))
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let auth = rest[..<at]
+            password = auth.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).last.map(String.init)
+            if password == "" { password = nil }
+            rest = rest[rest.index(after: at)...]
+        }
+        var database = 0
+        if let slash = rest.firstIndex(of: "/") {
+            let dbText = rest[rest.index(after: slash)...]
+            if !dbText.isEmpty {
+                guard let db = Int(dbText) else { return nil }
+                database = db
+            }
+            rest = rest[..<slash]
+        }
+        var host = String(rest)
+        var port = 6379
+        if let colon = rest.lastIndex(of: ":") {
+            guard let p = Int(rest[rest.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            port = p
+            host = String(rest[..<colon])
+        }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port, password: password, database: database)
+    }
+}
+
+/// One connection to Redis (wraps a hiredis `redisContext`).
+///
+/// hiredis: a context must not be used from two threads at once, so this class is not `Sendable`;
+/// each worker thread opens its own. A broken connection is re-established on the next command.
+public final class RedisConnection {
+    public let configuration: RedisConfiguration
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var scriptSHAs: [String: String] = [:]
+
+    /// Connects immediately, so a wrong address fails at start-up rather than at the first command.
+    public init(_ configuration: RedisConfiguration) throws(RedisError) {
+        self.configuration = configuration
+        try self.connect()
+    }
+
+    deinit {
+        if let context = self.context { redisFree(context) }
+    }
+
+    /// Whether a live context is held (it may still turn out broken on the next command).
+    public var isConnected: Bool { self.context != nil }
+
+    private static func timeval(seconds: Double) -> timeval {
+        let whole = Int(seconds)
+        return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
+    }
+
+    private func connect() throws(RedisError) {
+        self.disconnect()
+        let connectTimeout = Self.timeval(seconds: self.configuration.connectTimeout)
+        let raw: UnsafeMutablePointer<redisContext>? =
+            if let path = self.configuration.socketPath {
+                redisConnectUnixWithTimeout(path, connectTimeout)
+            } else {
+                redisConnectWithTimeout(self.configuration.host, Int32(self.configuration.port), connectTimeout)
+            }
+        guard let raw else { throw RedisError(code: .connectionFailed, message: "cannot allocate redis context") }
+        if chiredis_err(raw) != 0 {
+            let message = String(cString: chiredis_errstr(raw))
+            redisFree(raw)
+            throw RedisError(code: .connectionFailed, message: message)
+        }
+        _ = redisSetTimeout(raw, Self.timeval(seconds: self.configuration.commandTimeout))
+        self.context = raw
+        if let password = self.configuration.password {
+            _ = try self.rawCommand(["AUTH", password], extraTimeout: 0)
+        }
+        if self.configuration.database != 0 {
+            _ = try self.rawCommand(["SELECT", String(self.configuration.database)], extraTimeout: 0)
+        }
+    }
+
+    /// Drops the connection; the next command reconnects.
+    public func disconnect() {
+        if let context = self.context { redisFree(context) }
+        self.context = nil
+    }
+
+    /// Runs one command given as arguments (binary-safe; wraps `redisCommandArgv`).
+    ///
+    /// A connection error drops the context and reconnects once before the command is sent,
+    /// but a command that was already written is never re-sent: it may have run.
+    /// - Parameter blockingSeconds: for BLPOP/BLMOVE-style commands, the block time to add to the read timeout.
+    @discardableResult
+    public func command(_ arguments: [String], blockingSeconds: Double = 0) throws(RedisError) -> RedisValue {
+        try self.command(arguments.map { Array($0.utf8) }, blockingSeconds: blockingSeconds)
+    }
+
+    /// Runs one command whose arguments are raw bytes.
+    @discardableResult
+    public func command(_ arguments: [[UInt8]], blockingSeconds: Double = 0) throws(RedisError) -> RedisValue {
+        if self.context == nil { try self.connect() }
+        let reply = try self.rawCommand(arguments, extraTimeout: blockingSeconds)
+        if case .error(let message) = reply {
+            throw RedisError(code: message.hasPrefix("NOSCRIPT") ? .scriptMissing : .serverError, message: message)
+        }
+        return reply
+    }
+
+    private func rawCommand(_ arguments: [String], extraTimeout: Double) throws(RedisError) -> RedisValue {
+        try self.rawCommand(arguments.map { Array($0.utf8) }, extraTimeout: extraTimeout)
+    }
+
+    private func rawCommand(_ arguments: [[UInt8]], extraTimeout: Double) throws(RedisError) -> RedisValue {
+        guard let context = self.context else { throw RedisError(code: .connectionFailed, message: "not connected") }
+        if extraTimeout > 0 {
+            _ = redisSetTimeout(context, Self.timeval(seconds: self.configuration.commandTimeout + extraTimeout))
+        }
+        defer {
+            if extraTimeout > 0, let context = self.context {
+                _ = redisSetTimeout(context, Self.timeval(seconds: self.configuration.commandTimeout))
+            }
+        }
+        let reply = Self.withArgv(arguments) { argc, argv, lengths in
+            redisCommandArgv(context, argc, argv, lengths)
+        }
+        guard let reply else { throw self.failConnection() }
+        defer { freeReplyObject(reply) }
+        return Self.convert(reply.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Sends several commands in one round trip (`redisAppendCommandArgv` + `redisGetReply`).
+    /// Error replies stay in place in the result; a connection failure throws.
+    public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
+        if commands.isEmpty { return [] }
+        if self.context == nil { try self.connect() }
+        guard let context = self.context else { throw RedisError(code: .connectionFailed, message: "not connected") }
+        for arguments in commands {
+            let status = Self.withArgv(arguments.map { Array($0.utf8) }) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw self.failConnection() }
+        }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw self.failConnection() }
+            replies.append(Self.convert(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// Runs a Lua script by its SHA, loading it once per connection and again after `NOSCRIPT`
+    /// (a server restart or `SCRIPT FLUSH` empties the cache).
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) throws(RedisError) -> RedisValue {
+        let tail = [String(keys.count)] + keys + arguments
+        if let sha = self.scriptSHAs[script.source] {
+            do {
+                return try self.command(["EVALSHA", sha] + tail)
+            } catch where error.code == .scriptMissing {
+                self.scriptSHAs[script.source] = nil
+            }
+        }
+        let loaded = try self.command(["SCRIPT", "LOAD", script.source])
+        guard let sha = loaded.string else { throw RedisError(code: .unexpectedReply, message: "SCRIPT LOAD") }
+        self.scriptSHAs[script.source] = sha
+        return try self.command(["EVALSHA", sha] + tail)
+    }
+
+    /// Records a broken connection: builds the error from the context and frees it.
+    private func failConnection() -> RedisError {
+        guard let context = self.context else { return RedisError(code: .connectionFailed, message: "not connected") }
+        let code: RedisError.Code
+        switch chiredis_err(context) {
+        case REDIS_ERR_PROTOCOL: code = .protocolError
+        case REDIS_ERR_IO where errno == EAGAIN || errno == EWOULDBLOCK: code = .timeout
+        default: code = .io
+        }
+        let error = RedisError(code: code, message: String(cString: chiredis_errstr(context)))
+        self.disconnect()
+        return error
+    }
+
+    private static func withArgv<R>(
+        _ arguments: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        // hiredis reads the argument bytes during the call only, so stable copies for its duration suffice.
+        let buffers = arguments.map { bytes -> UnsafeMutableBufferPointer<CChar> in
+            let buffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: max(bytes.count, 1))
+            bytes.withUnsafeBufferPointer { source in
+                if let base = source.baseAddress {
+                    UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: bytes.count)
+                }
+            }
+            return buffer
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        var argv: [UnsafePointer<CChar>?] = buffers.map { UnsafePointer($0.baseAddress) }
+        let lengths: [Int] = arguments.map(\.count)
+        return argv.withUnsafeMutableBufferPointer { argvBuffer in
+            lengths.withUnsafeBufferPointer { lengthBuffer in
+                body(Int32(arguments.count), argvBuffer.baseAddress!, lengthBuffer.baseAddress!)
+            }
+        }
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let value = reply.pointee
+        switch Int32(value.type) {
+        case REDIS_REPLY_INTEGER:
+            return .integer(Int64(value.integer))
+        case REDIS_REPLY_NIL:
+            return .null
+        case REDIS_REPLY_STRING:
+            return .bulk(Self.bytes(value.str, count: value.len))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: Self.bytes(value.str, count: value.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: Self.bytes(value.str, count: value.len), as: UTF8.self))
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisValue] = []
+            items.reserveCapacity(Int(value.elements))
+            for index in 0..<Int(value.elements) {
+                if let element = value.element[index] { items.append(Self.convert(element)) } else { items.append(.null) }
+            }
+            return .array(items)
+        default:
+            return .error("unknown reply type \(value.type)")
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, count: Int) -> [UInt8] {
+        guard let pointer, count > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}
+
+/// A Lua script, sent once per connection and then called by SHA.
+public struct RedisScript: Sendable, Hashable {
+    public let source: String
+    public init(_ source: String) { self.source = source }
+}

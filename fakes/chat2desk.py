@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Fake Chat2Desk API (api.chat2desk.com/v1) for integration tests.
+
+Run: python3 fakes/chat2desk.py --port 0 --port-file var/chat2desk.port --token TOKEN
+"""
+import os
+import re
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep fakes/ free of __pycache__
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakelib import FakeApp, route, run  # noqa: E402
+
+AUTH_ERROR = {"status": "error", "message": "You need to auth"}
+RATE_LIMIT = {"status": "error", "message": "Number of API requests exceeded"}
+MESSAGE_TYPES = ("to_client", "autoreply", "system", "comment")
+
+
+def error(status, message, errors=None):
+    body = {"status": "error", "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return status, {}, body
+
+
+def parse_id(value):
+    """Positive int, or a string of ASCII digits; None otherwise (bools rejected)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value > 0 else None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
+        return int(value) or None
+    return None
+
+
+class Chat2Desk(FakeApp):
+    """Fake Chat2Desk API: POST/GET /v1/messages with raw-token Authorization."""
+    name = "chat2desk"
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--token", required=True, help="expected raw Authorization header")
+        parser.add_argument("--channel-id", type=int, default=1)
+        parser.add_argument("--transport", default="telegram")
+
+    def reset_state(self):
+        self.messages = []        # delivered messages, delivery order
+        self.dialogs = {}         # client_id -> dialog_id
+        self.next_id = 1
+        self.next_request_id = 1
+
+    def rate_limit_body(self):
+        return RATE_LIMIT
+
+    def sample_body(self):
+        return {"status": "success", "data": {"message_id": 1, "channel_id": self.args.channel_id,
+                                              "transport": self.args.transport, "type": "to_client"}}
+
+    # provider-specific fault modes
+    def fault_error200(self, f, req):
+        return 200, {}, f.get("body", RATE_LIMIT)
+
+    def fault_unauthorized(self, f, req):
+        return 401, {}, AUTH_ERROR
+
+    def authorized(self, req):
+        return req.header("Authorization") == self.args.token
+
+    @route("POST", r"^/v1/messages/?$")
+    def send_message(self, req):
+        if not self.authorized(req):
+            return 401, {}, AUTH_ERROR
+        body = req.json
+        if not isinstance(body, dict):
+            return error(400, "Request body must be a JSON object", {"body": ["invalid JSON"]})
+        errors = {}
+        client_id = parse_id(body.get("client_id"))
+        if client_id is None:
+            errors["client_id"] = ["client_id is required and must be a positive integer"]
+        text, attachment = body.get("text"), body.get("attachment")
+        if text is not None and not isinstance(text, str):
+            errors["text"] = ["text must be a string"]
+        elif not (text or "").strip() and not attachment:
+            errors["text"] = ["text or attachment is required"]
+        mtype = body.get("type", "to_client")
+        if mtype not in MESSAGE_TYPES:
+            errors["type"] = [f"type must be one of {', '.join(MESSAGE_TYPES)}"]
+        if errors:
+            return error(400, next(iter(errors.values()))[0], errors)
+
+        dialog_id = self.dialogs.setdefault(client_id, 1000 + len(self.dialogs) + 1)
+        msg = {"id": self.next_id, "text": text, "client_id": client_id, "type": mtype,
+               "external_id": body.get("external_id"), "attachment": attachment,
+               "channel_id": parse_id(body.get("channel_id")) or self.args.channel_id,
+               "transport": body.get("transport") or self.args.transport,
+               "dialog_id": dialog_id, "request_id": self.next_request_id,
+               "created": time.strftime("%Y-%m-%dT%H:%M:%S UTC", time.gmtime())}
+        self.next_id += 1
+        self.next_request_id += 1
+        self.messages.append(msg)
+        data = {k: msg[k] for k in ("channel_id", "transport", "type", "client_id",
+                                    "dialog_id", "request_id")}
+        return 200, {}, {"status": "success", "data": {"message_id": msg["id"], **data}}
+
+    @route("GET", r"^/v1/messages/?$")
+    def list_messages(self, req):
+        if not self.authorized(req):
+            return 401, {}, AUTH_ERROR
+        q, errors = req.query, {}
+        client_id = parse_id(q["client_id"]) if "client_id" in q else None
+        if "client_id" in q and client_id is None:
+            errors["client_id"] = ["client_id must be a positive integer"]
+        limit, offset = q.get("limit", "20"), q.get("offset", "0")
+        if not re.fullmatch(r"[0-9]+", limit) or not 1 <= int(limit) <= 200:
+            errors["limit"] = ["limit must be an integer between 1 and 200"]
+        if not re.fullmatch(r"[0-9]+", offset):
+            errors["offset"] = ["offset must be a non-negative integer"]
+        if errors:
+            return error(400, next(iter(errors.values()))[0], errors)
+        limit, offset = int(limit), int(offset)
+        found = [dict(m) for m in reversed(self.messages)
+                 if client_id is None or m["client_id"] == client_id]
+        return 200, {}, {"status": "success", "data": found[offset:offset + limit],
+                         "meta": {"total": len(found), "limit": limit, "offset": offset}}
+
+    @route("GET", r"^/_fake/messages$")
+    def _delivered(self, req):
+        """Control: delivered messages in delivery order, optionally ?client_id=X."""
+        cid = parse_id(req.query.get("client_id", ""))
+        if "client_id" in req.query and cid is None:
+            return 400, {}, {"error": "client_id must be a positive integer"}
+        return 200, {}, [dict(m) for m in self.messages if cid is None or m["client_id"] == cid]
+
+
+if __name__ == "__main__":
+    run(Chat2Desk)
