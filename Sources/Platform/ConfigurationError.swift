@@ -4,9 +4,16 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public struct Problem: Sendable, Equatable {
         public let variable: String
         public let message: String
+
+        public init(variable: String, message: String) {
+            self.variable = variable
+            self.message = message
+        }
     }
 
     public let problems: [Problem]
+
+    public init(problems: [Problem]) { self.problems = problems }
 
     public var description: String {
         "invalid configuration:\n" + self.problems.map { "  \($0.variable): \($0.message)" }.joined(separator: "\n")

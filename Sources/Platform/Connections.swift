@@ -17,6 +17,9 @@ public final class LazyRedis {
         return connection
     }
 
+    /// Drops the connection; the next `get()` reconnects.
+    public func reset() { self.connection = nil }
+
     /// Runs `body` with the connection; on a connection error the connection is dropped for the next call.
     public func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
         let connection = try self.get()

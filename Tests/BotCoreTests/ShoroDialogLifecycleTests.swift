@@ -76,7 +76,8 @@ import Testing
         #expect(decoded == conversation.dialog)
         #expect(decoded.pendingCorrection == .phone)
         let next = conversation.now.addingTimeInterval(60)
-        #expect(decoded.handle(.text("0700999888"), now: next) == conversation.dialog.handle(.text("0700999888"), now: next))
+        let original = conversation.dialog.handle(.text("0700999888"), now: next)
+        #expect(decoded.handle(.text("0700999888"), now: next) == original)
         #expect(decoded == conversation.dialog)
     }
 

@@ -25,7 +25,9 @@ import Testing
         conversation.send("2")
         let effects = conversation.send("да")
         #expect(effects.orders == [
-            ShoroOrderDraft(dialogID: "msg-1#0", address: "ул. Токтогула 12, кв. 5", phone: "+996700111222", bottles: 2),
+            ShoroOrderDraft(
+                dialogID: "msg-1#0", address: "ул. Токтогула 12, кв. 5", phone: "+996700111222", bottles: 2
+            ),
         ])
     }
 

@@ -89,7 +89,8 @@ import Testing
     }
 
     @Test func customerTextIsNotExpandedAgain() throws {
-        let text = try Self.bundledTexts().render(.askReuse(address: "{phone} 5", phone: "+996 555 123 456"), language: .en)
+        let reply = ShoroReply.askReuse(address: "{phone} 5", phone: "+996 555 123 456")
+        let text = try Self.bundledTexts().render(reply, language: .en)
         #expect(text.hasPrefix("Deliver to {phone} 5 again, phone +996 555 123 456?"))
     }
 

@@ -18,7 +18,9 @@ public enum CorrectionField: String, Sendable, Codable, Equatable, CaseIterable 
         var words: [String: CorrectionField] = ["1": .address, "2": .phone, "3": .bottles, "4": .startOver]
         let names: [(CorrectionField, [String])] = [
             (.address, ["адрес", "адреса", "адресс", "дарек", "даректи", "address", "addr"]),
-            (.phone, ["телефон", "телефона", "тел", "номер", "номера", "телефонду", "номерди", "phone", "number", "tel"]),
+            (.phone, [
+                "телефон", "телефона", "тел", "номер", "номера", "телефонду", "номерди", "phone", "number", "tel",
+            ]),
             (.bottles, [
                 "бутыли", "бутылей", "бутыль", "бутылки", "количество", "кол", "сколько", "бөтөлкө",
                 "бөтөлкөлөр", "саны", "bottles", "bottle", "quantity", "amount", "count",

@@ -19,8 +19,9 @@ extension ShoroDialog {
             self.state = .waitingAddress
             return [.reply(.askAddress)]
         case nil:
-            let offer = self.returning.map { ShoroReply.reuseUnclear(address: $0.lastAddress, phone: KyrgyzPhone.display($0.lastPhone)) }
-            return [.reply(offer ?? .askAddress)]
+            guard let customer = self.returning else { return [.reply(.askAddress)] }
+            let phone = KyrgyzPhone.display(customer.lastPhone)
+            return [.reply(.reuseUnclear(address: customer.lastAddress, phone: phone))]
         }
     }
 

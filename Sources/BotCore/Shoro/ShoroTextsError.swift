@@ -6,6 +6,7 @@ public enum ShoroTextsError: Error, Sendable, Equatable, CustomStringConvertible
     case unknownPlaceholder(String, key: String, language: ShoroLanguage)
     case missingPlaceholder(String, key: String, language: ShoroLanguage)
 
+    /// A message naming the catalog file, the key and, where relevant, the placeholder.
     public var description: String {
         switch self {
         case .missingLanguage(let language):

@@ -1,0 +1,51 @@
+# chatbots — see README.md. Every target installs what it needs; nothing is set up by hand.
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
+	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux
+
+.PHONY: all deps build test run migrate install clean bench
+
+all: build
+
+# Installs the Debian packages that are missing (and only those).
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift 6 toolchain is required (swift not on PATH)"; exit 1; }
+
+build: deps
+	$(SWIFT) build -c release
+
+# Unit tests and integration tests against real PostgreSQL, Redis and nginx started on free loopback ports.
+test: deps
+	$(SWIFT) build --build-tests
+	scripts/run-tests.sh
+
+# The whole service on loopback in the foreground (sandbox fakes for the external APIs); Ctrl-C stops it.
+run: build
+	scripts/run-local.sh
+
+# Applies pending migrations to DATABASE_URL (from the environment or CHATBOTS_ENV_FILE).
+migrate: build
+	.build/release/botctl migrate --dir migrations
+
+bench: build
+	$(SUDO) apt-get install -y -qq wrk >/dev/null 2>&1 || true
+	bench/run.sh
+
+# Production install: binaries, migrations, texts and deploy files (see README "Production").
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chatbots
+	for p in fcgi-health fcgi-chat2desk cron-drain cron-outbox botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
+	cp -r migrations resources nginx cron deploy $(DESTDIR)$(PREFIX)/share/chatbots/
+
+clean:
+	-scripts/stack.sh stop var/run >/dev/null 2>&1
+	-scripts/stack.sh stop var/test >/dev/null 2>&1
+	rm -rf .build var

@@ -1,0 +1,105 @@
+public import Curl
+import FoundationEssentials
+public import Platform
+public import Redis
+
+/// Sends replies through Chat2Desk's `POST /v1/messages` with the raw token, under the shared rate limit.
+///
+/// Failure means a non-2xx status or `"status":"error"` in a 200. After a timeout that may have
+/// reached Chat2Desk, the client asks `GET /v1/messages` whether its message (tagged with
+/// `external_id`) arrived before sending again, so an ambiguous failure does not duplicate a reply.
+public struct Chat2DeskClient {
+    private let baseURL: String
+    private let token: String
+    private let http: HTTPClient
+    private let redis: LazyRedis
+    private let limiter: SlidingWindowLimiter
+    private let clock: Clock
+    private let timeout: Double
+    private let connectTimeout: Double
+
+    public init(
+        baseURL: String, token: String, rateLimitPerMinute: Int, timeout: Double, connectTimeout: Double,
+        http: HTTPClient, redis: LazyRedis, clock: Clock = .system
+    ) {
+        self.baseURL = baseURL
+        self.token = token
+        self.http = http
+        self.redis = redis
+        self.limiter = SlidingWindowLimiter(name: "chat2desk", limit: rateLimitPerMinute, windowSeconds: 60)
+        self.clock = clock
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+    }
+
+    /// The outbox body for a reply (`external_id` is added at send time from the outbox id).
+    public static func payload(clientID: String, text: String, transport: String?, channelID: String?) -> String {
+        var object: [String: JSONValue] = ["client_id": Int64(clientID).map(JSONValue.integer) ?? .string(clientID),
+                                           "text": .string(text), "type": .string("to_client")]
+        if let transport { object["transport"] = .string(transport) }
+        if let channelID, let id = Int64(channelID) { object["channel_id"] = .integer(id) }
+        return JSONValue.object(object).serialized
+    }
+
+    /// One attempt to deliver an outbox message.
+    public func send(_ message: Outbox.Message) -> Outbox.SendOutcome {
+        let externalID = "outbox-\(message.id)"
+        guard var body = JSONValue.parse(message.payload)?.objectValue else {
+            return .rejected(error: "outbox payload is not a JSON object")
+        }
+        body["external_id"] = .string(externalID)
+        do {
+            guard try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 30, clock: self.clock, on: $0) }) else {
+                return .failed(error: "rate limit: no slot within 30 s", retryAfter: nil)
+            }
+        } catch {
+            return .failed(error: "rate limiter unavailable: \(error)", retryAfter: nil)
+        }
+        let request = HTTPRequest(
+            method: "POST", url: self.baseURL + "/v1/messages",
+            headers: [("Authorization", self.token), ("Content-Type", "application/json")],
+            body: Array(JSONValue.object(body).serialized.utf8), connectTimeout: self.connectTimeout,
+            totalTimeout: self.timeout)
+        let response: HTTPResponse
+        do {
+            response = try self.http.perform(request)
+        } catch {
+            if error.isAmbiguous, self.wasDelivered(clientID: body["client_id"], externalID: externalID) {
+                return .delivered
+            }
+            return .failed(error: "\(error)", retryAfter: nil)
+        }
+        return self.interpret(response)
+    }
+
+    private func interpret(_ response: HTTPResponse) -> Outbox.SendOutcome {
+        let envelope = JSONValue.parse(response.text)?.objectValue
+        let status = envelope?["status"]?.stringValue
+        let message = envelope?["message"]?.stringValue ?? ""
+        let retryAfter = response.header("retry-after").flatMap(Double.init)
+        if response.status == 429 || message.contains("Number of API requests exceeded") {
+            let wait = retryAfter ?? 5
+            _ = try? self.redis.with { try self.limiter.pause(seconds: wait, on: $0) }
+            return .failed(error: "chat2desk 429: \(message)", retryAfter: wait)
+        }
+        if (200..<300).contains(response.status) {
+            return status == "success" ? .delivered : .failed(error: "chat2desk status error: \(message)", retryAfter: nil)
+        }
+        if response.status == 400 || response.status == 404 || response.status == 422 {
+            return .rejected(error: "chat2desk \(response.status): \(message)")
+        }
+        return .failed(error: "chat2desk \(response.status): \(message.isEmpty ? "non-JSON answer" : message)", retryAfter: retryAfter)
+    }
+
+    /// After an ambiguous failure: did a message with our `external_id` reach the client?
+    private func wasDelivered(clientID: JSONValue?, externalID: String) -> Bool {
+        guard let client = clientID?.serialized else { return false }
+        let request = HTTPRequest(
+            method: "GET", url: self.baseURL + "/v1/messages?client_id=\(client)&limit=50",
+            headers: [("Authorization", self.token)], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
+        guard let response = try? self.http.perform(request), response.status == 200,
+              let items = JSONValue.parse(response.text)?.objectValue?["data"]?.arrayValue
+        else { return false }
+        return items.contains { $0.objectValue?["external_id"]?.stringValue == externalID }
+    }
+}

@@ -1,0 +1,81 @@
+public import Logging
+import Redis
+
+/// One drain worker: claims messages from a queue and runs them through `handle`, with the queue's
+/// retry policy (exponential backoff, then dead letters) and lease extension for long steps.
+public struct QueueWorker {
+    public let queue: InboundQueue
+    public let settings: AppConfig.Queue
+    public let clock: Clock
+    public let logger: Logger
+
+    public init(queue: InboundQueue, settings: AppConfig.Queue, clock: Clock = .system, logger: Logger) {
+        self.queue = queue
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Works until `stop` is set or `deadline` (monotonic seconds) passes; a message in progress is finished first.
+    /// - Parameter handle: runs one message; `extendLease` keeps the conversation claimed during slow sends.
+    ///   Throwing schedules a retry (or a dead letter after the last attempt).
+    public func run(
+        redis: LazyRedis, stop: StopFlag, deadline: Double,
+        handle: (_ delivery: InboundQueue.Delivery, _ extendLease: () -> Void) throws -> Void
+    ) {
+        while !stop.isSet && monotonicSeconds() < deadline {
+            do {
+                let connection = try redis.get()
+                switch try self.queue.claim(leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection) {
+                case .empty(let nextDue):
+                    var wait = min(1.0, deadline - monotonicSeconds())
+                    if let nextDue { wait = min(wait, Double(nextDue - self.clock.nowMilliseconds) / 1000) }
+                    try self.queue.waitForWork(seconds: max(0.01, wait), on: connection)
+                case .delivery(let delivery):
+                    try self.process(delivery, redis: redis, handle: handle)
+                }
+            } catch {
+                self.logger.error("queue unavailable", metadata: ["queue": "\(self.queue.name)", "error": "\(error)"])
+                redis.reset()
+                sleepSeconds(0.5)
+            }
+        }
+    }
+
+    private func process(
+        _ delivery: InboundQueue.Delivery, redis: LazyRedis,
+        handle: (InboundQueue.Delivery, () -> Void) throws -> Void
+    ) throws {
+        let metadata: Logger.Metadata = [
+            "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
+        ]
+        if delivery.attempt > self.settings.maxAttempts {
+            // Earlier deliveries never came back: the worker died or overran its lease each time.
+            let error = "gave up after \(delivery.attempt - 1) deliveries without an acknowledgement"
+            try self.queue.deadLetter(delivery, error: error, now: self.clock.now(), on: try redis.get())
+            self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return
+        }
+        let extendLease = {
+            let until = self.clock.nowMilliseconds + Int64(self.settings.leaseSeconds * 1000)
+            _ = try? self.queue.extendLease(delivery, untilMilliseconds: until, on: try redis.get())
+        }
+        do {
+            try handle(delivery, extendLease)
+        } catch {
+            let connection = try redis.get()
+            if delivery.attempt >= self.settings.maxAttempts {
+                try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
+                self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            } else {
+                let delay = self.settings.backoffSeconds * Double(1 << (delivery.attempt - 1))
+                try self.queue.retry(delivery, delaySeconds: delay, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
+            }
+            return
+        }
+        if try !self.queue.acknowledge(delivery, nowMilliseconds: self.clock.nowMilliseconds, on: try redis.get()) {
+            self.logger.warning("lease lost before acknowledgement; the message will be re-run idempotently", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Glibc
+public import Redis
+
+/// A sliding-window limit shared by every process through Redis (one sorted set of send times).
+public struct SlidingWindowLimiter: Sendable {
+    public let key: String
+    public let limit: Int
+    public let windowSeconds: Double
+
+    /// - Parameter name: the provider, e.g. `chat2desk`; keys are `rl:{name}` and `rl:{name}:pause`.
+    public init(name: String, limit: Int, windowSeconds: Double) {
+        self.key = "rl:{\(name)}"
+        self.limit = limit
+        self.windowSeconds = windowSeconds
+    }
+
+    /// Takes a slot if one is free; otherwise returns how many seconds to wait before asking again.
+    public func tryAcquire(nowMilliseconds: Int64, on redis: RedisConnection) throws -> Double {
+        var generator = SystemRandomNumberGenerator()
+        let member = "\(nowMilliseconds)-\(generator.next() % 1_000_000_000)"
+        let wait = try redis.evaluate(
+            Self.script, keys: [self.key, self.key + ":pause"],
+            arguments: [String(nowMilliseconds), String(Int64(self.windowSeconds * 1000)), String(self.limit), member])
+        return Double(wait.integer ?? 0) / 1000
+    }
+
+    /// Blocks until a slot is free (or `maxWaitSeconds` passed: returns false).
+    public func acquire(maxWaitSeconds: Double, clock: Clock, on redis: RedisConnection) throws -> Bool {
+        let deadline = monotonicSeconds() + maxWaitSeconds
+        while true {
+            let wait = try self.tryAcquire(nowMilliseconds: clock.nowMilliseconds, on: redis)
+            if wait <= 0 { return true }
+            if monotonicSeconds() + wait > deadline { return false }
+            sleepSeconds(wait)
+        }
+    }
+
+    /// Stops every process from sending for `seconds` (the provider said 429 with Retry-After).
+    public func pause(seconds: Double, on redis: RedisConnection) throws {
+        try redis.command(["SET", self.key + ":pause", "1", "PX", String(max(1, Int64(seconds * 1000)))])
+    }
+
+    // KEYS: window zset, pause flag. ARGV: now ms, window ms, limit, unique member. Returns ms to wait (0 = taken).
+    static let script = RedisScript("""
+        local paused = redis.call('PTTL', KEYS[2])
+        if paused > 0 then return paused end
+        local now = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+        if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+          redis.call('ZADD', KEYS[1], now, ARGV[4])
+          redis.call('PEXPIRE', KEYS[1], window)
+          return 0
+        end
+        local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        return math.max(1, tonumber(oldest[2]) + window - now)
+        """)
+}
+
+/// Sleeps the calling thread (worker threads only; never in async code).
+public func sleepSeconds(_ seconds: Double) {
+    guard seconds > 0 else { return }
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 { request = remaining }
+}
