@@ -22,6 +22,8 @@ public struct AppConfig: Sendable {
         public var httpConnectTimeout: Double
         /// `TEXTS_DIR`: folder of the dialog text files.
         public var textsDirectory: String
+        /// `PUBLIC_BASE_URL`: where nginx serves this service (botctl chat posts webhooks there).
+        public var publicBaseURL: String
     }
 
     /// The inbound queue and its workers.
@@ -100,7 +102,8 @@ public struct AppConfig: Sendable {
             maxBodyBytes: reader.int("FCGI_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(64 << 20)),
             httpTimeout: reader.seconds("HTTP_TIMEOUT_SECONDS", default: 10, range: 0.1...600),
             httpConnectTimeout: reader.seconds("HTTP_CONNECT_TIMEOUT_SECONDS", default: 5, range: 0.1...60),
-            textsDirectory: reader.string("TEXTS_DIR", default: "resources/texts"))
+            textsDirectory: reader.string("TEXTS_DIR", default: "resources/texts"),
+            publicBaseURL: reader.url("PUBLIC_BASE_URL", default: "http://127.0.0.1:8080"))
         self.queue = Queue(
             concurrency: reader.int("DRAIN_CONCURRENCY", default: 5, range: 1...50),
             runSeconds: reader.seconds("DRAIN_RUN_SECONDS", default: 55, range: 0...3600),

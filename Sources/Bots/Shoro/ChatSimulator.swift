@@ -1,0 +1,73 @@
+import ArgumentParser
+import Curl
+import FoundationEssentials
+import Glibc
+import Platform
+import Postgres
+
+/// `botctl chat shoro`: talk to the bot as a Chat2Desk customer. Each input line is posted as an inbox
+/// webhook through nginx; the bot's replies (from the outbox) are printed before the next line is read.
+struct Chat: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Talk to a bot as a customer (reads lines from stdin).")
+
+    @Argument(help: "Which bot: shoro.") var bot: String
+    @Option(help: "Chat2Desk client id to speak as (default: a new customer).") var client: Int64?
+    @Option(help: "Seconds to wait for the bot's replies to each line.") var timeout: Double = 15
+
+    func validate() throws {
+        guard self.bot == "shoro" else { throw ValidationError("only the shoro bot is available") }
+    }
+
+    func run() throws {
+        let (config, _) = ProcessSetup.load("botctl")
+        guard let shoro = config.shoro else { throw ValidationError("SHORO_ENABLED is false") }
+        var generator = SystemRandomNumberGenerator()
+        let clientID = self.client ?? Int64(900_000_000 + generator.next() % 99_999_999)
+        let http = HTTPClient()
+        let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
+        let interactive = isatty(0) == 1
+        if interactive { print("Chatting with shoro as client \(clientID). Type messages; Ctrl-D to end.") }
+        var sequence: Int64 = 0
+        while true {
+            if interactive { print("you> ", terminator: "") }
+            guard let line = readLine() else { break }
+            if line.trimmingSpaces.isEmpty { continue }
+            sequence += 1
+            let messageID = String(Clock.system.nowMilliseconds * 1000 + sequence % 1000)
+            let body = JSONValue.object([
+                "hook_type": .string("inbox"), "type": .string("from_client"), "message_id": .string(messageID),
+                "client_id": .integer(clientID), "text": .string(line), "transport": .string("whatsapp"),
+            ]).serialized
+            let response = try http.perform(HTTPRequest(
+                method: "POST", url: config.infrastructure.publicBaseURL + "/webhook/chat2desk",
+                headers: [("Content-Type", "application/json"), ("X-Webhook-Secret", shoro.webhookSecret)],
+                body: Array(body.utf8), totalTimeout: 10))
+            guard response.status == 200 else {
+                print("(webhook answered \(response.status): \(response.text))")
+                continue
+            }
+            for reply in try self.waitForReplies(messageID: messageID, connection: connection) { print("bot> \(reply)") }
+        }
+    }
+
+    /// Waits until the message was processed and its replies were sent (or gave up), then returns their texts.
+    private func waitForReplies(messageID: String, connection: PostgresConnection) throws -> [String] {
+        let deadline = monotonicSeconds() + self.timeout
+        while monotonicSeconds() < deadline {
+            let processed = try connection.query(
+                "SELECT 1 FROM message_logs WHERE source = 'chat2desk' AND message_id = $1 AND success", [messageID])
+            if !processed.isEmpty {
+                let rows = try connection.query(
+                    """
+                    SELECT payload->>'text' AS text, status FROM outbox
+                    WHERE channel = 'chat2desk' AND source_key LIKE $1 ORDER BY id
+                    """, ["chat2desk:\(messageID):%"])
+                if rows.allSatisfy({ $0["status"] != "pending" }) || monotonicSeconds() > deadline - 1 {
+                    return rows.map { ($0["status"] == "sent" ? "" : "(\($0["status"] ?? "") ) ") + ($0["text"] ?? "") }
+                }
+            }
+            sleepSeconds(0.05)
+        }
+        return ["(no reply within \(Int(self.timeout)) s — is cron-drain running?)"]
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make run`: the whole service on loopback, in the foreground. Data lives under ./var/run.
+# External APIs go to local fakes that record every call (sandbox mode). Ctrl-C stops every
+# process started here, by PID, and nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=var/run
+BIN=.build/release
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "stopping..."
+  for pid in "${LOOPS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/stack.sh stop "$DIR" || true
+  echo "stopped."
+}
+LOOPS=()
+trap cleanup INT TERM EXIT
+scripts/stack.sh start "$DIR" "$BIN" run
+set -a; source "$DIR/stack.env"; set +a
+# Stands in for cron: each job restarts when it finishes, under the same flock the crontab uses.
+for job in cron-drain cron-outbox; do
+  ( while true; do CHATBOTS_ENV_FILE="$DIR/stack.env" flock -n "$DIR/run/$job.lock" "$BIN/$job" >>"$DIR/log/$job.log" 2>&1 || sleep 1; done ) &
+  LOOPS+=($!)
+done
+cat <<MSG
+
+  chatbots is running (sandbox: Chat2Desk calls go to a local fake at $CHAT2DESK_API_URL)
+
+    $STACK_NGINX_URL/          service, version, bots, routes
+    $STACK_NGINX_URL/health    dependencies and queue depths
+
+  Talk to the Shoro bot as a customer (another terminal):
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl chat shoro
+  Orders and dead letters:
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl orders
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl dlq list
+
+  Logs: $DIR/log/   Ctrl-C stops everything started here.
+MSG
+wait
