@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make bench: the numbers issue #3 asks for, each against a reference measured in the same run.
+# Results are appended to bench/RESULTS.md with the machine and the date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=var/bench; BIN=.build/release; OUT=bench/RESULTS.md
+command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)"; exit 1; }
+trap 'scripts/stack.sh stop "$DIR" >/dev/null 2>&1 || true' EXIT
+LOG_LEVEL=warning scripts/stack.sh start "$DIR" "$BIN" test
+set -a; source "$DIR/stack.env"; set +a
+env_run() { CHATBOTS_ENV_FILE="$DIR/stack.env" LOG_LEVEL=warning "$@"; }
+wrkrun() { wrk -t2 -c32 -d10s --latency "$@" 2>&1; }
+summ() { awk '/Requests\/sec/{r=$2} /^ +50%/{p50=$2} /^ +99%/{p99=$2} /Non-2xx/{e=$NF} END{printf "%s req/s, p50 %s, p99 %s, non-2xx %s", r, p50, p99, (e==""?0:e)}'; }
+
+static=$(wrkrun "$STACK_NGINX_URL/bench/static200" | summ)
+secret_lua=$(mktemp); { echo "secret = \"$CHAT2DESK_WEBHOOK_SECRET\""; cat bench/webhook.lua; } >"$secret_lua"
+webhook=$(wrkrun -s "$secret_lua" "$STACK_NGINX_URL" | summ)
+ratio=$(python3 -c "import sys; a=float('${static%% *}'); b=float('${webhook%% *}'); print(f'{b/a:.2f}')")
+queued=$(redis-cli -p "$STACK_REDIS_PORT" get 'q:{shoro}:depth')
+responder_rss=$(grep VmHWM "/proc/$(cat "$DIR/pids/chat2desk.pid")/status" | awk '{print $2/1024 " MiB"}')
+
+# Drain throughput: every queued webhook above is a dialog step (first message of 1000 clients, then
+# re-prompts), processed with replies delivered to the fake Chat2Desk, at the default concurrency.
+redis-cli -p "$STACK_REDIS_PORT" del 'rl:{chat2desk}' >/dev/null
+start=$(date +%s.%N)
+CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000000 env_run "$BIN/cron-drain" --seconds 600 --concurrency 5 & dpid=$!
+while [ "$(redis-cli -p "$STACK_REDIS_PORT" get 'q:{shoro}:depth')" != 0 ]; do sleep 0.2; done
+end=$(date +%s.%N)
+drain_rss=$(grep VmHWM "/proc/$dpid/status" | awk '{print $2/1024 " MiB"}')
+kill -TERM $dpid; wait $dpid || true
+steps=$(python3 -c "print(f'{$queued/($end-$start):.0f}')")
+
+# Reply latency at a fixed 100 messages/s with a drain running.
+CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000000 env_run "$BIN/cron-drain" --seconds 30 & dpid=$!
+curl -s -XDELETE "$CHAT2DESK_API_URL/_fake/calls" >/dev/null
+latency=$(python3 bench/latency.py "$STACK_NGINX_URL" "$CHAT2DESK_WEBHOOK_SECRET" "$CHAT2DESK_API_URL" 100 10)
+kill -TERM $dpid; wait $dpid || true
+
+{
+  echo
+  echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -r), Redis appendfsync ${REDIS_APPENDFSYNC:-always}"
+  echo
+  echo "| measurement | result |"
+  echo "|---|---|"
+  echo "| nginx \`return 200\` (reference, wrk -t2 -c32 10 s) | $static |"
+  echo "| POST /webhook/chat2desk through nginx → responder → Redis | $webhook |"
+  echo "| ratio webhook / nginx reference | $ratio (target ≥ 0.30) |"
+  echo "| drain: $queued dialog steps (PostgreSQL transaction + reply to fake Chat2Desk), 5 workers | $steps steps/s (target ≥ 3000) |"
+  echo "| reply latency, webhook accepted → fake Chat2Desk got the reply, 100 msg/s for 10 s | $latency |"
+  echo "| peak RSS (VmHWM) responder after load / drainer | $responder_rss / $drain_rss |"
+} | tee -a "$OUT"
