@@ -23,15 +23,15 @@ responder_rss=$(grep VmHWM "/proc/$(cat "$DIR/pids/chat2desk.pid")/status" | awk
 # re-prompts), processed with replies delivered to the fake Chat2Desk, at the default concurrency.
 redis-cli -p "$STACK_REDIS_PORT" del 'rl:{chat2desk}' >/dev/null
 start=$(date +%s.%N)
-CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000000 env_run "$BIN/cron-drain" --seconds 600 --concurrency 5 & dpid=$!
-while [ "$(redis-cli -p "$STACK_REDIS_PORT" get 'q:{shoro}:depth')" != 0 ]; do sleep 0.2; done
+CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 600 --concurrency 5 & dpid=$!
+while [ "$(redis-cli -p "$STACK_REDIS_PORT" get "q:{shoro}:depth")" != 0 ]; do kill -0 $dpid 2>/dev/null || { echo "bench: drain died"; exit 1; }; sleep 0.2; done
 end=$(date +%s.%N)
 drain_rss=$(grep VmHWM "/proc/$dpid/status" | awk '{print $2/1024 " MiB"}')
 kill -TERM $dpid; wait $dpid || true
 steps=$(python3 -c "print(f'{$queued/($end-$start):.0f}')")
 
 # Reply latency at a fixed 100 messages/s with a drain running.
-CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000000 env_run "$BIN/cron-drain" --seconds 30 & dpid=$!
+CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 30 & dpid=$!
 curl -s -XDELETE "$CHAT2DESK_API_URL/_fake/calls" >/dev/null
 latency=$(python3 bench/latency.py "$STACK_NGINX_URL" "$CHAT2DESK_WEBHOOK_SECRET" "$CHAT2DESK_API_URL" 100 10)
 kill -TERM $dpid; wait $dpid || true

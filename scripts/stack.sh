@@ -128,8 +128,8 @@ case "$cmd" in
       rm -rf "$DIR/redis" "$DIR/log" "$DIR/run" "$(cat "$DIR/pg.path" 2>/dev/null || echo "$DIR/pg")" "$DIR/pg.path"; mkdir -p "$DIR/log" "$DIR/run"
     fi
     PG_PORT=$(free_port); REDIS_PORT=$(free_port); NGINX_PORT=$(free_port)
-    start_fake chat2desk chat2desk.py --token sandbox-chat2desk-token
-    C2D_PORT=$(cat "$DIR/run/chat2desk.port")
+    start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token
+    C2D_PORT=$(cat "$DIR/run/fake-chat2desk.port")
     start_pg; start_redis
     write_env
     CHATBOTS_ENV_FILE="$DIR/stack.env" "$BIN/botctl" migrate >>"$DIR/log/migrate.log" 2>&1 \

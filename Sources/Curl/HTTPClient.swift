@@ -28,7 +28,7 @@ public final class HTTPClient {
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
 
-        // String options are copied by libcurl; COPYPOSTFIELDS copies the body too.
+        // String options are copied by libcurl.
         _ = ccurl_setopt_string(self.handle, CURLOPT_URL, request.url)
         _ = ccurl_setopt_long(self.handle, CURLOPT_NOSIGNAL, 1)
         _ = ccurl_setopt_long(self.handle, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000))
@@ -39,12 +39,29 @@ public final class HTTPClient {
         _ = ccurl_setopt_long(self.handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         _ = ccurl_setopt_string(self.handle, CURLOPT_CUSTOMREQUEST, request.method)
         if request.method == "HEAD" { _ = ccurl_setopt_long(self.handle, CURLOPT_NOBODY, 1) }
+        let context = Unmanaged.passUnretained(collector).toOpaque()
         if let body = request.body {
+            // The body goes through a read callback with no seek callback, not (COPY)POSTFIELDS: when a reused
+            // keep-alive connection dies without an answer, libcurl silently re-sends the request on a new one
+            // ("Connection died, retrying a fresh connect"), which for a POST the server already applied would
+            // deliver it twice. Unable to rewind the body, libcurl fails with CURLE_SEND_FAIL_REWIND instead,
+            // reported as `connectionLostAfterSend` (ambiguous).
+            collector.upload = body
+            _ = ccurl_setopt_long(self.handle, CURLOPT_POST, 1)
             _ = ccurl_setopt_off(self.handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-            body.withUnsafeBytes { bytes in
-                _ = ccurl_setopt_pointer(
-                    self.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            // curl_read_callback has the same C signature as curl_write_callback.
+            _ = ccurl_setopt_write_function(self.handle, CURLOPT_READFUNCTION) { buffer, size, count, context in
+                let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
+                let length = min(size * count, collector.upload.count - collector.uploaded)
+                if let buffer, length > 0 {
+                    collector.upload.withUnsafeBytes { source in
+                        UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + collector.uploaded, byteCount: length)
+                    }
+                    collector.uploaded += length
+                }
+                return length
             }
+            _ = ccurl_setopt_pointer(self.handle, CURLOPT_READDATA, context)
         }
         // An empty Expect stops libcurl from waiting for `100 Continue` on larger bodies.
         for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
@@ -52,7 +69,6 @@ public final class HTTPClient {
         }
         _ = ccurl_setopt_slist(self.handle, CURLOPT_HTTPHEADER, headerList)
 
-        let context = Unmanaged.passUnretained(collector).toOpaque()
         _ = ccurl_setopt_write_function(self.handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
@@ -89,6 +105,8 @@ public final class HTTPClient {
             kind = .couldNotConnect
         case CURLE_OPERATION_TIMEDOUT:
             kind = sent ? .timedOutAfterSend : .couldNotConnect
+        case CURLE_SEND_FAIL_REWIND:
+            kind = .connectionLostAfterSend  // a re-send was needed, so the request went out once already
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
             kind = sent ? .connectionLostAfterSend : .couldNotConnect
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
@@ -106,6 +124,9 @@ public final class HTTPClient {
 /// Collects the body and headers during one transfer; reached from C callbacks through an unretained pointer.
 private final class ResponseCollector {
     var body: [UInt8] = []
+    /// The request body and how much of it libcurl has read.
+    var upload: [UInt8] = []
+    var uploaded = 0
     var headers: [String: String] = [:]
 
     func addHeaderLine(_ line: String) {

@@ -50,6 +50,12 @@ public func runFastCGIServer(
     makeHandler: @escaping @Sendable (_ threadIndex: Int) -> FastCGIHandler
 ) throws(FastCGIError) {
     guard cfastcgi_install_signal_handlers() == 0 else { throw FastCGIError(message: "sigaction failed") }
+    // The signal mask is inherited from whoever started us (posix_spawn keeps the parent thread's mask, and
+    // threaded parents often block most signals): a blocked SIGUSR1 would never wake the workers on shutdown.
+    var wake = sigset_t()
+    sigemptyset(&wake)
+    sigaddset(&wake, SIGUSR1)
+    guard pthread_sigmask(SIG_UNBLOCK, &wake, nil) == 0 else { throw FastCGIError(message: "pthread_sigmask failed") }
     guard FCGX_Init() == 0 else { throw FastCGIError(message: "FCGX_Init failed") }
     let listenDescriptor = try openListener(configuration)
     // Stop signals are taken synchronously by this thread (sigtimedwait); workers inherit the mask.

@@ -282,6 +282,23 @@ final class ChildProcess: @unchecked Sendable {
             stderr: self.stderrReader.text(waitingUpTo: 5))
     }
 
+    /// Signal masks and thread states from /proc, for a failure message about a process that did not stop.
+    var diagnostics: String {
+        let pid = self.process.processIdentifier
+        var text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+            .split(separator: "\n").filter { $0.hasPrefix("Sig") || $0.hasPrefix("ShdPnd") || $0.hasPrefix("Threads") }
+            .joined(separator: " ") ?? "no /proc entry"
+        if let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            for task in tasks.sorted() {
+                let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/wchan", encoding: .utf8)) ?? "?"
+                let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8))?
+                    .split(separator: "\n").filter { $0.hasPrefix("SigBlk") || $0.hasPrefix("SigPnd") }.joined(separator: " ") ?? ""
+                text += "; task \(task) wchan=\(wchan) \(status)"
+            }
+        }
+        return text + "; stderr: " + self.stderrSoFar
+    }
+
     /// The stderr read so far (the process may still be running).
     var stderrSoFar: String { self.stderrReader.snapshot() }
 

@@ -8,6 +8,7 @@ public import Redis
 /// Failure means a non-2xx status or `"status":"error"` in a 200. After a timeout that may have
 /// reached Chat2Desk, the client asks `GET /v1/messages` whether its message (tagged with
 /// `external_id`) arrived before sending again, so an ambiguous failure does not duplicate a reply.
+/// Chat2Desk may still be working on the request it gave up on, so it keeps asking for a while.
 public struct Chat2DeskClient {
     private let baseURL: String
     private let token: String
@@ -42,7 +43,8 @@ public struct Chat2DeskClient {
     }
 
     /// One attempt to deliver an outbox message.
-    public func send(_ message: Outbox.Message) -> Outbox.SendOutcome {
+    /// - Parameter heartbeat: called while waiting after an ambiguous failure (the drain extends its lease there).
+    public func send(_ message: Outbox.Message, heartbeat: () -> Void = {}) -> Outbox.SendOutcome {
         let externalID = "outbox-\(message.id)"
         guard var body = JSONValue.parse(message.payload)?.objectValue else {
             return .rejected(error: "outbox payload is not a JSON object")
@@ -64,7 +66,7 @@ public struct Chat2DeskClient {
         do {
             response = try self.http.perform(request)
         } catch {
-            if error.isAmbiguous, self.wasDelivered(clientID: body["client_id"], externalID: externalID) {
+            if error.isAmbiguous, self.awaitDelivery(clientID: body["client_id"], externalID: externalID, heartbeat: heartbeat) {
                 return .delivered
             }
             return .failed(error: "\(error)", retryAfter: nil)
@@ -91,15 +93,31 @@ public struct Chat2DeskClient {
         return .failed(error: "chat2desk \(response.status): \(message.isEmpty ? "non-JSON answer" : message)", retryAfter: retryAfter)
     }
 
-    /// After an ambiguous failure: did a message with our `external_id` reach the client?
-    private func wasDelivered(clientID: JSONValue?, externalID: String) -> Bool {
-        guard let client = clientID?.serialized else { return false }
+    /// After an ambiguous failure: did the request we gave up on reach the client after all? A request that timed
+    /// out may still be applied when Chat2Desk finishes it, so this looks again (backing off) for up to twice the
+    /// timeout before concluding it was not; it stops at once when the lookup itself fails (no evidence either way).
+    private func awaitDelivery(clientID: JSONValue?, externalID: String, heartbeat: () -> Void) -> Bool {
+        let deadline = monotonicSeconds() + 2 * self.timeout
+        var pause = 0.25
+        while true {
+            heartbeat()
+            guard let delivered = self.wasDelivered(clientID: clientID, externalID: externalID) else { return false }
+            let remaining = deadline - monotonicSeconds()
+            if delivered || remaining <= 0 { return delivered }
+            sleepSeconds(min(pause, remaining))
+            pause = min(pause * 2, 2)
+        }
+    }
+
+    /// Whether a message with our `external_id` reached the client; nil when Chat2Desk could not be asked.
+    private func wasDelivered(clientID: JSONValue?, externalID: String) -> Bool? {
+        guard let client = clientID?.serialized else { return nil }
         let request = HTTPRequest(
             method: "GET", url: self.baseURL + "/v1/messages?client_id=\(client)&limit=50",
             headers: [("Authorization", self.token)], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
         guard let response = try? self.http.perform(request), response.status == 200,
               let items = JSONValue.parse(response.text)?.objectValue?["data"]?.arrayValue
-        else { return false }
+        else { return nil }
         return items.contains { $0.objectValue?["external_id"]?.stringValue == externalID }
     }
 }

@@ -65,7 +65,7 @@ public final class ShoroRuntime {
         let flush = try self.postgres.with { connection in
             try ShoroStep.outbox.flush(
                 conversation: message.clientID, policy: self.inlinePolicy, on: connection, onAttempt: extendLease,
-                send: self.client.send)
+                send: { self.client.send($0, heartbeat: extendLease) })
         }
         self.logger.info("message handled", metadata: [
             "chat.id": "\(message.clientID)", "message.id": "\(message.messageID)",
@@ -84,7 +84,7 @@ public final class ShoroRuntime {
         return try self.postgres.with { connection in
             var delivered = 0
             for conversation in try ShoroStep.outbox.dueConversations(limit: 200, on: connection) {
-                let result = try ShoroStep.outbox.flush(conversation: conversation, policy: policy, on: connection, send: self.client.send)
+                let result = try ShoroStep.outbox.flush(conversation: conversation, policy: policy, on: connection, send: { self.client.send($0) })
                 if case .done(let count) = result { delivered += count }
                 if case .deferred(let count, let error) = result {
                     delivered += count
