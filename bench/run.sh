@@ -8,7 +8,7 @@ command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk
 trap 'scripts/stack.sh stop "$DIR" >/dev/null 2>&1 || true' EXIT
 LOG_LEVEL=warning scripts/stack.sh start "$DIR" "$BIN" test
 set -a; source "$DIR/stack.env"; set +a
-env_run() { CHATBOTS_ENV_FILE="$DIR/stack.env" LOG_LEVEL=warning "$@"; }
+env_run() { CHATBOTS_ENV_FILE="$DIR/stack.env" LOG_LEVEL=warning exec "$@"; }  # exec: $! is the job itself
 wrkrun() { wrk -t2 -c32 -d10s --latency "$@" 2>&1; }
 summ() { awk '/Requests\/sec/{r=$2} /^ +50%/{p50=$2} /^ +99%/{p99=$2} /Non-2xx/{e=$NF} END{printf "%s req/s, p50 %s, p99 %s, non-2xx %s", r, p50, p99, (e==""?0:e)}'; }
 
@@ -23,7 +23,7 @@ responder_rss=$(grep VmHWM "/proc/$(cat "$DIR/pids/chat2desk.pid")/status" | awk
 # re-prompts), processed with replies delivered to the fake Chat2Desk, at the default concurrency.
 redis-cli -p "$STACK_REDIS_PORT" del 'rl:{chat2desk}' >/dev/null
 start=$(date +%s.%N)
-CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 600 --concurrency 5 & dpid=$!
+(CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 600 --concurrency 5) & dpid=$!
 while [ "$(redis-cli -p "$STACK_REDIS_PORT" get "q:{shoro}:depth")" != 0 ]; do kill -0 $dpid 2>/dev/null || { echo "bench: drain died"; exit 1; }; sleep 0.2; done
 end=$(date +%s.%N)
 drain_rss=$(grep VmHWM "/proc/$dpid/status" | awk '{print $2/1024 " MiB"}')
@@ -31,7 +31,7 @@ kill -TERM $dpid; wait $dpid || true
 steps=$(python3 -c "print(f'{$queued/($end-$start):.0f}')")
 
 # Reply latency at a fixed 100 messages/s with a drain running.
-CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 30 & dpid=$!
+(CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 30) & dpid=$!
 curl -s -XDELETE "$CHAT2DESK_API_URL/_fake/calls" >/dev/null
 latency=$(python3 bench/latency.py "$STACK_NGINX_URL" "$CHAT2DESK_WEBHOOK_SECRET" "$CHAT2DESK_API_URL" 100 10)
 kill -TERM $dpid; wait $dpid || true
