@@ -1,3 +1,4 @@
+import Bots
 import Curl
 import Foundation
 import Glibc
@@ -23,14 +24,7 @@ enum E2EStack {
     static let isRequired = environment["CHATBOTS_REQUIRE_INTEGRATION"] == "1"
     static let isEnabled = isRequired || environment["STACK_DIR"] != nil
 
-    static func variable(_ name: String) throws -> String {
-        guard let value = environment[name], !value.isEmpty else {
-            throw E2EError(
-                "environment variable \(name) is not set: run with `make test`, or export $STACK_DIR/stack.env "
-                    + "(scripts/stack.sh start DIR BIN test) and CHATBOTS_REQUIRE_INTEGRATION=1")
-        }
-        return value
-    }
+    static func variable(_ name: String) throws -> String { try TestStack.variable(name) }
 }
 
 extension Trait where Self == ConditionTrait {
@@ -52,26 +46,8 @@ enum E2EHTTP {
 /// A random positive id that fits JSON doubles exactly (< 2^53) and never collides in practice.
 func e2eRandomID() -> Int64 { Int64.random(in: 1_000_000_000...4_000_000_000_000_000) }
 
-/// JSON string literal for hand-built bodies.
-func e2eJSONString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                out += String(format: "\\u%04x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
+/// JSON string literal for hand-built bodies (the production quoting, so tests exercise the same code).
+func e2eJSONString(_ text: String) -> String { JSONText.quote(text) }
 
 /// A Chat2Desk webhook body (defaults: an inbound client message on WhatsApp).
 func e2eWebhookBody(
