@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "fcgi-chat2desk", targets: ["Chat2DeskResponder"]),
         .executable(name: "cron-drain", targets: ["DrainJob"]),
         .executable(name: "cron-outbox", targets: ["OutboxJob"]),
+        .executable(name: "fcgi-tilda", targets: ["TildaResponder"]),
+        .executable(name: "cron-due-jobs", targets: ["DueJobsJob"]),
         .executable(name: "botctl", targets: ["BotCtl"]),
     ],
     dependencies: [
@@ -54,6 +56,12 @@ let package = Package(
 
         .executableTarget(name: "HealthResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "Chat2DeskResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
+        .executableTarget(name: "TildaResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "DueJobsJob",
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "DrainJob",
             dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],

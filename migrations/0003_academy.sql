@@ -15,7 +15,7 @@ CREATE TABLE leads (
     status            text        NOT NULL DEFAULT 'NEW'
                       CHECK (status IN ('NEW', 'REGISTERED', 'SCHEDULED', 'CANCELLED', 'COMPLETED')),
     bot_activated     boolean     NOT NULL DEFAULT false,
-    tilda_tranid      text,
+    tilda_tranid      text,                                   -- the first submission's; every one is in lead_events
     tilda_formid      text,
     lesson_at         timestamptz,
     lesson_date       text,                                   -- as shown to the parent, in the academy's time zone
@@ -38,7 +38,6 @@ CREATE TABLE leads (
 );
 CREATE UNIQUE INDEX idx_leads_email ON leads (email) WHERE email IS NOT NULL;
 CREATE INDEX idx_leads_phone ON leads (phone) WHERE phone IS NOT NULL;
-CREATE UNIQUE INDEX idx_leads_tilda_tranid ON leads (tilda_tranid) WHERE tilda_tranid IS NOT NULL;
 CREATE INDEX idx_leads_status ON leads (status);
 CREATE INDEX idx_leads_unsynced ON leads (id) WHERE version > sheet_synced_version;
 
@@ -63,6 +62,8 @@ CREATE TABLE lead_events (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX idx_lead_events_lead ON lead_events (lead_id, id);
+-- A Tilda submission is recorded once: a replayed queue message finds its tranid here.
+CREATE UNIQUE INDEX idx_lead_events_tranid ON lead_events ((detail ->> 'tranid')) WHERE event = 'TILDA_SUBMITTED';
 
 -- Delayed work. The id is deterministic ('email1/42', 'remind24h/42/<lesson>'), so scheduling is
 -- idempotent and a job can be cancelled by name. A claim sets `locked_until` (a lease): a job whose

@@ -10,7 +10,7 @@ import Redis
 public struct BotCtl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "botctl", abstract: "Operate the chatbots service.", version: ChatbotsVersion.current,
-        subcommands: [Migrate.self, Chat.self, Orders.self, DeadLetters.self])
+        subcommands: [Migrate.self, Chat.self, Orders.self, Leads.self, Jobs.self, DeadLetters.self])
 
     public init() {}
 }
@@ -68,7 +68,7 @@ struct DeadLetters: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show dead letters with their errors.")
-        @Option(help: "Inbound queue name.") var queue = "shoro"
+        @Option(help: "Inbound queue name (shoro or academy).") var queue = "shoro"
 
         func run() throws {
             let (config, _) = ProcessSetup.load("botctl")
@@ -87,12 +87,15 @@ struct DeadLetters: ParsableCommand {
                 print("  #\(row["id"] ?? "") \(row["channel"] ?? "") conversation \(row["conversation"] ?? ""), "
                     + "\(row["attempts"] ?? "") attempt(s): \(row["last_error"] ?? "")")
             }
+            let jobs = try DelayedJobs().list(status: "dead", on: connection)
+            print("delayed jobs: \(jobs.count) dead")
+            for job in jobs { print("  \(job.id), \(job.attempts) attempt(s): \(job.lastError ?? "")") }
         }
     }
 
     struct Replay: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-queue every dead letter (inbound and outbox).")
-        @Option(help: "Inbound queue name.") var queue = "shoro"
+        @Option(help: "Inbound queue name (shoro or academy).") var queue = "shoro"
 
         func run() throws {
             let (config, _) = ProcessSetup.load("botctl")
@@ -101,7 +104,8 @@ struct DeadLetters: ParsableCommand {
             let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
             let sends = try connection.query(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE status = 'dead' RETURNING id")
-            print("re-queued \(replayed) inbound message(s) and \(sends.count) outbound send(s)")
+            let jobs = try DelayedJobs().replayDead(now: Clock.system.now(), on: connection)
+            print("re-queued \(replayed) inbound message(s), \(sends.count) outbound send(s) and \(jobs) delayed job(s)")
         }
     }
 }

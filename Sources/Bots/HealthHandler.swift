@@ -19,12 +19,13 @@ public struct HealthHandler {
     public static func routes(for config: AppConfig) -> [String] {
         var routes = ["GET /", "GET /health"]
         if config.shoro != nil { routes.append("POST /webhook/chat2desk") }
+        if config.academy != nil { routes.append("POST /webhook/tilda") }
         return routes
     }
 
     /// The inbound queues of the enabled bots.
     public static func queues(for config: AppConfig) -> [InboundQueue] {
-        config.shoro == nil ? [] : [InboundQueue(name: "shoro")]
+        (config.shoro == nil ? [] : [InboundQueue(name: "shoro")]) + (config.academy == nil ? [] : [AcademyQueue.queue])
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {

@@ -5,33 +5,45 @@ import Logging
 import Platform
 import BotCore
 
-/// cron-drain: started every minute by cron (flock-guarded); drains the inbound queue for most of the minute.
+/// cron-drain: started every minute by cron (flock-guarded); drains the inbound queues of the enabled
+/// bots for most of the minute, with its own worker threads per bot.
 struct DrainJob: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cron-drain", abstract: "Drain the Shoro inbound queue.")
+    static let configuration = CommandConfiguration(commandName: "cron-drain", abstract: "Drain the bots' inbound queues.")
 
     @Option(help: "Seconds to keep draining (default DRAIN_RUN_SECONDS).") var seconds: Double?
-    @Option(help: "Worker threads (default DRAIN_CONCURRENCY, 1...50).") var concurrency: Int?
+    @Option(help: "Worker threads per bot (default DRAIN_CONCURRENCY, 1...50).") var concurrency: Int?
+    @Option(help: "Drain only this bot (shoro or academy); default every enabled bot.") var bot: String?
 
     func run() throws {
         let (config, logger) = ProcessSetup.load("cron-drain")
-        guard let shoro = config.shoro else { return logger.info("SHORO_ENABLED is false: nothing to drain") }
-        let texts: ShoroTexts
-        do { texts = try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) } catch {
+        if let bot, !["shoro", "academy"].contains(bot) { throw ValidationError("--bot must be shoro or academy") }
+        let drainShoro = config.shoro != nil && (self.bot == nil || self.bot == "shoro")
+        let drainAcademy = config.academy != nil && (self.bot == nil || self.bot == "academy")
+        guard drainShoro || drainAcademy else { return logger.info("no enabled bot to drain") }
+        let shoroTexts: ShoroTexts?
+        do { shoroTexts = drainShoro ? try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) : nil } catch {
             logger.critical("texts invalid", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
-        let workers = min(50, max(1, self.concurrency ?? config.queue.concurrency))
+        let perBot = min(50, max(1, self.concurrency ?? config.queue.concurrency))
+        let shoroWorkers = drainShoro ? perBot : 0
         let stop = StopFlag()
         HTTPClient.globalInit()
-        logger.info("drain starting", metadata: ["workers": "\(workers)"])
-        runWorkerThreads(count: workers, stop: stop) { index in
-            let runtime = ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger)
-            if index == 0 {
-                _ = try? runtime.postgres.with { try runtime.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
+        logger.info("drain starting", metadata: ["workers.shoro": "\(shoroWorkers)", "workers.academy": "\(drainAcademy ? perBot : 0)"])
+        runWorkerThreads(count: shoroWorkers + (drainAcademy ? perBot : 0), stop: stop) { index in
+            if index < shoroWorkers, let shoro = config.shoro, let shoroTexts {
+                let runtime = ShoroRuntime(config: config, shoro: shoro, texts: shoroTexts, logger: logger)
+                if index == 0 {
+                    _ = try? runtime.postgres.with { try runtime.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
+                }
+                QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger)
+                    .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
+            } else if let academy = config.academy {
+                let runtime = AcademyRuntime(config: config, academy: academy, logger: logger)
+                QueueWorker(queue: AcademyQueue.queue, settings: config.queue, logger: logger)
+                    .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             }
-            QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger)
-                .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
         }
         logger.info("drain finished")
     }

@@ -72,11 +72,13 @@ public struct AppConfig: Sendable {
     public var outbound: Outbound
     /// `SHORO_ENABLED`; nil when the bot is disabled.
     public var shoro: Shoro?
-    /// `ACADEMY_ENABLED`: the Academy bot (not built yet; must stay false).
-    public var academyEnabled: Bool
+    /// `ACADEMY_ENABLED`; nil when the bot is disabled.
+    public var academy: Academy?
+    /// Delayed jobs (`due-jobs`).
+    public var jobs: Jobs
 
     /// The names of the enabled bots.
-    public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academyEnabled ? ["academy"] : []) }
+    public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academy == nil ? [] : ["academy"]) }
 
     /// Reads and validates everything; throws every problem at once.
     public init(environment: [String: String]) throws(ConfigurationError) {
@@ -126,10 +128,12 @@ public struct AppConfig: Sendable {
         } else {
             self.shoro = nil
         }
-        self.academyEnabled = reader.bool("ACADEMY_ENABLED", default: false)
-        if self.academyEnabled {
-            reader.fail("ACADEMY_ENABLED", "the Academy bot is not available in this version; set it to false")
-        }
+        self.jobs = Jobs(
+            maxAttempts: reader.int("JOBS_MAX_ATTEMPTS", default: 8, range: 1...100),
+            backoffSeconds: reader.seconds("JOBS_BACKOFF_SECONDS", default: 30, range: 0...86400),
+            backoffMaxSeconds: reader.seconds("JOBS_BACKOFF_MAX_SECONDS", default: 3600, range: 0...86400),
+            leaseSeconds: reader.seconds("JOBS_LEASE_SECONDS", default: 120, range: 1...3600))
+        self.academy = reader.bool("ACADEMY_ENABLED", default: false) ? Academy(reading: &reader) : nil
         try reader.validate()
     }
 }

@@ -78,11 +78,34 @@ struct ConfigurationTests {
         InvalidCase(variable: "SEND_RETRY_DELAYS", value: "1,,x"),
         InvalidCase(variable: "HTTP_TIMEOUT_SECONDS", value: "-1"),
         InvalidCase(variable: "QUEUE_LEASE_SECONDS", value: "nan"),
-        InvalidCase(variable: "ACADEMY_ENABLED", value: "true"),
+        InvalidCase(variable: "ACADEMY_ENABLED", value: "yes please"),
+        InvalidCase(variable: "JOBS_MAX_ATTEMPTS", value: "0"),
     ])
     func anInvalidValueNamesItsVariable(_ example: InvalidCase) {
         let found = problems(validEnvironment.merging([example.variable: example.value]) { _, new in new })
         #expect(found.map(\.variable) == [example.variable], "problems: \(found)")
+    }
+
+    @Test func theAcademyNamesEachOfItsRequiredVariables() throws {
+        let found = problems(validEnvironment.merging(["ACADEMY_ENABLED": "true"]) { _, new in new })
+        #expect(Set(found.map(\.variable)) == [
+            "TILDA_WEBHOOK_SECRET", "RESEND_API_KEY", "EMAIL_FROM", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME",
+            "MANAGER_TELEGRAM_CHAT_ID",
+        ])
+        let academy: [String: String] = [
+            "ACADEMY_ENABLED": "true", "TILDA_WEBHOOK_SECRET": "0123456789abcdef", "RESEND_API_KEY": "re_123",
+            "EMAIL_FROM": "Academy <a@example.com>", "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_BOT_USERNAME": "@AcademyBot",
+            "MANAGER_EMAIL": "manager@example.com",
+        ]
+        let config = try AppConfig(environment: validEnvironment.merging(academy) { _, new in new })
+        #expect(config.enabledBots == ["shoro", "academy"])
+        #expect(config.academy?.telegramBotUsername == "AcademyBot")
+        #expect(config.academy?.email.email1Delay == 1800)
+        #expect(config.academy?.tilda.secretHeader == "X-Tilda-Secret")
+        let bad = problems(validEnvironment.merging(academy) { _, new in new }.merging([
+            "RESEND_API_KEY": "sk_live", "MANAGER_TELEGRAM_CHAT_ID": "@manager", "TELEGRAM_BOT_TOKEN": "nocolon",
+        ]) { _, new in new })
+        #expect(Set(bad.map(\.variable)) == ["RESEND_API_KEY", "MANAGER_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN"])
     }
 
     @Test func problemsNeverEchoSecrets() {

@@ -7,7 +7,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     public let value: String
 
     public init?(_ raw: String) {
-        var text = raw.trimmingCharacters(in: " \t\r\n<>\"'")
+        var text = raw.trimmingCharacters(" \t\r\n<>\"'")
         if text.lowercased().hasPrefix("mailto:") { text = String(text.dropFirst(7)) }
         text = text.lowercased()
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
@@ -37,7 +37,7 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     public let value: String
 
     public init?(_ raw: String) {
-        let trimmed = raw.trimmingCharacters(in: " \t\r\n")
+        let trimmed = raw.trimmingCharacters(" \t\r\n")
         guard !trimmed.isEmpty, trimmed.count <= 32 else { return nil }
         var digits = ""
         var plus = false
@@ -62,11 +62,3 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
     public var description: String { self.value }
 }
 
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, set.contains(first) { scalars.removeFirst() }
-        while let last = scalars.last, set.contains(last) { scalars.removeLast() }
-        return String(scalars)
-    }
-}

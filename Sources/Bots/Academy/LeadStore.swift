@@ -1,0 +1,174 @@
+public import BotCore
+import FoundationEssentials
+public import Platform
+public import Postgres
+
+/// A lead as stored in PostgreSQL (the CRM's source of truth).
+public struct Lead: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var phone: String?
+    public var email: String?
+    public var childAge: String?
+    public var tgID: Int64?
+    public var tgChatID: Int64?
+    public var tgBlocked: Bool
+    public var language: String
+    public var source: String
+    public var status: String
+    public var botActivated: Bool
+    public var email1Sent: Bool
+    public var email2Sent: Bool
+    public var callAlertSent: Bool
+    public var lessonDate: String?
+    public var lessonTime: String?
+    public var zoomLink: String?
+    public var createdAt: Double
+
+    /// What the email chain needs to decide.
+    public var chainState: EmailChainLead {
+        EmailChainLead(
+            botActivated: self.botActivated, hasEmail: self.email != nil, email1Sent: self.email1Sent,
+            email2Sent: self.email2Sent, callAlertSent: self.callAlertSent)
+    }
+}
+
+/// Reads and writes leads and their history. Every write runs inside the caller's transaction.
+public struct LeadStore: Sendable {
+    public init() {}
+
+    /// What recording a Tilda submission did.
+    public struct TildaResult: Sendable, Equatable {
+        public var leadID: Int64
+        /// False when the lead existed (same email or phone) and was updated.
+        public var created: Bool
+        /// True when this `tranid` had been recorded before (a replayed message): nothing changed.
+        public var duplicate: Bool
+        /// The chain step scheduled, if any.
+        public var scheduled: EmailChainStep?
+    }
+
+    static let columns = """
+        id, name, phone, email, child_age, tg_id, tg_chat_id, tg_blocked, language, source, status, bot_activated,
+        email_1_sent, email_2_sent, call_alert_sent, lesson_date, lesson_time, zoom_link,
+        extract(epoch FROM created_at)::double precision AS created_epoch
+        """
+
+    /// Upserts the lead by normalised email, then phone; logs the submission; starts the email chain
+    /// unless the parent already opened the bot. Idempotent per `tranid`. Call inside a transaction.
+    public func recordTilda(
+        _ submission: TildaSubmission, chain: EmailChainPolicy, jobs: DelayedJobs, now: Double, on connection: PostgresConnection
+    ) throws -> TildaResult {
+        try Self.lockLeads(on: connection)
+        if let seen = try connection.query(
+            "SELECT lead_id FROM lead_events WHERE event = 'TILDA_SUBMITTED' AND detail ->> 'tranid' = $1", [submission.tranid]
+        ).first {
+            return TildaResult(leadID: try seen.decode("lead_id"), created: false, duplicate: true, scheduled: nil)
+        }
+        var lead = try self.find(email: submission.email, phone: submission.phone, on: connection)
+        let created = lead == nil
+        if let existing = lead {
+            lead = try self.decodeLead(try connection.queryOne(
+                """
+                UPDATE leads SET name = COALESCE(NULLIF($2, ''), name), phone = COALESCE($3, phone), email = COALESCE($4, email),
+                    child_age = COALESCE($5, child_age) WHERE id = $1 RETURNING \(Self.columns)
+                """, [String(existing.id), submission.name, submission.phone, submission.email, submission.childAge]))
+        } else {
+            lead = try self.decodeLead(try connection.queryOne(
+                """
+                INSERT INTO leads (name, phone, email, child_age, source, status, tilda_tranid, tilda_formid, created_at)
+                VALUES ($1, $2, $3, $4, 'tilda', 'NEW', $5, $6, to_timestamp($7::double precision)) RETURNING \(Self.columns)
+                """, [submission.name, submission.phone, submission.email, submission.childAge, submission.tranid,
+                      submission.formid, String(now)]))
+        }
+        guard let lead else { throw PostgresError(code: .unexpectedResult, message: "lead upsert returned nothing") }
+        var detail: [String: JSONValue] = ["tranid": .string(submission.tranid), "created": .bool(created)]
+        if let formid = submission.formid { detail["formid"] = .string(formid) }
+        if !submission.rejectedFields.isEmpty {
+            detail["rejected"] = .object(submission.rejectedFields.mapValues(JSONValue.string))
+        }
+        try self.appendEvent(leadID: lead.id, "TILDA_SUBMITTED", detail: detail, now: now, on: connection)
+        var scheduled: EmailChainStep?
+        if let first = chain.start(for: lead.chainState), !lead.chainState.isSent(first.step) {
+            let payload = JSONValue.object(["lead_id": .integer(lead.id)]).serialized
+            if try jobs.schedule(
+                id: first.step.jobID(leadID: lead.id), kind: first.step.rawValue, payload: payload, runAt: now + first.delay,
+                on: connection) {
+                scheduled = first.step
+            }
+        }
+        return TildaResult(leadID: lead.id, created: created, duplicate: false, scheduled: scheduled)
+    }
+
+    /// The lead with this email, else the oldest with this phone.
+    public func find(email: String?, phone: String?, on connection: PostgresConnection) throws -> Lead? {
+        if let email, let row = try connection.query("SELECT \(Self.columns) FROM leads WHERE email = $1", [email]).first {
+            return try self.decodeLead(row)
+        }
+        if let phone, let row = try connection.query(
+            "SELECT \(Self.columns) FROM leads WHERE phone = $1 ORDER BY id LIMIT 1", [phone]).first {
+            return try self.decodeLead(row)
+        }
+        return nil
+    }
+
+    /// One lead by id (`forUpdate` locks its row until the transaction ends).
+    public func lead(id: Int64, forUpdate: Bool = false, on connection: PostgresConnection) throws -> Lead? {
+        try connection.query(
+            "SELECT \(Self.columns) FROM leads WHERE id = $1" + (forUpdate ? " FOR UPDATE" : ""), [String(id)]
+        ).first.map(self.decodeLead)
+    }
+
+    /// The newest leads first.
+    public func list(limit: Int, on connection: PostgresConnection) throws -> [Lead] {
+        try connection.query("SELECT \(Self.columns) FROM leads ORDER BY id DESC LIMIT $1", [String(limit)]).map(self.decodeLead)
+    }
+
+    /// A lead's history, oldest first: (event, detail JSON, epoch seconds).
+    public func events(leadID: Int64, on connection: PostgresConnection) throws -> [(event: String, detail: String, at: Double)] {
+        try connection.query(
+            """
+            SELECT event, detail::text AS detail, extract(epoch FROM created_at)::double precision AS at
+            FROM lead_events WHERE lead_id = $1 ORDER BY id
+            """, [String(leadID)]
+        ).map { (try $0.decode("event"), try $0.decode("detail"), try $0.decode("at")) }
+    }
+
+    /// The seed's appendLog: one line of the lead's history.
+    public func appendEvent(
+        leadID: Int64, _ event: String, detail: [String: JSONValue] = [:], now: Double, on connection: PostgresConnection
+    ) throws {
+        try connection.query(
+            "INSERT INTO lead_events (lead_id, event, detail, created_at) VALUES ($1, $2, $3::jsonb, to_timestamp($4::double precision))",
+            [String(leadID), event, JSONValue.object(detail).serialized, String(now)])
+    }
+
+    /// Marks a chain step as sent (`email_1_sent`, ...).
+    public func markSent(_ step: EmailChainStep, leadID: Int64, on connection: PostgresConnection) throws {
+        let column = switch step {
+        case .email1: "email_1_sent"
+        case .email2: "email_2_sent"
+        case .callAlert: "call_alert_sent"
+        }
+        try connection.query("UPDATE leads SET \(column) = true WHERE id = $1 AND NOT \(column)", [String(leadID)])
+    }
+
+    /// Serialises lead find-or-create across every drainer: leads are rare (tens a day), so one
+    /// transaction-scoped lock is simpler and safer than racing on two partial unique indexes.
+    static func lockLeads(on connection: PostgresConnection) throws {
+        try connection.query("SELECT pg_advisory_xact_lock(hashtextextended('academy:leads', 0))")
+    }
+
+    func decodeLead(_ row: PostgresRow) throws -> Lead {
+        Lead(
+            id: try row.decode("id"), name: try row.decode("name"), phone: try row.decodeIfPresent("phone"),
+            email: try row.decodeIfPresent("email"), childAge: try row.decodeIfPresent("child_age"),
+            tgID: try row.decodeIfPresent("tg_id"), tgChatID: try row.decodeIfPresent("tg_chat_id"),
+            tgBlocked: try row.decode("tg_blocked"), language: try row.decode("language"), source: try row.decode("source"),
+            status: try row.decode("status"), botActivated: try row.decode("bot_activated"),
+            email1Sent: try row.decode("email_1_sent"), email2Sent: try row.decode("email_2_sent"),
+            callAlertSent: try row.decode("call_alert_sent"), lessonDate: try row.decodeIfPresent("lesson_date"),
+            lessonTime: try row.decodeIfPresent("lesson_time"), zoomLink: try row.decodeIfPresent("zoom_link"),
+            createdAt: try row.decode("created_epoch"))
+    }
+}

@@ -1,0 +1,101 @@
+public import Curl
+import FoundationEssentials
+public import Platform
+import Redis
+
+/// Telegram's verdict on one Bot API call.
+public enum TelegramResult: Sendable, Equatable {
+    case ok(JSONValue)
+    /// 429 (with `retry_after`), 5xx, network: worth retrying later.
+    case retryable(error: String, retryAfter: Double?)
+    /// 403 "bot was blocked by the user" (or the user is deactivated): stop messaging this chat.
+    case blocked(error: String)
+    /// Any other refusal (400 and friends): retrying cannot help.
+    case rejected(error: String)
+}
+
+/// Calls the Telegram Bot API (`<base>/bot<token>/<method>`, JSON bodies) under the shared limits:
+/// about 30 messages/s overall and 1/s per chat, both sliding windows in Redis shared by every process.
+/// A 429 pauses every process for `parameters.retry_after`. "message is not modified" counts as success.
+public struct TelegramClient {
+    private let baseURL: String
+    private let token: String
+    private let http: HTTPClient
+    private let redis: LazyRedis
+    private let clock: Clock
+    private let timeout: Double
+    private let connectTimeout: Double
+    private let global: SlidingWindowLimiter
+
+    public init(
+        baseURL: String, token: String, timeout: Double, connectTimeout: Double, http: HTTPClient, redis: LazyRedis,
+        clock: Clock = .system, globalPerSecond: Int = 30
+    ) {
+        self.baseURL = baseURL
+        self.token = token
+        self.http = http
+        self.redis = redis
+        self.clock = clock
+        self.timeout = timeout
+        self.connectTimeout = connectTimeout
+        self.global = SlidingWindowLimiter(name: "telegram", limit: globalPerSecond, windowSeconds: 1)
+    }
+
+    /// `sendMessage` with plain text.
+    public func sendMessage(chatID: Int64, text: String) -> TelegramResult {
+        self.call("sendMessage", ["chat_id": .integer(chatID), "text": .string(text)], chatID: chatID)
+    }
+
+    /// One Bot API call; `chatID` (when the call messages a chat) applies that chat's 1/s limit too.
+    public func call(_ method: String, _ parameters: [String: JSONValue], chatID: Int64? = nil) -> TelegramResult {
+        do {
+            let acquired = try self.redis.with { connection in
+                var limiters = [self.global]
+                if let chatID { limiters.append(SlidingWindowLimiter(name: "telegram:chat:\(chatID)", limit: 1, windowSeconds: 1)) }
+                for limiter in limiters where !(try limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: connection)) {
+                    return false
+                }
+                return true
+            }
+            guard acquired else { return .retryable(error: "telegram rate limit: no slot within 10 s", retryAfter: nil) }
+        } catch {
+            return .retryable(error: "rate limiter unavailable: \(error)", retryAfter: nil)
+        }
+        let request = HTTPRequest(
+            method: "POST", url: "\(self.baseURL)/bot\(self.token)/\(method)",
+            headers: [("Content-Type", "application/json")], body: Array(JSONValue.object(parameters).serialized.utf8),
+            connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
+        let response: HTTPResponse
+        do {
+            response = try self.http.perform(request)
+        } catch {
+            return .retryable(error: "telegram \(method): \(error)", retryAfter: nil)
+        }
+        return self.interpret(response, method: method)
+    }
+
+    private func interpret(_ response: HTTPResponse, method: String) -> TelegramResult {
+        let envelope = JSONValue.parse(response.text)?.objectValue
+        let description = envelope?["description"]?.stringValue ?? "non-JSON answer"
+        if response.status == 200, case .bool(true)? = envelope?["ok"] {
+            return .ok(envelope?["result"] ?? .null)
+        }
+        switch response.status {
+        case 429:
+            let retryAfter = envelope?["parameters"]?.objectValue?["retry_after"].flatMap { value -> Double? in
+                if case .integer(let seconds) = value { return Double(seconds) }
+                return nil
+            } ?? response.header("retry-after").flatMap(Double.init) ?? 1
+            _ = try? self.redis.with { try self.global.pause(seconds: retryAfter, on: $0) }
+            return .retryable(error: "telegram 429: \(description)", retryAfter: retryAfter)
+        case 400 where description.contains("message is not modified"):
+            return .ok(.bool(true))
+        case 403:
+            return .blocked(error: "telegram 403: \(description)")
+        case 200, 500...599:
+            return .retryable(error: "telegram \(method) \(response.status): \(description)", retryAfter: nil)
+        default:
+            return .rejected(error: "telegram \(method) \(response.status): \(description)")
+        }
+    }
+}

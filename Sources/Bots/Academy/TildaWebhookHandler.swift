@@ -1,0 +1,89 @@
+public import FastCGI
+import FoundationEssentials
+public import Logging
+public import Platform
+import Redis
+
+/// `POST /webhook/tilda`: answer the `test=test` probe, authenticate, parse, de-duplicate on `tranid`
+/// and queue. Tilda gives up after 5 s, so nothing slow happens here: the lead is written by the drain.
+public struct TildaWebhookHandler {
+    public static let queue = AcademyQueue.queue
+
+    private let settings: AppConfig.Academy.Tilda
+    private let dedupeSeconds: Int
+    private let redis: LazyRedis
+    private let clock: Clock
+    private let logger: Logger
+
+    public init(settings: AppConfig.Academy.Tilda, dedupeSeconds: Int, redis: LazyRedis, clock: Clock = .system, logger: Logger) {
+        self.settings = settings
+        self.dedupeSeconds = dedupeSeconds
+        self.redis = redis
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
+        guard request.method == "POST" else { return HTTPEdge.methodNotAllowed(allowed: ["POST"]) }
+        let fields: [String: String]
+        do {
+            fields = try TildaPayload.fields(body: request.body, contentType: request.contentType)
+        } catch {
+            let status = error.message.hasPrefix("send ") ? 415 : 400
+            return HTTPEdge.error(status, status == 415 ? "unsupported_media_type" : "bad_request", error.message)
+        }
+        let payload: TildaPayload
+        do {
+            payload = try TildaPayload.parse(fields: fields, settings: self.settings, receivedAt: self.clock.now())
+        } catch {
+            // Authenticate before describing what is wrong with the body.
+            if let denied = self.authenticate(request, fields: fields) { return denied }
+            return HTTPEdge.error(400, "bad_request", error.message)
+        }
+        // The probe has no side effects, and Tilda may send it before the secret is configured on its side.
+        guard case .submission(let submission) = payload else { return HTTPEdge.ok(#""test":true"#) }
+        if let denied = self.authenticate(request, fields: fields) { return denied }
+        do {
+            let json = String(decoding: try JSONEncoder().encode(AcademyInbound.tilda(submission)), as: UTF8.self)
+            let queued = try self.redis.with { connection in
+                try Self.queue.enqueue(
+                    json, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
+                    dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+            }
+            self.logger.info("tilda lead queued", metadata: [
+                "request.id": "\(request.requestID)", "tilda.tranid": "\(submission.tranid)", "duplicate": "\(!queued)",
+                "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
+            ])
+            return HTTPEdge.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
+        } catch {
+            // Not acknowledged: Tilda retries twice, a minute apart, and nothing was half-stored.
+            self.logger.error("enqueue failed", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
+            return HTTPEdge.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
+        }
+    }
+
+    /// nil when the secret matches (header, form field or query parameter); otherwise the 401/403 answer.
+    private func authenticate(_ request: FastCGIRequest, fields: [String: String]) -> FastCGIResponse? {
+        let fieldValue = fields.first { $0.key.lowercased() == self.settings.secretField.lowercased() }?.value
+        guard let presented = request.header(self.settings.secretHeader) ?? fieldValue
+            ?? request.queryParameters[self.settings.secretQuery], !presented.isEmpty
+        else {
+            return HTTPEdge.error(401, "unauthorized", "the webhook secret is missing")
+        }
+        guard SecretCheck.matches(presented, self.settings.secret) else {
+            self.logger.warning("tilda secret mismatch", metadata: ["request.id": "\(request.requestID)"])
+            return HTTPEdge.error(403, "forbidden", "the webhook secret is wrong")
+        }
+        return nil
+    }
+}
+
+/// The Academy bot's inbound queue: Tilda submissions now, Telegram updates later, one conversation per lead/chat.
+public enum AcademyQueue {
+    public static let queue = InboundQueue(name: "academy")
+}
+
+/// A message on the Academy queue.
+public enum AcademyInbound: Codable, Sendable, Equatable {
+    case tilda(TildaSubmission)
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import BotCore
+import Bots
+import Curl
+import Logging
+import Platform
+
+/// cron-due-jobs: started every minute by cron (flock-guarded); runs delayed jobs (the email chain,
+/// call alerts) as they come due, for most of the minute.
+struct DueJobsJob: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cron-due-jobs", abstract: "Run due delayed jobs.")
+
+    @Option(help: "Seconds to keep running (default DRAIN_RUN_SECONDS).") var seconds: Double?
+
+    func run() throws {
+        let (config, logger) = ProcessSetup.load("cron-due-jobs")
+        guard let academy = config.academy else { return logger.info("ACADEMY_ENABLED is false: no jobs to run") }
+        let templates: EmailTemplates
+        do { templates = try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory) } catch {
+            logger.critical("email templates invalid", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
+        let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
+        let stop = StopFlag()
+        HTTPClient.globalInit()
+        runWorkerThreads(count: 1, stop: stop) { _ in
+            let runtime = AcademyRuntime(config: config, academy: academy, logger: logger)
+            repeat {
+                do { try runtime.runDueJobs(templates: templates) } catch {
+                    logger.error("jobs pass failed", metadata: ["error": "\(error)"])
+                }
+                sleepSeconds(min(1, max(0, deadline - monotonicSeconds())))
+            } while !stop.isSet && monotonicSeconds() < deadline
+        }
+    }
+}
+
+DueJobsJob.main()
