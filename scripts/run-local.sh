@@ -19,7 +19,7 @@ trap cleanup INT TERM EXIT
 scripts/stack.sh start "$DIR" "$BIN" run
 set -a; source "$DIR/stack.env"; set +a
 # Stands in for cron: each job restarts when it finishes, under the same flock the crontab uses.
-for job in cron-drain cron-outbox; do
+for job in cron-drain cron-outbox cron-due-jobs; do
   ( while true; do CHATBOTS_ENV_FILE="$DIR/stack.env" flock -n "$DIR/run/$job.lock" "$BIN/$job" >>"$DIR/log/$job.log" 2>&1 || sleep 1; done ) &
   LOOPS+=($!)
 done
@@ -35,6 +35,12 @@ cat <<MSG
   Orders and dead letters:
     CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl orders
     CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl dlq list
+
+  Send a Tilda form as a parent would, then watch the lead and its email chain
+  (emails go to the fake Resend at $RESEND_API_URL/_fake/emails):
+    curl -d 'Name=Anna&Email=anna@example.com&Phone=+79990001122&tranid=demo1' "$STACK_NGINX_URL/webhook/tilda?token=$TILDA_WEBHOOK_SECRET"
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl leads
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl jobs
 
   Logs: $DIR/log/   Ctrl-C stops everything started here.
 MSG

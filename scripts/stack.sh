@@ -120,6 +120,18 @@ STACK_REDIS_PORT=$REDIS_PORT
 ENV
 }
 
+write_academy_env() { # the Academy bot in sandbox mode (its provider fakes' variables come from write_env)
+  cat >>"$DIR/stack.env" <<ENV
+ACADEMY_ENABLED=true
+TILDA_WEBHOOK_SECRET=sandbox-tilda-secret-0123456789
+EMAIL_FROM=All In Academy <academy@sandbox.example>
+EMAIL_TEMPLATES_DIR=$ROOT/resources/emails
+TELEGRAM_BOT_USERNAME=AllInAcademySandboxBot
+MANAGER_TELEGRAM_CHAT_ID=900000001
+MANAGER_EMAIL=manager@sandbox.example
+ENV
+}
+
 case "$cmd" in
   start)
     BIN=$(cd "${3:?BIN_DIR}" && pwd); MODE=${4:-test}
@@ -131,16 +143,17 @@ case "$cmd" in
     start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token
     C2D_PORT=$(cat "$DIR/run/fake-chat2desk.port")
     start_pg; start_redis
-    write_env
+    write_env; write_academy_env
     CHATBOTS_ENV_FILE="$DIR/stack.env" "$BIN/botctl" migrate >>"$DIR/log/migrate.log" 2>&1 \
       || { cat "$DIR/log/migrate.log" >&2; exit 1; }
     start_responder health fcgi-health
     start_responder chat2desk fcgi-chat2desk
+    start_responder tilda fcgi-tilda
     start_nginx
     log "up: nginx http://127.0.0.1:$NGINX_PORT  postgres 127.0.0.1:$PG_PORT  redis 127.0.0.1:$REDIS_PORT"
     ;;
   stop)
-    for p in nginx chat2desk health drain outbox; do kill_pidfile "$p" TERM; done
+    for p in nginx chat2desk tilda health drain outbox due-jobs; do kill_pidfile "$p" TERM; done
     for f in "$PIDS"/*.pid; do [ -f "$f" ] || continue; n=$(basename "$f" .pid); [ "$n" = postgres ] || [ "$n" = redis ] || kill_pidfile "$n" TERM; done
     [ -f "$PIDS/redis.pid" ] && { redis-cli -p "$(grep -oP '(?<=STACK_REDIS_PORT=).*' "$DIR/stack.env")" shutdown nosave >/dev/null 2>&1 || kill_pidfile redis TERM; rm -f "$PIDS/redis.pid"; }
     stop_pg

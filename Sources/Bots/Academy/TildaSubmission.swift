@@ -18,6 +18,20 @@ public struct TildaSubmission: Codable, Sendable, Equatable {
     public var rejectedFields: [String: String]
     public var receivedAt: Double
 
+    public init(
+        tranid: String, formid: String?, name: String, phone: String?, email: String?, childAge: String?,
+        rejectedFields: [String: String], receivedAt: Double
+    ) {
+        self.tranid = tranid
+        self.formid = formid
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.childAge = childAge
+        self.rejectedFields = rejectedFields
+        self.receivedAt = receivedAt
+    }
+
     /// The queue conversation: one lead's submissions are handled in order, by one worker.
     public var conversation: String { "lead:" + (self.email ?? self.phone ?? self.tranid) }
 }
