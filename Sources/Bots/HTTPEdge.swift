@@ -24,3 +24,9 @@ public enum HTTPEdge {
 public enum JSONText {
     public static func quote(_ text: String) -> String { JSONLogHandler.quote(text) }
 }
+
+/// Why a webhook body was refused (answered 400 with this message).
+public struct InvalidWebhookBody: Error, Sendable, Equatable {
+    public let message: String
+    public init(message: String) { self.message = message }
+}

@@ -1,4 +1,5 @@
 import Bots
+import Glibc
 import Logging
 import Platform
 
@@ -6,7 +7,7 @@ import Platform
 ProcessSetup.runResponder("fcgi-chat2desk", arguments: CommandLine.arguments) { config, logger in
     guard let shoro = config.shoro else {
         logger.critical("SHORO_ENABLED is false: this responder has nothing to serve")
-        fatalError("SHORO_ENABLED is false")
+        exit(78)
     }
     let handler = Chat2DeskWebhookHandler(
         secret: shoro.webhookSecret, dedupeSeconds: config.queue.dedupeSeconds,

@@ -69,6 +69,8 @@ extension AppConfig {
         /// `TELEGRAM_API_URL` (default https://api.telegram.org) and `TELEGRAM_BOT_TOKEN`.
         public var telegramAPIURL: String
         public var telegramToken: String
+        /// `TELEGRAM_WEBHOOK_SECRET`: the `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+        public var telegramWebhookSecret: String
         /// `TELEGRAM_BOT_USERNAME`: the bot's @username, for `https://t.me/<username>?start=lead_<id>` links.
         public var telegramBotUsername: String
         /// `MANAGER_TELEGRAM_CHAT_ID` and/or `MANAGER_EMAIL`: who gets the call alert (at least one).
@@ -104,6 +106,11 @@ extension AppConfig {
             self.telegramToken = reader.string("TELEGRAM_BOT_TOKEN")
             if !self.telegramToken.isEmpty, !self.telegramToken.contains(":") {
                 reader.fail("TELEGRAM_BOT_TOKEN", "must look like 123456:ABC... (from @BotFather)")
+            }
+            self.telegramWebhookSecret = reader.secret("TELEGRAM_WEBHOOK_SECRET")
+            if self.telegramWebhookSecret.count > 256
+                || !self.telegramWebhookSecret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+                reader.fail("TELEGRAM_WEBHOOK_SECRET", "Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -")
             }
             self.telegramBotUsername = reader.string("TELEGRAM_BOT_USERNAME")
             if self.telegramBotUsername.hasPrefix("@") { self.telegramBotUsername.removeFirst() }

@@ -90,11 +90,12 @@ struct ConfigurationTests {
         let found = problems(validEnvironment.merging(["ACADEMY_ENABLED": "true"]) { _, new in new })
         #expect(Set(found.map(\.variable)) == [
             "TILDA_WEBHOOK_SECRET", "RESEND_API_KEY", "EMAIL_FROM", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME",
-            "MANAGER_TELEGRAM_CHAT_ID",
+            "TELEGRAM_WEBHOOK_SECRET", "MANAGER_TELEGRAM_CHAT_ID",
         ])
         let academy: [String: String] = [
             "ACADEMY_ENABLED": "true", "TILDA_WEBHOOK_SECRET": "0123456789abcdef", "RESEND_API_KEY": "re_123",
             "EMAIL_FROM": "Academy <a@example.com>", "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_BOT_USERNAME": "@AcademyBot",
+            "TELEGRAM_WEBHOOK_SECRET": "tg_secret-0123456789",
             "MANAGER_EMAIL": "manager@example.com",
         ]
         let config = try AppConfig(environment: validEnvironment.merging(academy) { _, new in new })
@@ -104,8 +105,9 @@ struct ConfigurationTests {
         #expect(config.academy?.tilda.secretHeader == "X-Tilda-Secret")
         let bad = problems(validEnvironment.merging(academy) { _, new in new }.merging([
             "RESEND_API_KEY": "sk_live", "MANAGER_TELEGRAM_CHAT_ID": "@manager", "TELEGRAM_BOT_TOKEN": "nocolon",
+            "TELEGRAM_WEBHOOK_SECRET": "has spaces and ! marks",
         ]) { _, new in new })
-        #expect(Set(bad.map(\.variable)) == ["RESEND_API_KEY", "MANAGER_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN"])
+        #expect(Set(bad.map(\.variable)) == ["RESEND_API_KEY", "MANAGER_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"])
     }
 
     @Test func problemsNeverEchoSecrets() {

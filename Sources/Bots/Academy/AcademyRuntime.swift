@@ -47,6 +47,9 @@ public final class AcademyRuntime {
                 "chain.scheduled": "\(result.scheduled?.rawValue ?? "none")", "tilda.tranid": "\(submission.tranid)",
                 "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
             ])
+        case .telegram(let update):
+            // The Telegram route is not exposed by nginx until the scenes are wired in; refuse loudly, never drop.
+            throw ChainSendError(description: "telegram update \(update.updateID) arrived but the Telegram scenes are not enabled")
         }
     }
 

@@ -43,10 +43,7 @@ public enum TildaPayload: Sendable, Equatable {
     case submission(TildaSubmission)
 
     /// Why a body was refused (answered with 400).
-    public struct Invalid: Error, Sendable, Equatable {
-        public let message: String
-        public init(message: String) { self.message = message }
-    }
+    public typealias Invalid = InvalidWebhookBody
 
     /// The body's fields, from `application/x-www-form-urlencoded` or a JSON object (numbers become text;
     /// nested values are ignored). Field names keep their case; lookups are case-insensitive.

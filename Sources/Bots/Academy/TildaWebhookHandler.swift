@@ -86,4 +86,5 @@ public enum AcademyQueue {
 /// A message on the Academy queue.
 public enum AcademyInbound: Codable, Sendable, Equatable {
     case tilda(TildaSubmission)
+    case telegram(TelegramInbound)
 }

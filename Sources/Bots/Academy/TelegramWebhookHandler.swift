@@ -1,0 +1,87 @@
+public import FastCGI
+import FoundationEssentials
+public import Logging
+public import Platform
+import Redis
+
+/// A Telegram Update as queued: its id, the chat it belongs to, and the raw JSON for the scenes to decode.
+public struct TelegramInbound: Codable, Sendable, Equatable {
+    public var updateID: Int64
+    public var chatID: Int64
+    public var update: String
+
+    public init(updateID: Int64, chatID: Int64, update: String) {
+        self.updateID = updateID
+        self.chatID = chatID
+        self.update = update
+    }
+
+    /// Validates the parts the queue needs. Returns nil (answered 200, not queued) for update kinds the
+    /// bot does not handle (channel posts, edits, polls...), and throws for a body that is not an Update.
+    public static func parse(_ body: [UInt8]) throws(InvalidWebhookBody) -> TelegramInbound? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let update = JSONValue.parse(text)?.objectValue else { throw .init(message: "the body is not a JSON object") }
+        guard case .integer(let updateID)? = update["update_id"], updateID >= 0 else {
+            throw .init(message: "update_id is missing or not an integer")
+        }
+        let chat: JSONValue?
+        if let message = update["message"]?.objectValue {
+            chat = message["chat"]?.objectValue?["id"]
+        } else if let callback = update["callback_query"]?.objectValue {
+            // A callback from an old inline message may lack `message`; the user's id is their private chat.
+            chat = callback["message"]?.objectValue?["chat"]?.objectValue?["id"] ?? callback["from"]?.objectValue?["id"]
+        } else {
+            return nil
+        }
+        guard case .integer(let chatID)? = chat else { throw .init(message: "the update has no chat id") }
+        return TelegramInbound(updateID: updateID, chatID: chatID, update: text)
+    }
+}
+
+/// `POST /webhook/tg`: the secret token header (constant time), the Update's shape, de-duplication on
+/// `update_id`, and the queue — 200 in milliseconds. Nothing here talks to Telegram.
+public struct TelegramWebhookHandler {
+    private let secret: String
+    private let dedupeSeconds: Int
+    private let redis: LazyRedis
+    private let clock: Clock
+    private let logger: Logger
+
+    public init(secret: String, dedupeSeconds: Int, redis: LazyRedis, clock: Clock = .system, logger: Logger) {
+        self.secret = secret
+        self.dedupeSeconds = dedupeSeconds
+        self.redis = redis
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
+        guard request.method == "POST" else { return HTTPEdge.methodNotAllowed(allowed: ["POST"]) }
+        guard let presented = request.header("x-telegram-bot-api-secret-token"), SecretCheck.matches(presented, self.secret) else {
+            self.logger.warning("telegram secret missing or wrong", metadata: ["request.id": "\(request.requestID)"])
+            return HTTPEdge.error(401, "unauthorized", "the secret token is missing or wrong")
+        }
+        let mediaType = request.contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        guard mediaType == "application/json" else { return HTTPEdge.error(415, "unsupported_media_type", "send application/json") }
+        let inbound: TelegramInbound?
+        do {
+            inbound = try TelegramInbound.parse(request.body)
+        } catch {
+            return HTTPEdge.error(400, "bad_request", error.message)
+        }
+        guard let inbound else { return HTTPEdge.ok(#""queued":false"#) }
+        do {
+            let json = String(decoding: try JSONEncoder().encode(AcademyInbound.telegram(inbound)), as: UTF8.self)
+            let queued = try self.redis.with { connection in
+                try AcademyQueue.queue.enqueue(
+                    json, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",
+                    dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+            }
+            return HTTPEdge.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
+        } catch {
+            // Telegram retries an unacknowledged update; nothing was half-stored.
+            self.logger.error("enqueue failed", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
+            return HTTPEdge.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
+        }
+    }
+}
