@@ -160,7 +160,7 @@ class FakeApp:
     """Base class for fakes: routing, call recording, fault queue, control API."""
     name = "fake"
     # modes that run the normal handler themselves (so "apply": true is not applied twice)
-    SELF_APPLYING = ("delay", "drop_after_apply", "cut_body", "content_type")
+    SELF_APPLYING = ("delay", "delay_after_apply", "drop_after_apply", "cut_body", "content_type")
 
     def __init__(self, args):
         self.args = args
@@ -259,6 +259,12 @@ class FakeApp:
     def fault_delay(self, f, req):
         time.sleep(float(f.get("seconds", 1)))
         return self.dispatch(req)
+
+    def fault_delay_after_apply(self, f, req):
+        """Apply at once, then sleep before answering (the state changed while the client waits)."""
+        result = self.dispatch(req)
+        time.sleep(float(f.get("seconds", 1)))
+        return result
 
     def fault_hang_then_drop(self, f, req):
         time.sleep(float(f.get("seconds", 30)))
