@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Self-test for fakelib + the Chat2Desk fake. Run: python3 fakes/test_fakes.py"""
+"""Self-test for fakelib + every fake. Run: python3 fakes/test_fakes.py
+
+Chat2Desk tests live here; the other fakes' tests live in test_<fake>.py (each also runnable alone)
+and are run from main() below."""
 import http.client
 import json
 import os
@@ -14,6 +17,9 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+OTHER_SUITES = ["test_resend", "test_telegram", "test_zoom", "test_openai"]   # modules: SCRIPT, ARGS, NAME, t_*
 TOKEN = "test-token-123"
 AUTH = {"Authorization": TOKEN}
 RATE_LIMIT = {"status": "error", "message": "Number of API requests exceeded"}
@@ -356,6 +362,12 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    import importlib
+    import testkit
+    for name in OTHER_SUITES:
+        mod = importlib.import_module(name)
+        p, f = testkit.run_suite(mod.SCRIPT, mod.ARGS, testkit.tests_of(vars(mod)), mod.NAME)
+        passed, failed = passed + p, failed + f
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

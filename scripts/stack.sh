@@ -120,6 +120,37 @@ STACK_REDIS_PORT=$REDIS_PORT
 ENV
 }
 
+# Fakes of Resend, Telegram, Zoom and OpenAI with sandbox credentials; their URLs go to stack.env.
+SANDBOX_RESEND_KEY=re_sandbox_0123456789abcdef
+SANDBOX_TG_TOKEN=123456789:ABCdefGhIJKlmNoPQRstuVWXyz-sandbox01
+start_api_fakes() {
+  start_fake fake-resend resend.py --api-key "$SANDBOX_RESEND_KEY"
+  start_fake fake-telegram telegram.py --token "$SANDBOX_TG_TOKEN" --allow-insecure-webhook
+  start_fake fake-zoom zoom.py --account-id sandbox-zoom-account --client-id sandbox-zoom-client --client-secret sandbox-zoom-secret
+  start_fake fake-openai openai.py --api-key sk-sandbox-openai-0123456789
+}
+write_api_fakes_env() {
+  local p; p() { echo "http://127.0.0.1:$(cat "$DIR/run/fake-$1.port")"; }
+  cat >>"$DIR/stack.env" <<ENV
+RESEND_API_URL=$(p resend)
+RESEND_API_KEY=$SANDBOX_RESEND_KEY
+TELEGRAM_API_URL=$(p telegram)
+TELEGRAM_BOT_TOKEN=$SANDBOX_TG_TOKEN
+TELEGRAM_WEBHOOK_SECRET=sandbox-telegram-secret_0123456789
+ZOOM_OAUTH_URL=$(p zoom)
+ZOOM_API_URL=$(p zoom)
+ZOOM_ACCOUNT_ID=sandbox-zoom-account
+ZOOM_CLIENT_ID=sandbox-zoom-client
+ZOOM_CLIENT_SECRET=sandbox-zoom-secret
+OPENAI_API_URL=$(p openai)
+OPENAI_API_KEY=sk-sandbox-openai-0123456789
+STACK_FAKE_RESEND_URL=$(p resend)
+STACK_FAKE_TELEGRAM_URL=$(p telegram)
+STACK_FAKE_ZOOM_URL=$(p zoom)
+STACK_FAKE_OPENAI_URL=$(p openai)
+ENV
+}
+
 case "$cmd" in
   start)
     BIN=$(cd "${3:?BIN_DIR}" && pwd); MODE=${4:-test}
@@ -130,8 +161,9 @@ case "$cmd" in
     PG_PORT=$(free_port); REDIS_PORT=$(free_port); NGINX_PORT=$(free_port)
     start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token
     C2D_PORT=$(cat "$DIR/run/fake-chat2desk.port")
+    start_api_fakes
     start_pg; start_redis
-    write_env
+    write_env; write_api_fakes_env
     CHATBOTS_ENV_FILE="$DIR/stack.env" "$BIN/botctl" migrate >>"$DIR/log/migrate.log" 2>&1 \
       || { cat "$DIR/log/migrate.log" >&2; exit 1; }
     start_responder health fcgi-health
