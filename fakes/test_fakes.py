@@ -275,6 +275,34 @@ def t_fault_unauthorized():
     assert r.status == 401 and r.json["message"] == "You need to auth" and delivered() == []
 
 
+def t_fault_generic_additions():
+    """fakelib modes added for the other fakes, checked against Chat2Desk too."""
+    fault(route="/v1/messages", method="POST", mode="delay_after_apply", seconds=0.6)
+    try:
+        call("POST", "/v1/messages", {"client_id": 7, "text": "early"}, AUTH, timeout=0.2)
+        raise AssertionError("expected a client timeout")
+    except (TimeoutError, urllib.error.URLError):
+        pass
+    assert [m["text"] for m in delivered()] == ["early"]          # applied before the answer
+    time.sleep(0.6)
+    fault(route="/v1/messages", mode="content_type", content_type="text/html")
+    r = send("ct")
+    assert r.status == 200 and r.headers["content-type"] == "text/html" and r.json["status"] == "success"
+    fault(route="/v1/messages", mode="cut_body", bytes=10)
+    expect_no_response(lambda: send("cut"))
+    fault(route="/v1/messages", mode="drop_after_apply", seconds=0.2)
+    expect_no_response(lambda: send("late-drop"))
+    assert [m["text"] for m in delivered()] == ["early", "ct", "cut", "late-drop"]
+    fault(route="/v1/messages", mode="status", status=500)       # Chat2Desk keeps an empty default body
+    assert send("x").raw == b""
+    before = call("GET", "/_fake/clock").json["now"]
+    assert call("POST", "/_fake/clock", {"advance": 100}).json["offset"] == 100
+    assert call("GET", "/_fake/clock").json["now"] - before >= 100
+    assert call("POST", "/_fake/clock", {"advance": -1}).status == 400
+    call("POST", "/_fake/reset")
+    assert call("GET", "/_fake/clock").json["offset"] == 0
+
+
 def t_times_and_order():
     fault(route="/v1/messages", method="POST", mode="status", status=500, times=2)
     fault(route="/v1/messages", method="POST", mode="status", status=503)
