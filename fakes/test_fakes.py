@@ -6,6 +6,7 @@ and are run from main() below."""
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -390,6 +391,7 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
     import importlib
     import testkit
     for name in OTHER_SUITES:

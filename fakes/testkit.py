@@ -5,6 +5,7 @@ Starts a fake as a subprocess on a free port and talks real HTTP to it.
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,6 +157,7 @@ def run_suite(script, args, tests, name):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
     return passed, failed
 
 
