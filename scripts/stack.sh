@@ -129,25 +129,25 @@ start_api_fakes() {
   start_fake fake-zoom zoom.py --account-id sandbox-zoom-account --client-id sandbox-zoom-client --client-secret sandbox-zoom-secret
   start_fake fake-openai openai.py --api-key sk-sandbox-openai-0123456789
 }
+fake_url() { echo "http://127.0.0.1:$(cat "$DIR/run/fake-$1.port")"; }
 write_api_fakes_env() {
-  local p; p() { echo "http://127.0.0.1:$(cat "$DIR/run/fake-$1.port")"; }
   cat >>"$DIR/stack.env" <<ENV
-RESEND_API_URL=$(p resend)
+RESEND_API_URL=$(fake_url resend)
 RESEND_API_KEY=$SANDBOX_RESEND_KEY
-TELEGRAM_API_URL=$(p telegram)
+TELEGRAM_API_URL=$(fake_url telegram)
 TELEGRAM_BOT_TOKEN=$SANDBOX_TG_TOKEN
 TELEGRAM_WEBHOOK_SECRET=sandbox-telegram-secret_0123456789
-ZOOM_OAUTH_URL=$(p zoom)
-ZOOM_API_URL=$(p zoom)
+ZOOM_OAUTH_URL=$(fake_url zoom)
+ZOOM_API_URL=$(fake_url zoom)
 ZOOM_ACCOUNT_ID=sandbox-zoom-account
 ZOOM_CLIENT_ID=sandbox-zoom-client
 ZOOM_CLIENT_SECRET=sandbox-zoom-secret
-OPENAI_API_URL=$(p openai)
+OPENAI_API_URL=$(fake_url openai)
 OPENAI_API_KEY=sk-sandbox-openai-0123456789
-STACK_FAKE_RESEND_URL=$(p resend)
-STACK_FAKE_TELEGRAM_URL=$(p telegram)
-STACK_FAKE_ZOOM_URL=$(p zoom)
-STACK_FAKE_OPENAI_URL=$(p openai)
+STACK_FAKE_RESEND_URL=$(fake_url resend)
+STACK_FAKE_TELEGRAM_URL=$(fake_url telegram)
+STACK_FAKE_ZOOM_URL=$(fake_url zoom)
+STACK_FAKE_OPENAI_URL=$(fake_url openai)
 ENV
 }
 
