@@ -6,6 +6,7 @@ registered with @route; run(MyApp) parses --port/--port-file/--verbose and serve
 through the /_fake/ control API. See README.md.
 """
 import argparse
+import base64
 import json
 import os
 import re
@@ -27,12 +28,13 @@ HTML_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n
 def route(method, pattern):
     """Register a FakeApp method for METHOD + path regex (matched against the path only).
 
+    METHOD may list several methods separated by commas ("GET,POST").
     The method is called as handler(self, req) under the app lock and returns
     (status, headers_dict, body) where body is a dict/list (sent as JSON), str or bytes.
     req.match holds the regex match object.
     """
     def deco(fn):
-        fn._route = (method.upper(), re.compile(pattern))
+        fn._route = (tuple(m.strip() for m in method.upper().split(",")), re.compile(pattern))
         return fn
     return deco
 
@@ -51,20 +53,120 @@ class Request:
             self.json, self.is_json = json.loads(self.body), True
         except ValueError:
             self.json, self.is_json = None, False
+        self._multipart = None
 
     def header(self, name, default=None):
         """Case-insensitive header lookup."""
         return self._lower.get(name.lower(), default)
 
+    @property
+    def content_type(self):
+        return (self.header("Content-Type") or "").split(";")[0].strip().lower()
+
+    @property
+    def form(self):
+        """application/x-www-form-urlencoded body as a dict (last value wins); {} otherwise."""
+        if self.content_type != "application/x-www-form-urlencoded":
+            return {}
+        return dict(parse_qsl(self.body, keep_blank_values=True))
+
+    @property
+    def multipart(self):
+        """multipart/form-data parts as a list of Part (None when the body is not multipart)."""
+        if self._multipart is None and self.content_type == "multipart/form-data":
+            self._multipart = parse_multipart(self.header("Content-Type"), self.raw)
+        return self._multipart
+
+
+class Part:
+    def __init__(self, name, filename, content_type, data):
+        self.name, self.filename, self.content_type, self.data = name, filename, content_type, data
+
+    @property
+    def text(self):
+        return self.data.decode("utf-8", "replace")
+
+
+def _header_params(value):
+    """'form-data; name="a"; filename="b.ogg"' -> ('form-data', {'name': 'a', 'filename': 'b.ogg'})"""
+    head, _, rest = value.partition(";")
+    params = {}
+    for m in re.finditer(r'\s*([^=;\s]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]*)\s*;?', rest):
+        params[m.group(1).lower()] = m.group(3) if m.group(3) is not None else m.group(2).strip()
+    return head.strip().lower(), params
+
+
+def parse_multipart(content_type, raw):
+    """Parse a multipart/form-data body; returns a list of Part, or None if it is malformed."""
+    _, params = _header_params(content_type or "")
+    boundary = params.get("boundary")
+    if not boundary:
+        return None
+    delim = b"--" + boundary.encode()
+    chunks = raw.split(delim)
+    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+        return None  # no closing delimiter: truncated or not multipart at all
+    parts = []
+    for chunk in chunks[1:-1]:
+        if chunk.startswith(b"\r\n"):
+            chunk = chunk[2:]
+        if chunk.endswith(b"\r\n"):
+            chunk = chunk[:-2]
+        head, sep, data = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            return None
+        headers = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        disp, dparams = _header_params(headers.get("content-disposition", ""))
+        if disp != "form-data" or "name" not in dparams:
+            return None
+        parts.append(Part(dparams["name"], dparams.get("filename"), headers.get("content-type"), data))
+    return parts
+
+
+def encode_body(headers, body):
+    """(headers, body) -> (headers with Content-Type set when implied, bytes)."""
+    headers = dict(headers or {})
+    if isinstance(body, (bytes, bytearray)):
+        return headers, bytes(body)
+    if isinstance(body, str):
+        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return headers, body.encode()
+    headers.setdefault("Content-Type", "application/json")
+    return headers, json.dumps(body, ensure_ascii=False).encode()
+
+
+def basic_auth(req):
+    """(user, password) from an Authorization: Basic header, or None."""
+    value = req.header("Authorization") or ""
+    if not value[:6].lower() == "basic ":
+        return None
+    try:
+        user, sep, password = base64.b64decode(value[6:].strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+def bearer(req):
+    """The token of an Authorization: Bearer header, or None."""
+    value = req.header("Authorization") or ""
+    return value[7:].strip() if value[:7].lower() == "bearer " else None
+
 
 class FakeApp:
     """Base class for fakes: routing, call recording, fault queue, control API."""
     name = "fake"
+    # modes that run the normal handler themselves (so "apply": true is not applied twice)
+    SELF_APPLYING = ("delay", "delay_after_apply", "drop_after_apply", "cut_body", "content_type")
 
     def __init__(self, args):
         self.args = args
         self.lock = threading.RLock()
         self.calls, self.faults, self.seq = [], [], 0
+        self.clock_offset = 0.0  # POST /_fake/clock {"advance": s} moves now() forward
         found = {}
         for cls in reversed(type(self).__mro__):
             for attr, fn in vars(cls).items():
@@ -84,6 +186,22 @@ class FakeApp:
     def rate_limit_body(self):
         return {"error": "rate limited"}
 
+    def retry_after_body(self, f, seconds):
+        """Body of the `retry_after` fault (seconds as sent in Retry-After)."""
+        return self.rate_limit_body()
+
+    def error_body(self, status):
+        """Default body of the `status` fault when the spec gives none."""
+        return b""
+
+    def response_headers(self, req, status):
+        """Extra headers added (unless already set) to every non-control response, faults included."""
+        return {}
+
+    def now(self):
+        """Wall-clock time as the fake sees it (real time + the control API's clock offset)."""
+        return time.time() + self.clock_offset
+
     def sample_body(self):
         """Body cut in half by the `truncated` fault when the request is not applied."""
         return {"status": "success", "data": {"id": 1, "text": "this response was cut off"}}
@@ -94,7 +212,7 @@ class FakeApp:
         allowed = False
         for method, rx, fn in self.routes:
             m = rx.search(req.path)
-            if m and method == req.method:
+            if m and req.method in method:
                 req.match = m
                 with self.lock:
                     return fn(req)
@@ -129,17 +247,24 @@ class FakeApp:
 
     # ---- built-in fault modes: fault_<mode>(f, req) -> response tuple or DROP ---------
     def fault_status(self, f, req):
-        return int(f.get("status", 500)), f.get("headers", {}), f.get("body", b"")
+        status = int(f.get("status", 500))
+        return status, f.get("headers", {}), f.get("body", self.error_body(status))
 
     def fault_retry_after(self, f, req):
         s = f.get("seconds", 1)
         s = str(int(s)) if isinstance(s, (int, float)) and float(s).is_integer() else str(s)
         return (int(f.get("status", 429)), {"Retry-After": s, **f.get("headers", {})},
-                f.get("body", self.rate_limit_body()))
+                f.get("body", self.retry_after_body(f, s)))
 
     def fault_delay(self, f, req):
         time.sleep(float(f.get("seconds", 1)))
         return self.dispatch(req)
+
+    def fault_delay_after_apply(self, f, req):
+        """Apply at once, then sleep before answering (the state changed while the client waits)."""
+        result = self.dispatch(req)
+        time.sleep(float(f.get("seconds", 1)))
+        return result
 
     def fault_hang_then_drop(self, f, req):
         time.sleep(float(f.get("seconds", 30)))
@@ -150,7 +275,23 @@ class FakeApp:
 
     def fault_drop_after_apply(self, f, req):
         self.dispatch(req)
+        time.sleep(float(f.get("seconds", 0)))  # optional: hang before dropping
         return DROP
+
+    def fault_cut_body(self, f, req):
+        """Apply, send the status, headers and full Content-Length, then only part of the body."""
+        status, headers, body = self.dispatch(req)
+        headers, data = encode_body(headers, body)
+        headers["Content-Length"] = str(len(data))
+        keep = int(f.get("bytes", len(data) // 2))
+        return status, headers, data[:max(0, min(keep, len(data) - 1))]
+
+    def fault_content_type(self, f, req):
+        """Apply and send the real body under a wrong Content-Type (default text/html)."""
+        status, headers, body = self.dispatch(req)
+        headers, data = encode_body(headers, body)
+        headers["Content-Type"] = f.get("content_type", "text/html; charset=utf-8")
+        return status, headers, data
 
     def fault_html(self, f, req):
         return int(f.get("status", 502)), {"Content-Type": "text/html"}, f.get("body", HTML_502)
@@ -223,8 +364,23 @@ class FakeApp:
     def _reset(self, req):
         self.calls.clear()
         self.faults.clear()
+        self.clock_offset = 0.0
         self.reset_state()
         return 200, {}, {"ok": True}
+
+    @route("GET", r"^/_fake/clock$")
+    def _get_clock(self, req):
+        return 200, {}, {"now": self.now(), "offset": self.clock_offset}
+
+    @route("POST", r"^/_fake/clock$")
+    def _set_clock(self, req):
+        """{"advance": seconds} moves the fake's clock forward (token/key expiry, daily limits)."""
+        body = req.json if isinstance(req.json, dict) else {}
+        adv = body.get("advance")
+        if not isinstance(adv, (int, float)) or isinstance(adv, bool) or adv < 0:
+            return 400, {}, {"error": "advance must be a non-negative number of seconds"}
+        self.clock_offset += adv
+        return 200, {}, {"now": self.now(), "offset": self.clock_offset}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -260,7 +416,7 @@ class Handler(BaseHTTPRequestHandler):
             if f:
                 with app.lock:
                     rec["fault"] = f["mode"]
-                if f.get("apply") and f["mode"] not in ("delay", "drop_after_apply"):
+                if f.get("apply") and f["mode"] not in app.SELF_APPLYING:
                     req.applied = app.dispatch(req)  # state changes, response replaced
                 result = getattr(app, "fault_" + f["mode"])(f, req)
             else:
@@ -276,18 +432,14 @@ class Handler(BaseHTTPRequestHandler):
         if rec:
             with app.lock:
                 rec["status"] = status
+                extra = app.response_headers(req, status)
+            headers = dict(headers or {})
+            have = {k.lower() for k in headers}
+            headers.update({k: v for k, v in extra.items() if k.lower() not in have})
         self._send(status, headers, body)
 
     def _send(self, status, headers, body):
-        headers = dict(headers or {})
-        if isinstance(body, (bytes, bytearray)):
-            data = bytes(body)
-        elif isinstance(body, str):
-            data = body.encode()
-            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        else:
-            data = json.dumps(body, ensure_ascii=False).encode()
-            headers.setdefault("Content-Type", "application/json")
+        headers, data = encode_body(headers, body)
         headers.setdefault("Content-Length", str(len(data)))
         if headers["Content-Length"] != str(len(data)):
             self.close_connection = True  # deliberate short read

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""Self-test for fakelib + the Chat2Desk fake. Run: python3 fakes/test_fakes.py"""
+"""Self-test for fakelib + every fake. Run: python3 fakes/test_fakes.py
+
+Chat2Desk tests live here; the other fakes' tests live in test_<fake>.py (each also runnable alone)
+and are run from main() below."""
 import http.client
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +18,9 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+OTHER_SUITES = ["test_resend", "test_telegram", "test_zoom", "test_openai"]   # modules: SCRIPT, ARGS, NAME, t_*
 TOKEN = "test-token-123"
 AUTH = {"Authorization": TOKEN}
 RATE_LIMIT = {"status": "error", "message": "Number of API requests exceeded"}
@@ -269,6 +276,34 @@ def t_fault_unauthorized():
     assert r.status == 401 and r.json["message"] == "You need to auth" and delivered() == []
 
 
+def t_fault_generic_additions():
+    """fakelib modes added for the other fakes, checked against Chat2Desk too."""
+    fault(route="/v1/messages", method="POST", mode="delay_after_apply", seconds=0.6)
+    try:
+        call("POST", "/v1/messages", {"client_id": 7, "text": "early"}, AUTH, timeout=0.2)
+        raise AssertionError("expected a client timeout")
+    except (TimeoutError, urllib.error.URLError):
+        pass
+    assert [m["text"] for m in delivered()] == ["early"]          # applied before the answer
+    time.sleep(0.6)
+    fault(route="/v1/messages", mode="content_type", content_type="text/html")
+    r = send("ct")
+    assert r.status == 200 and r.headers["content-type"] == "text/html" and r.json["status"] == "success"
+    fault(route="/v1/messages", mode="cut_body", bytes=10)
+    expect_no_response(lambda: send("cut"))
+    fault(route="/v1/messages", mode="drop_after_apply", seconds=0.2)
+    expect_no_response(lambda: send("late-drop"))
+    assert [m["text"] for m in delivered()] == ["early", "ct", "cut", "late-drop"]
+    fault(route="/v1/messages", mode="status", status=500)       # Chat2Desk keeps an empty default body
+    assert send("x").raw == b""
+    before = call("GET", "/_fake/clock").json["now"]
+    assert call("POST", "/_fake/clock", {"advance": 100}).json["offset"] == 100
+    assert call("GET", "/_fake/clock").json["now"] - before >= 100
+    assert call("POST", "/_fake/clock", {"advance": -1}).status == 400
+    call("POST", "/_fake/reset")
+    assert call("GET", "/_fake/clock").json["offset"] == 0
+
+
 def t_times_and_order():
     fault(route="/v1/messages", method="POST", mode="status", status=500, times=2)
     fault(route="/v1/messages", method="POST", mode="status", status=503)
@@ -356,6 +391,13 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    import importlib
+    import testkit
+    for name in OTHER_SUITES:
+        mod = importlib.import_module(name)
+        p, f = testkit.run_suite(mod.SCRIPT, mod.ARGS, testkit.tests_of(vars(mod)), mod.NAME)
+        passed, failed = passed + p, failed + f
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

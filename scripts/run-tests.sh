@@ -11,8 +11,13 @@ scripts/stack.sh start "$DIR" "$BIN" test
 set -a; source "$DIR/stack.env"; set +a
 export CHATBOTS_REQUIRE_INTEGRATION=1
 set +e
+# Self-tests of the fake servers (each starts its own fakes on free ports; independent of the stack).
+python3 fakes/test_fakes.py >"$DIR/fakes-test.log" 2>&1; fakes_status=$?
+echo "make test: fake self-tests: $(tail -1 "$DIR/fakes-test.log") (log: $DIR/fakes-test.log)"
+[ "$fakes_status" = 0 ] || grep -A25 '^FAIL' "$DIR/fakes-test.log"
 swift test --skip-build ${SWIFT_TEST_ARGS:-} 2>&1 | tee "$DIR/swift-test.log"
 status=${PIPESTATUS[0]}
+[ "$status" = 0 ] && status=$fakes_status
 set -e
 echo "make test: tests took $(( $(date +%s) - started ))s including the stack start; exit $status"
 exit "$status"

@@ -120,11 +120,42 @@ STACK_REDIS_PORT=$REDIS_PORT
 ENV
 }
 
-write_academy_env() { # the Academy bot in sandbox mode (its provider fakes' variables come from write_env)
+# Fakes of Resend, Telegram, Zoom and OpenAI with sandbox credentials; their URLs go to stack.env.
+SANDBOX_RESEND_KEY=re_sandbox_0123456789abcdef
+SANDBOX_TG_TOKEN=123456789:ABCdefGhIJKlmNoPQRstuVWXyz-sandbox01
+start_api_fakes() {
+  start_fake fake-resend resend.py --api-key "$SANDBOX_RESEND_KEY"
+  start_fake fake-telegram telegram.py --token "$SANDBOX_TG_TOKEN" --allow-insecure-webhook
+  start_fake fake-zoom zoom.py --account-id sandbox-zoom-account --client-id sandbox-zoom-client --client-secret sandbox-zoom-secret
+  start_fake fake-openai openai.py --api-key sk-sandbox-openai-0123456789
+}
+fake_url() { echo "http://127.0.0.1:$(cat "$DIR/run/fake-$1.port")"; }
+write_api_fakes_env() {
+  cat >>"$DIR/stack.env" <<ENV
+RESEND_API_URL=$(fake_url resend)
+RESEND_API_KEY=$SANDBOX_RESEND_KEY
+TELEGRAM_API_URL=$(fake_url telegram)
+TELEGRAM_BOT_TOKEN=$SANDBOX_TG_TOKEN
+TELEGRAM_WEBHOOK_SECRET=sandbox-telegram-secret_0123456789
+ZOOM_OAUTH_URL=$(fake_url zoom)
+ZOOM_API_URL=$(fake_url zoom)
+ZOOM_ACCOUNT_ID=sandbox-zoom-account
+ZOOM_CLIENT_ID=sandbox-zoom-client
+ZOOM_CLIENT_SECRET=sandbox-zoom-secret
+OPENAI_API_URL=$(fake_url openai)
+OPENAI_API_KEY=sk-sandbox-openai-0123456789
+STACK_FAKE_RESEND_URL=$(fake_url resend)
+STACK_FAKE_TELEGRAM_URL=$(fake_url telegram)
+STACK_FAKE_ZOOM_URL=$(fake_url zoom)
+STACK_FAKE_OPENAI_URL=$(fake_url openai)
+ENV
+}
+
+write_academy_env() { # the Academy bot in sandbox mode (its providers are the fakes above)
   cat >>"$DIR/stack.env" <<ENV
 ACADEMY_ENABLED=true
 TILDA_WEBHOOK_SECRET=sandbox-tilda-secret-0123456789
-EMAIL_FROM=All In Academy <academy@sandbox.example>
+EMAIL_FROM="All In Academy <academy@sandbox.example>"
 EMAIL_TEMPLATES_DIR=$ROOT/resources/emails
 TELEGRAM_BOT_USERNAME=AllInAcademySandboxBot
 MANAGER_TELEGRAM_CHAT_ID=900000001
@@ -142,8 +173,9 @@ case "$cmd" in
     PG_PORT=$(free_port); REDIS_PORT=$(free_port); NGINX_PORT=$(free_port)
     start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token
     C2D_PORT=$(cat "$DIR/run/fake-chat2desk.port")
+    start_api_fakes
     start_pg; start_redis
-    write_env; write_academy_env
+    write_env; write_api_fakes_env; write_academy_env
     CHATBOTS_ENV_FILE="$DIR/stack.env" "$BIN/botctl" migrate >>"$DIR/log/migrate.log" 2>&1 \
       || { cat "$DIR/log/migrate.log" >&2; exit 1; }
     start_responder health fcgi-health
