@@ -47,6 +47,9 @@ public struct SlidingWindowLimiter: Sendable {
         local now = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+        -- Entries stamped more than a window ahead come from a clock that has since moved back
+        -- (another host's skew, a corrected clock): they must not block this window forever.
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + window), '+inf')
         if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
           redis.call('ZADD', KEYS[1], now, ARGV[4])
           redis.call('PEXPIRE', KEYS[1], window)

@@ -31,11 +31,12 @@ struct NginxRoutesTests {
         let json = try #require(TestStack.jsonObject(response.body), "not JSON: \(response.text)")
         #expect(json["service"] as? String == "chatbots")
         #expect(json["version"] as? String == ChatbotsVersion.current)
-        #expect(json["bots"] as? [String] == ["shoro"])
+        #expect(json["bots"] as? [String] == ["shoro", "academy"])
         let routes = json["routes"] as? [String] ?? []
         #expect(routes.contains("GET /health"))
         #expect(routes.contains("GET /"))
         #expect(routes.contains("POST /webhook/chat2desk"))
+        #expect(routes.contains("POST /webhook/tilda"))
     }
 
     @Test func healthRefusesOtherMethodsWithAllow() throws {

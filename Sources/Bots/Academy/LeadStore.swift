@@ -100,13 +100,15 @@ public struct LeadStore: Sendable {
         return TildaResult(leadID: lead.id, created: created, duplicate: false, scheduled: scheduled)
     }
 
-    /// The lead with this email, else the oldest with this phone.
+    /// The lead with this email; else the oldest with this phone, unless that lead has a different email
+    /// (a shared family phone is not proof of the same person, and a known address is never overwritten).
     public func find(email: String?, phone: String?, on connection: PostgresConnection) throws -> Lead? {
         if let email, let row = try connection.query("SELECT \(Self.columns) FROM leads WHERE email = $1", [email]).first {
             return try self.decodeLead(row)
         }
         if let phone, let row = try connection.query(
-            "SELECT \(Self.columns) FROM leads WHERE phone = $1 ORDER BY id LIMIT 1", [phone]).first {
+            "SELECT \(Self.columns) FROM leads WHERE phone = $1 AND ($2::text IS NULL OR email IS NULL) ORDER BY id LIMIT 1",
+            [phone, email]).first {
             return try self.decodeLead(row)
         }
         return nil
