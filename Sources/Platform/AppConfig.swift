@@ -74,6 +74,8 @@ public struct AppConfig: Sendable {
     public var shoro: Shoro?
     /// `ACADEMY_ENABLED`: the Academy bot (not built yet; must stay false).
     public var academyEnabled: Bool
+    /// `GOOGLE_*` (see `GoogleSettings`); nil when `GOOGLE_SERVICE_ACCOUNT_FILE` is empty.
+    public var google: GoogleSettings?
 
     /// The names of the enabled bots.
     public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academyEnabled ? ["academy"] : []) }
@@ -130,6 +132,7 @@ public struct AppConfig: Sendable {
         if self.academyEnabled {
             reader.fail("ACADEMY_ENABLED", "the Academy bot is not available in this version; set it to false")
         }
+        self.google = GoogleSettings.read(&reader)
         try reader.validate()
     }
 }
