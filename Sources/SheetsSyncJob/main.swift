@@ -40,10 +40,15 @@ struct SheetsSyncJob: ParsableCommand {
                 let sheets = SheetsClient(auth: auth, baseURL: google.sheetsAPIURL, spreadsheetID: spreadsheetID)
                 let mirror = SheetsMirror(sheets: sheets, sheetName: google.sheetName, batchSize: google.sheetsSyncBatch, logger: logger)
                 let database = LazyPostgres(conninfo: config.infrastructure.databaseURL)
-                let report = try database.with { try mirror.run(database: $0, deadline: deadline) { stop.isSet } }
-                if let report, report.pushed > 0 {
-                    logger.info("sheets sync done", metadata: ["sheets.rows": "\(report.pushed)", "sheets.new_rows": "\(report.placed)"])
-                }
+                // Like the drain, one run keeps watching for most of the minute, so a new lead reaches the sheet in
+                // seconds; the first pass always runs.
+                repeat {
+                    let report = try database.with { try mirror.run(database: $0, deadline: deadline) { stop.isSet } }
+                    if let report, report.pushed > 0 {
+                        logger.info("sheets sync pushed", metadata: ["sheets.rows": "\(report.pushed)", "sheets.new_rows": "\(report.placed)"])
+                    }
+                    sleepSeconds(min(2, max(0, deadline - monotonicSeconds())))
+                } while !stop.isSet && monotonicSeconds() < deadline
             } catch let error as GoogleError where error.code == .rejected || error.code == .tokenRejected {
                 logger.error("sheets sync refused by Google", metadata: ["error": "\(error)", "google.message": "\(error.message)"])
                 outcome.withLock { $0 = 1 }

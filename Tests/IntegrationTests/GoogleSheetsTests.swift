@@ -194,8 +194,9 @@ struct GoogleSheetsTests {
                 "DATABASE_URL": url, "GOOGLE_SHEETS_SPREADSHEET_ID": spreadsheet, "LOG_LEVEL": "debug",
                 "SHEETS_SYNC_BATCH": "2",
             ])
-            let result = try TestStack.run(try TestStack.executable("cron-sheets-sync"), ["--seconds", "20"], environment: environment, timeout: 30)
+            let result = try TestStack.run(try TestStack.executable("cron-sheets-sync"), ["--seconds", "3"], environment: environment, timeout: 30)
             #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("sheets sync pushed"))
             #expect(try GoogleStack.pendingCount(database) == 0)
             let object = try #require(try GoogleStack.control("GET", "/_fake/sheets/\(spreadsheet)") as? [String: Any])
             let tabs = try #require(object["sheets"] as? [[String: Any]])
@@ -207,18 +208,18 @@ struct GoogleSheetsTests {
 
             // Missing spreadsheet id: exit 78 naming the variable. Google refusing the key: exit 1.
             let unset = try TestStack.run(
-                try TestStack.executable("cron-sheets-sync"), [],
+                try TestStack.executable("cron-sheets-sync"), ["--seconds", "0"],
                 environment: environment.merging(["GOOGLE_SHEETS_SPREADSHEET_ID": ""]) { _, new in new })
             #expect(unset.status == 78 && unset.stderr.contains("GOOGLE_SHEETS_SPREADSHEET_ID"))
             let badFile = try TestStack.run(
-                try TestStack.executable("cron-sheets-sync"), [],
+                try TestStack.executable("cron-sheets-sync"), ["--seconds", "0"],
                 environment: environment.merging(["GOOGLE_SERVICE_ACCOUNT_FILE": "/nonexistent/sa.json"]) { _, new in new })
             #expect(badFile.status == 78 && badFile.stderr.contains("GOOGLE_SERVICE_ACCOUNT_FILE"))
             let (_, wrongPath) = try GoogleStack.wrongKeySettings()
             defer { try? FileManager.default.removeItem(atPath: wrongPath) }
             try database.query("UPDATE leads SET name = 'x'")
             let refused = try TestStack.run(
-                try TestStack.executable("cron-sheets-sync"), [],
+                try TestStack.executable("cron-sheets-sync"), ["--seconds", "0"],
                 environment: environment.merging(["GOOGLE_SERVICE_ACCOUNT_FILE": wrongPath, "REDIS_URL": "redis://127.0.0.1:1/0"]) { _, new in new })
             #expect(refused.status == 1, "\(refused.stderr)")
         }

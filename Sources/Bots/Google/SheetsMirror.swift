@@ -51,7 +51,8 @@ public struct SheetsMirror {
         self.logger = logger
     }
 
-    /// Pushes pending leads batch by batch until none is left, `deadline` (monotonic seconds) passes or `shouldStop`.
+    /// Pushes pending leads batch by batch until none is left, `deadline` (monotonic seconds) passes or `shouldStop`
+    /// (the first batch is always attempted).
     /// Returns nil when another syncer holds the lock. Throws on the first failure (after the client's retries);
     /// what was pushed before stays recorded.
     public func run(
@@ -65,7 +66,7 @@ public struct SheetsMirror {
         defer { _ = try? database.query("SELECT pg_advisory_unlock($1::bigint)", [Self.advisoryLockKey]) }
         var report = Report()
         var target: (sheet: SheetsClient.Sheet, layout: SheetsLayout)?
-        while !shouldStop() && monotonicSeconds() < deadline {
+        repeat {
             let leads = try Self.pending(database, limit: self.batchSize)
             if leads.isEmpty { break }
             if target == nil {
@@ -104,7 +105,7 @@ public struct SheetsMirror {
                     "lead.email": "\(placement.lead.email.map(Redact.email) ?? "-")",
                 ])
             }
-        }
+        } while !shouldStop() && monotonicSeconds() < deadline
         return report
     }
 
