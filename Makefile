@@ -18,6 +18,11 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "make: the Swift 6 toolchain is required (swift not on PATH)"; exit 1; }
+	@# The Google fake verifies RS256 assertions with `cryptography`: the Debian package, else pip.
+	@python3 -c 'import cryptography' 2>/dev/null || { echo "make: installing python3-cryptography"; \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    python3-cryptography >/dev/null; } && python3 -c 'import cryptography' 2>/dev/null \
+	  || python3 -m pip install --quiet cryptography || python3 -m pip install --quiet --break-system-packages cryptography; }
 
 build: deps
 	$(SWIFT) build -c release
@@ -42,7 +47,7 @@ bench: build
 # Production install: binaries, migrations, texts and deploy files (see README "Production").
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chatbots
-	for p in fcgi-health fcgi-chat2desk fcgi-tilda cron-drain cron-outbox cron-due-jobs botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
+	for p in fcgi-health fcgi-chat2desk fcgi-tilda cron-drain cron-outbox cron-due-jobs cron-sheets-sync botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
 	cp -r migrations resources nginx cron deploy $(DESTDIR)$(PREFIX)/share/chatbots/
 
 clean:

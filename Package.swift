@@ -17,11 +17,13 @@ let package = Package(
         .executable(name: "cron-outbox", targets: ["OutboxJob"]),
         .executable(name: "fcgi-tilda", targets: ["TildaResponder"]),
         .executable(name: "cron-due-jobs", targets: ["DueJobsJob"]),
+        .executable(name: "cron-sheets-sync", targets: ["SheetsSyncJob"]),
         .executable(name: "botctl", targets: ["BotCtl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. Each modulemap also carries `link` so a
@@ -44,13 +46,21 @@ let package = Package(
         // Platform: configuration, logging, queue, outbox, rate limits, migrations, health.
         .target(
             name: "Platform",
-            dependencies: ["Redis", "Postgres", "Curl", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Redis", "Postgres", "Curl", .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Integrations and the runtime that interprets dialog effects.
         .target(
             name: "Bots",
-            dependencies: ["BotCore", "Platform", "FastCGI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BotCore", "Platform", "FastCGI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -73,6 +83,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "SheetsSyncJob",
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "BotCtl",
             dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
@@ -81,7 +96,10 @@ let package = Package(
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Bots", "FastCGI", "Redis", "Postgres", "Curl", "Platform"],
+            dependencies: [
+                "Bots", "FastCGI", "Redis", "Postgres", "Curl", "Platform",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

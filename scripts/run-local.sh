@@ -19,7 +19,7 @@ trap cleanup INT TERM EXIT
 scripts/stack.sh start "$DIR" "$BIN" run
 set -a; source "$DIR/stack.env"; set +a
 # Stands in for cron: each job restarts when it finishes, under the same flock the crontab uses.
-for job in cron-drain cron-outbox cron-due-jobs; do
+for job in cron-drain cron-outbox cron-due-jobs cron-sheets-sync; do
   ( while true; do CHATBOTS_ENV_FILE="$DIR/stack.env" flock -n "$DIR/run/$job.lock" "$BIN/$job" >>"$DIR/log/$job.log" 2>&1 || sleep 1; done ) &
   LOOPS+=($!)
 done

@@ -12,8 +12,8 @@ set -a; source "$DIR/stack.env"; set +a
 export CHATBOTS_REQUIRE_INTEGRATION=1
 set +e
 # Self-tests of the fake servers (each starts its own fakes on free ports; independent of the stack).
-python3 fakes/test_fakes.py >"$DIR/fakes-test.log" 2>&1; fakes_status=$?
-echo "make test: fake self-tests: $(tail -1 "$DIR/fakes-test.log") (log: $DIR/fakes-test.log)"
+{ python3 fakes/test_fakes.py && python3 fakes/test_google_fake.py; } >"$DIR/fakes-test.log" 2>&1; fakes_status=$?
+echo "make test: fake self-tests: $(grep -E 'passed, [0-9]+ failed' "$DIR/fakes-test.log" | tr '\n' ' ')(log: $DIR/fakes-test.log)"
 [ "$fakes_status" = 0 ] || grep -A25 '^FAIL' "$DIR/fakes-test.log"
 swift test --skip-build ${SWIFT_TEST_ARGS:-} 2>&1 | tee "$DIR/swift-test.log"
 status=${PIPESTATUS[0]}

@@ -117,6 +117,14 @@ STACK_BIN_DIR=$BIN
 STACK_ROOT=$ROOT
 STACK_PG_PORT=$PG_PORT
 STACK_REDIS_PORT=$REDIS_PORT
+# Google (fake): throwaway key generated at start, never committed.
+GOOGLE_SERVICE_ACCOUNT_FILE=$DIR/run/google-sa.json
+GOOGLE_TOKEN_URL=http://127.0.0.1:$GOOGLE_PORT/token
+GOOGLE_SHEETS_API_URL=http://127.0.0.1:$GOOGLE_PORT
+GOOGLE_SHEETS_SPREADSHEET_ID=sandbox-spreadsheet
+GOOGLE_CALENDAR_API_URL=http://127.0.0.1:$GOOGLE_PORT/calendar/v3
+GOOGLE_CALENDAR_ID=sandbox-calendar@group.calendar.google.com
+STACK_FAKE_GOOGLE_URL=http://127.0.0.1:$GOOGLE_PORT
 ENV
 }
 
@@ -174,6 +182,10 @@ case "$cmd" in
     start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token
     C2D_PORT=$(cat "$DIR/run/fake-chat2desk.port")
     start_api_fakes
+    python3 "$ROOT/fakes/google.py" keygen "$DIR/run/google-sa.json"
+    start_fake fake-google google.py --service-account "$DIR/run/google-sa.json" \
+      --spreadsheet sandbox-spreadsheet --calendar sandbox-calendar@group.calendar.google.com
+    GOOGLE_PORT=$(cat "$DIR/run/fake-google.port")
     start_pg; start_redis
     write_env; write_api_fakes_env; write_academy_env
     CHATBOTS_ENV_FILE="$DIR/stack.env" "$BIN/botctl" migrate >>"$DIR/log/migrate.log" 2>&1 \
