@@ -7,6 +7,13 @@ public struct AIPostfilter: Sendable {
         public let removedLinks: Int
         public let removedPrices: Int
         public let truncated: Bool
+
+        public init(text: String, removedLinks: Int, removedPrices: Int, truncated: Bool) {
+            self.text = text
+            self.removedLinks = removedLinks
+            self.removedPrices = removedPrices
+            self.truncated = truncated
+        }
     }
 
     /// Hosts links may point to; subdomains are included (`academy.com` allows `www.academy.com`).
@@ -106,24 +113,28 @@ public struct AIPostfilter: Sendable {
         return result
     }
 
-    /// Splits after `.`, `!`, `?`, `…` followed by whitespace, and at line breaks; each piece keeps its
-    /// trailing whitespace, so joining them gives the text back.
+    /// Splits at line breaks and after `.`, `!`, `?`, `…` followed by whitespace and a character that is
+    /// not a lower-case letter (so "5 тыс. рублей" stays one sentence); each piece keeps its trailing
+    /// whitespace, so joining them gives the text back.
     static func sentences(_ text: String) -> [String] {
         var sentences: [String] = []
         var current = ""
         var endsWithPunctuation = false
         var atBoundary = false
+        var atLineBreak = false
         for character in text {
             if character.isWhitespace {
-                if endsWithPunctuation || character.isNewline { atBoundary = true }
+                if endsWithPunctuation { atBoundary = true }
+                if character.isNewline { atLineBreak = true }
                 current.append(character)
                 continue
             }
-            if atBoundary {
+            if atLineBreak || (atBoundary && !character.isLowercase) {
                 sentences.append(current)
                 current = ""
-                atBoundary = false
             }
+            atBoundary = false
+            atLineBreak = false
             current.append(character)
             endsWithPunctuation = ".!?…".contains(character)
         }
@@ -164,7 +175,8 @@ public struct AIPostfilter: Sendable {
             return (String(window[...end]), true)
         }
         let room = String(text.prefix(self.maxLength - 1))
-        let cut = room.lastIndex(where: \.isWhitespace).map { String(room[..<$0]) } ?? room
+        let endsAtWord = text.dropFirst(room.count).first?.isWhitespace ?? true
+        let cut = endsAtWord ? room : room.lastIndex(where: \.isWhitespace).map { String(room[..<$0]) } ?? room
         return (cut.trimmingWhitespace() + "…", true)
     }
 }

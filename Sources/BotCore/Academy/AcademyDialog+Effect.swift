@@ -43,6 +43,15 @@ extension AcademyDialog {
         public let phone: String
         public let language: AcademyLanguage
 
+        public init(slot: Slot, tgID: Int64, name: String, email: String, phone: String, language: AcademyLanguage) {
+            self.slot = slot
+            self.tgID = tgID
+            self.name = name
+            self.email = email
+            self.phone = phone
+            self.language = language
+        }
+
         /// `book/<tg user>/<slot epoch>`.
         public var idempotencyKey: String { "book/\(self.tgID)/\(self.slot.epoch)" }
     }

@@ -7,8 +7,7 @@ public enum AcademyLanguage: String, Sendable, Codable, CaseIterable {
 
     /// Chooses from Telegram's `language_code` (an IETF tag such as `en`, `en-GB`, `ru`, `uk`).
     public init(languageCode: String?) {
-        let code = languageCode?.lowercased() ?? ""
-        self = code == "en" || code.hasPrefix("en-") || code.hasPrefix("en_") ? .en : .default
+        self = (languageCode?.lowercased() ?? "").hasPrefix("en") ? .en : .default
     }
 
     /// The catalog file name for this language, e.g. `academy.ru.json`.

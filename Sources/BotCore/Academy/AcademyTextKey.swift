@@ -24,11 +24,10 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
         case .invalidName: ["min", "max"]
         case .registered: ["name"]
         case .alreadyBooked, .booked, .scheduledInfo, .reminder24h: ["date", "time", "link"]
-        case .bookedWithOtherContact: ["date", "manager"]
         case .chooseTime: ["date"]
         case .confirmSlot, .confirmReschedule, .confirmCancel: ["date", "time"]
         case .reminder5h: ["time", "link"]
-        case .noSlots, .bookingFailed, .lessonAlreadyStarted, .priceAnswer, .somethingWentWrong: ["manager"]
+        case .noSlots, .bookingFailed, .bookedWithOtherContact, .lessonAlreadyStarted, .priceAnswer, .somethingWentWrong: ["manager"]
         case .voiceTooLong: ["seconds"]
         default: []
         }

@@ -45,6 +45,15 @@ public struct LocalDateTime: Sendable, Hashable {
     /// 0 = Monday … 6 = Sunday.
     public let weekday: Int
 
+    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, weekday: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.weekday = weekday
+    }
+
     /// The local day as `yyyymmdd`, e.g. `20250616`: a date's id in callback data.
     public var dayKey: String {
         String(self.year) + Self.twoDigits(self.month) + Self.twoDigits(self.day)

@@ -58,7 +58,8 @@ extension AcademyTurn {
             self.state.chosenSlot = nil
             return [self.present(
                 .chooseTime, ["date": self.slotValues(first)["date"] ?? ""],
-                markup: self.keyboards.times(self.slots(on: day), generation: generation), editing: messageID
+                markup: self.keyboards.times(Array(self.slots(on: day).prefix(self.settings.maxTimesPerDay)), generation: generation),
+                editing: messageID
             )]
         }
         let slots = self.offerableSlots
