@@ -77,13 +77,18 @@ public enum AIGuard {
             verbs: ["ignore", "disregard", "forget", "override", "bypass"],
             determiners: ["", "all ", "all the ", "all of the ", "the ", "your ", "all your ", "all of your ", "any "],
             adjectives: ["", "previous ", "prior ", "above ", "earlier ", "preceding ", "original ", "system "],
-            nouns: ["instructions", "instruction", "prompts", "prompt", "rules", "directions", "commands", "guidelines"]
+            nouns: [
+                "instructions", "instruction", "prompts", "prompt", "rules", "directions", "commands", "guidelines",
+            ]
         )
         let russian = (
             verbs: ["игнорируй", "проигнорируй", "забудь", "отбрось", "отмени", "не слушай", "нарушь"],
             determiners: ["", "все ", "свои ", "твои ", "все свои ", "все твои ", "все эти "],
             adjectives: ["", "предыдущие ", "прошлые ", "прежние ", "старые ", "данные ", "системные ", "заданные "],
-            nouns: ["инструкции", "указания", "правила", "команды", "установки", "настройки", "промпты", "промпт", "ограничения"]
+            nouns: [
+                "инструкции", "указания", "правила", "команды", "установки", "настройки", "промпты", "промпт",
+                "ограничения",
+            ]
         )
         for words in [english, russian] {
             for verb in words.verbs {
@@ -100,8 +105,10 @@ public enum AIGuard {
             // English
             " ignore everything above ", " forget everything above ", " ignore all of the above ", " ignore the above ",
             " system prompt ", " system message ", " initial prompt ", " show your instructions ",
-            " reveal your instructions ", " print your instructions ", " repeat your instructions ", " reveal your prompt ",
-            " print your prompt ", " show your prompt ", " repeat the words above ", " new instructions ", " you are now a ",
+            " reveal your instructions ", " print your instructions ", " repeat your instructions ",
+            " reveal your prompt ",
+            " print your prompt ", " show your prompt ", " repeat the words above ", " new instructions ",
+            " you are now a ",
             " you are now an ", " you are now the ", " you are now my ", " you are now dan ", " you are now in ",
             " you are now free ", " you are now unrestricted ",
             " from now on you are ", " from now on act ", " act as if you ", " act as an ai ", " act as a different ",
@@ -112,7 +119,8 @@ public enum AIGuard {
             " покажи свой промпт ", " покажи свои инструкции ", " покажи твои инструкции ", " выведи свои инструкции ",
             " новые инструкции ", " теперь ты не ", " теперь ты бот ", " теперь ты ии ", " теперь ты другой ",
             " теперь ты злой ", " ты теперь не ", " ты теперь другой ", " представь что ты ", " притворись ",
-            " веди себя как ", " сыграй роль ", " ролевую игру ", " режим разработчика ", " джейлбрейк ", " без цензуры ",
+            " веди себя как ", " сыграй роль ", " ролевую игру ", " режим разработчика ", " джейлбрейк ",
+            " без цензуры ",
         ]
     }()
 }

@@ -48,7 +48,9 @@ public struct AIPostfilter: Sendable {
     /// Whether a link's host is one of the allowed domains or below one.
     func isAllowedLink(_ link: String) -> Bool {
         var rest = Substring(link.lowercased())
-        for scheme in ["https://", "http://", "mailto:"] where rest.hasPrefix(scheme) { rest = rest.dropFirst(scheme.count) }
+        for scheme in ["https://", "http://", "mailto:"] where rest.hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+        }
         if let at = rest.firstIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         let host = String(rest.prefix { !"/?#:".contains($0) })
         return self.allowedDomains.contains { host == $0 || host.hasSuffix("." + $0) }
@@ -63,9 +65,9 @@ public struct AIPostfilter: Sendable {
         var result = ""
         var rest = text[...]
         while let open = rest.firstIndex(of: "["),
-              let close = rest[open...].firstIndex(of: "]"),
-              rest[close...].hasPrefix("]("),
-              let end = rest[close...].firstIndex(of: ")")
+            let close = rest[open...].firstIndex(of: "]"),
+            rest[close...].hasPrefix("]("),
+            let end = rest[close...].firstIndex(of: ")")
         {
             let label = rest[rest.index(after: open)..<close]
             let url = rest[rest.index(close, offsetBy: 2)..<end]
@@ -170,7 +172,7 @@ public struct AIPostfilter: Sendable {
         guard text.count > self.maxLength else { return (text, false) }
         let window = String(text.prefix(self.maxLength))
         if let end = window.lastIndex(where: { ".!?…".contains($0) }),
-           window.distance(from: window.startIndex, to: end) + 1 >= self.maxLength / 2
+            window.distance(from: window.startIndex, to: end) + 1 >= self.maxLength / 2
         {
             return (String(window[...end]), true)
         }

@@ -14,7 +14,7 @@ enum AIPrices {
         var index = 0
         while index < characters.count {
             guard characters[index].isASCII, characters[index].isNumber,
-                  index == 0 || !(characters[index - 1].isLetter || characters[index - 1].isNumber)
+                index == 0 || !(characters[index - 1].isLetter || characters[index - 1].isNumber)
             else {
                 index += 1
                 continue
@@ -23,7 +23,7 @@ enum AIPrices {
             var digits = Self.digits(characters, from: &index)
             // Thousands groups: "4 900", "4,900", "4.900", "4 900" (no-break or thin space).
             while index < characters.count, " \u{00A0}\u{202F},.".contains(characters[index]),
-                  Self.isGroup(characters, at: index + 1)
+                Self.isGroup(characters, at: index + 1)
             {
                 index += 1
                 digits += Self.digits(characters, from: &index)
@@ -59,8 +59,9 @@ enum AIPrices {
         let address = lower.split(separator: "@", maxSplits: 1).last.map(String.init) ?? lower
         let host = address.prefix { !"/?#:".contains($0) }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }),
-              let top = labels.last
+        guard labels.count >= 2,
+            labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }),
+            let top = labels.last
         else { return false }
         return Self.topLevelDomains.contains(String(top))
     }

@@ -58,7 +58,8 @@ public enum AcademyCallback: Sendable, Hashable {
             self = .date(generation: Int(generation), day: parts[2])
         case ("t", 3), ("c", 3):
             guard let generation = Self.number(parts[1]), let epoch = Self.number(parts[2]) else { return nil }
-            self = parts[0] == "t"
+            self =
+                parts[0] == "t"
                 ? .time(generation: Int(generation), epoch: epoch) : .confirm(generation: Int(generation), epoch: epoch)
         case ("bd", 2):
             guard let generation = Self.number(parts[1]) else { return nil }

@@ -75,7 +75,7 @@ extension AcademyDialog {
         public static func decode(_ data: Data) -> State? {
             struct Versioned: Decodable { let version: Int }
             guard let versioned = try? JSONDecoder().decode(Versioned.self, from: data),
-                  versioned.version == Self.currentVersion
+                versioned.version == Self.currentVersion
             else { return nil }
             return try? JSONDecoder().decode(State.self, from: data)
         }

@@ -33,9 +33,14 @@ struct AcademyKeyboards {
     /// One button per slot of the day, four per row, then "back to dates".
     func times(_ slots: [Slot], generation: Int) -> ReplyMarkup {
         let buttons = slots.sorted().map {
-            InlineButton(text: self.timeZone.local($0.start).time, callback: .time(generation: generation, epoch: $0.epoch))
+            InlineButton(
+                text: self.timeZone.local($0.start).time,
+                callback: .time(generation: generation, epoch: $0.epoch)
+            )
         }
-        return self.inline(Self.chunked(buttons, by: 4) + [[self.button(.buttonBack, .backToDates(generation: generation))]])
+        return self.inline(
+            Self.chunked(buttons, by: 4) + [[self.button(.buttonBack, .backToDates(generation: generation))]]
+        )
     }
 
     /// Confirm the chosen slot, or choose another.
@@ -63,18 +68,22 @@ struct AcademyKeyboards {
 
     /// Yes / no to moving the lesson.
     func confirmReschedule(_ lesson: BookedLesson) -> ReplyMarkup {
-        self.inline([[
-            self.button(.buttonYes, .rescheduleConfirmed(epoch: lesson.slot.epoch)),
-            self.button(.buttonNo, .keepLesson(epoch: lesson.slot.epoch)),
-        ]])
+        self.inline([
+            [
+                self.button(.buttonYes, .rescheduleConfirmed(epoch: lesson.slot.epoch)),
+                self.button(.buttonNo, .keepLesson(epoch: lesson.slot.epoch)),
+            ]
+        ])
     }
 
     /// Yes / no to cancelling the lesson.
     func confirmCancel(_ lesson: BookedLesson) -> ReplyMarkup {
-        self.inline([[
-            self.button(.buttonYes, .cancelConfirmed(epoch: lesson.slot.epoch)),
-            self.button(.buttonNo, .keepLesson(epoch: lesson.slot.epoch)),
-        ]])
+        self.inline([
+            [
+                self.button(.buttonYes, .cancelConfirmed(epoch: lesson.slot.epoch)),
+                self.button(.buttonNo, .keepLesson(epoch: lesson.slot.epoch)),
+            ]
+        ])
     }
 
     /// Book a new lesson after cancelling.

@@ -19,9 +19,15 @@ public struct AcademySettings: Sendable {
     public var maxTimesPerDay: Int
 
     public init(
-        texts: AcademyTexts, welcomeVideoNoteFileID: String?, managerLink: String, timeZone: AcademyTimeZone,
-        slotWindowDays: Int = 14, minimumNoticeSeconds: Double = 3600, maxVoiceSeconds: Int = 120,
-        maxVoiceBytes: Int = 20 * 1024 * 1024, maxTimesPerDay: Int = 24
+        texts: AcademyTexts,
+        welcomeVideoNoteFileID: String?,
+        managerLink: String,
+        timeZone: AcademyTimeZone,
+        slotWindowDays: Int = 14,
+        minimumNoticeSeconds: Double = 3600,
+        maxVoiceSeconds: Int = 120,
+        maxVoiceBytes: Int = 20 * 1024 * 1024,
+        maxTimesPerDay: Int = 24
     ) {
         self.texts = texts
         self.welcomeVideoNoteFileID = welcomeVideoNoteFileID

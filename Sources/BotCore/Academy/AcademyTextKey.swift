@@ -27,7 +27,9 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
         case .chooseTime: ["date"]
         case .confirmSlot, .confirmReschedule, .confirmCancel: ["date", "time"]
         case .reminder5h: ["time", "link"]
-        case .noSlots, .bookingFailed, .bookedWithOtherContact, .lessonAlreadyStarted, .priceAnswer, .somethingWentWrong: ["manager"]
+        case .noSlots, .bookingFailed, .bookedWithOtherContact, .lessonAlreadyStarted, .priceAnswer,
+            .somethingWentWrong:
+            ["manager"]
         case .voiceTooLong: ["seconds"]
         default: []
         }

@@ -48,7 +48,10 @@ public struct AcademyTexts: Sendable {
 
     /// A message ready to send: the rendered text with its key and markup.
     public func message(
-        _ key: AcademyTextKey, _ language: AcademyLanguage, _ values: [String: String] = [:], markup: ReplyMarkup? = nil
+        _ key: AcademyTextKey,
+        _ language: AcademyLanguage,
+        _ values: [String: String] = [:],
+        markup: ReplyMarkup? = nil
     ) -> AcademyMessage {
         AcademyMessage(key: key, text: self.render(key, language, values), markup: markup)
     }

@@ -27,8 +27,11 @@ public struct AcademyTimeZone: Sendable {
         let shifted = date.addingTimeInterval(Double(self.offset(date)))
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: shifted)
         return LocalDateTime(
-            year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1,
-            hour: parts.hour ?? 0, minute: parts.minute ?? 0,
+            year: parts.year ?? 1970,
+            month: parts.month ?? 1,
+            day: parts.day ?? 1,
+            hour: parts.hour ?? 0,
+            minute: parts.minute ?? 0,
             // Calendar counts Sunday as 1; we count Monday as 0.
             weekday: ((parts.weekday ?? 2) + 5) % 7
         )

@@ -3,7 +3,8 @@ extension AcademyTurn {
     /// Every callback is answered exactly once, first, so the client's spinner stops.
     mutating func handleCallback(_ press: AcademyDialog.CallbackPress) -> [Effect] {
         let (answer, effects) = self.callbackOutcome(press)
-        return [.answerCallback(id: press.id, text: answer.map { self.texts.render($0, self.state.language) })] + effects
+        return [.answerCallback(id: press.id, text: answer.map { self.texts.render($0, self.state.language) })]
+            + effects
     }
 
     /// The answer text (nil for none) and the effects of a pressed button.
@@ -54,7 +55,8 @@ extension AcademyTurn {
 
     /// A voice message or video note: transcribe it unless it is too long to be an answer.
     mutating func handleVoice(_ audio: AcademyDialog.AudioMessage) -> [Effect] {
-        if audio.durationSeconds > self.settings.maxVoiceSeconds || (audio.fileSize ?? 0) > self.settings.maxVoiceBytes {
+        if audio.durationSeconds > self.settings.maxVoiceSeconds || (audio.fileSize ?? 0) > self.settings.maxVoiceBytes
+        {
             return [self.send(.voiceTooLong, ["seconds": String(self.settings.maxVoiceSeconds)])]
         }
         return [.transcribe(fileID: audio.fileID, kind: audio.kind)]
@@ -73,7 +75,9 @@ extension AcademyTurn {
     func answerQuestion(_ text: String) -> [Effect] {
         switch AIGuard.prefilter(text) {
         case .price:
-            return [self.send(.priceAnswer, ["manager": self.settings.managerLink], markup: self.keyboards.returnToStep)]
+            return [
+                self.send(.priceAnswer, ["manager": self.settings.managerLink], markup: self.keyboards.returnToStep)
+            ]
         case .injection:
             return [self.send(.injectionAnswer, markup: self.keyboards.returnToStep)]
         case .ok:

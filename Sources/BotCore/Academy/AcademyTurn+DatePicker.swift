@@ -32,10 +32,13 @@ extension AcademyTurn {
         guard !slots.isEmpty else {
             self.state.step = .slotsUnavailable
             self.state.slots = []
-            return [self.send(
-                .noSlots, ["manager": self.settings.managerLink],
-                markup: self.keyboards.retry(offerKeepCurrent: self.offersKeepCurrent)
-            )]
+            return [
+                self.send(
+                    .noSlots,
+                    ["manager": self.settings.managerLink],
+                    markup: self.keyboards.retry(offerKeepCurrent: self.offersKeepCurrent)
+                )
+            ]
         }
         self.state.slots = slots
         self.state.pickerGeneration += 1
@@ -48,19 +51,29 @@ extension AcademyTurn {
     mutating func showPickerStep(editing messageID: Int64?) -> [Effect] {
         let generation = self.state.pickerGeneration
         if self.state.step == .confirmingSlot, let slot = self.state.chosenSlot, self.offerableSlots.contains(slot) {
-            return [self.present(
-                .confirmSlot, self.slotValues(slot), markup: self.keyboards.confirm(slot, generation: generation),
-                editing: messageID
-            )]
+            return [
+                self.present(
+                    .confirmSlot,
+                    self.slotValues(slot),
+                    markup: self.keyboards.confirm(slot, generation: generation),
+                    editing: messageID
+                )
+            ]
         }
         if self.state.step != .choosingDate, let day = self.state.chosenDay, let first = self.slots(on: day).first {
             self.state.step = .choosingTime
             self.state.chosenSlot = nil
-            return [self.present(
-                .chooseTime, ["date": self.slotValues(first)["date"] ?? ""],
-                markup: self.keyboards.times(Array(self.slots(on: day).prefix(self.settings.maxTimesPerDay)), generation: generation),
-                editing: messageID
-            )]
+            return [
+                self.present(
+                    .chooseTime,
+                    ["date": self.slotValues(first)["date"] ?? ""],
+                    markup: self.keyboards.times(
+                        Array(self.slots(on: day).prefix(self.settings.maxTimesPerDay)),
+                        generation: generation
+                    ),
+                    editing: messageID
+                )
+            ]
         }
         let slots = self.offerableSlots
         guard !slots.isEmpty else { return self.loadSlots() }
@@ -83,7 +96,7 @@ extension AcademyTurn {
             return self.showPickerStep(editing: messageID)
         case .time(let generation, let epoch):
             guard generation == self.state.pickerGeneration,
-                  let slot = self.offerableSlots.first(where: { $0.epoch == epoch })
+                let slot = self.offerableSlots.first(where: { $0.epoch == epoch })
             else { return nil }
             self.state.chosenSlot = slot
             self.state.step = .confirmingSlot
@@ -94,7 +107,7 @@ extension AcademyTurn {
             return self.showPickerStep(editing: messageID)
         case .confirm(let generation, let epoch):
             guard generation == self.state.pickerGeneration, self.state.step == .confirmingSlot,
-                  let slot = self.state.chosenSlot, slot.epoch == epoch, self.offerableSlots.contains(slot)
+                let slot = self.state.chosenSlot, slot.epoch == epoch, self.offerableSlots.contains(slot)
             else { return nil }
             return self.book(slot, confirmationMessageID: messageID)
         default:
@@ -110,8 +123,12 @@ extension AcademyTurn {
             effects.append(self.present(.confirmSlot, self.slotValues(slot), markup: nil, editing: messageID))
         }
         let request = AcademyDialog.BookingRequest(
-            slot: slot, tgID: self.state.userID, name: self.state.name ?? "", email: self.state.email ?? "",
-            phone: self.state.phone ?? "", language: self.state.language
+            slot: slot,
+            tgID: self.state.userID,
+            name: self.state.name ?? "",
+            email: self.state.email ?? "",
+            phone: self.state.phone ?? "",
+            language: self.state.language
         )
         return effects + [.bookLesson(request)]
     }

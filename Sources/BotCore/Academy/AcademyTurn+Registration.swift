@@ -84,7 +84,8 @@ extension AcademyTurn {
             self.state.step = .awaitingName
             return [self.send(.askName)]
         }
-        let samePerson = lead.tgID == self.state.userID
+        let samePerson =
+            lead.tgID == self.state.userID
             || (lead.tgID == nil && lead.email == self.state.email && lead.phone == self.state.phone)
         guard samePerson else {
             // Showing the link or allowing a cancel on one matching field would hand a stranger's lesson over.
@@ -118,9 +119,14 @@ extension AcademyTurn {
     /// The lead to save; `name` nil keeps the stored one.
     func upsert(name: String?) -> LeadUpsert {
         LeadUpsert(
-            tgID: self.state.userID, chatID: self.state.chatID, leadID: self.state.leadID,
-            deepLinkRef: self.state.deepLinkRef, name: name, phone: self.state.phone ?? "",
-            email: self.state.email ?? "", language: self.state.language
+            tgID: self.state.userID,
+            chatID: self.state.chatID,
+            leadID: self.state.leadID,
+            deepLinkRef: self.state.deepLinkRef,
+            name: name,
+            phone: self.state.phone ?? "",
+            email: self.state.email ?? "",
+            language: self.state.language
         )
     }
 }

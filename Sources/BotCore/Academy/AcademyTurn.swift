@@ -48,7 +48,9 @@ struct AcademyTurn {
         case .slotsUnavailable:
             guard self.state.step == .loadingSlots else { return [] }
             self.state.step = .slotsUnavailable
-            return [self.send(.slotsUnavailable, markup: self.keyboards.retry(offerKeepCurrent: self.offersKeepCurrent))]
+            return [
+                self.send(.slotsUnavailable, markup: self.keyboards.retry(offerKeepCurrent: self.offersKeepCurrent))
+            ]
         case .booked(let lesson):
             return self.handleBooked(lesson)
         case .bookingFailed(let failure):
@@ -126,7 +128,10 @@ struct AcademyTurn {
 
     /// Edits the message with the pressed button when Telegram still gives access to it, else sends anew.
     func present(
-        _ key: AcademyTextKey, _ values: [String: String] = [:], markup: ReplyMarkup?, editing messageID: Int64?
+        _ key: AcademyTextKey,
+        _ values: [String: String] = [:],
+        markup: ReplyMarkup?,
+        editing messageID: Int64?
     ) -> Effect {
         let message = self.texts.message(key, self.state.language, values, markup: markup)
         return messageID.map { .edit(messageID: $0, message) } ?? .send(message)

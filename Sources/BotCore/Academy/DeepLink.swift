@@ -12,8 +12,8 @@ public enum DeepLink: Sendable, Hashable {
     /// Parses a payload; nil for an empty, oversized, malformed or unknown one (then it is plain `/start`).
     public init?(payload: String) {
         guard !payload.isEmpty, payload.utf8.count <= Self.maxLength,
-              payload.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }),
-              payload.hasPrefix("lead_")
+            payload.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }),
+            payload.hasPrefix("lead_")
         else { return nil }
         let ref = String(payload.dropFirst(5))
         guard !ref.isEmpty else { return nil }

@@ -21,7 +21,13 @@ public struct LeadUpsert: Sendable, Codable, Hashable {
     public let botActivated: Bool
 
     public init(
-        tgID: Int64, chatID: Int64, leadID: Int64?, deepLinkRef: String?, name: String?, phone: String, email: String,
+        tgID: Int64,
+        chatID: Int64,
+        leadID: Int64?,
+        deepLinkRef: String?,
+        name: String?,
+        phone: String,
+        email: String,
         language: AcademyLanguage
     ) {
         self.tgID = tgID

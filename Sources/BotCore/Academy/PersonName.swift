@@ -9,9 +9,9 @@ public struct PersonName: Sendable, Hashable, CustomStringConvertible {
     public init?(_ raw: String) {
         let text = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         guard Self.lengthRange.contains(text.count),
-              text.allSatisfy({ $0.isLetter || $0 == " " || "-'’.".contains($0) }),
-              text.filter(\.isLetter).count >= 2,
-              text.first?.isLetter == true
+            text.allSatisfy({ $0.isLetter || $0 == " " || "-'’.".contains($0) }),
+            text.filter(\.isLetter).count >= 2,
+            text.first?.isLetter == true
         else { return nil }
         self.value = text
     }

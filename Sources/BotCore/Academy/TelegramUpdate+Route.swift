@@ -50,16 +50,36 @@ extension TelegramUpdate {
         } else if let contact = message.contact {
             event = .contact(phoneNumber: contact.phoneNumber, userID: contact.userID)
         } else if let voice = message.voice {
-            event = .voice(.init(kind: .voice, fileID: voice.fileID, durationSeconds: voice.duration ?? 0, fileSize: voice.fileSize))
+            event = .voice(
+                .init(
+                    kind: .voice,
+                    fileID: voice.fileID,
+                    durationSeconds: voice.duration ?? 0,
+                    fileSize: voice.fileSize
+                )
+            )
         } else if let note = message.videoNote {
-            event = .voice(.init(kind: .videoNote, fileID: note.fileID, durationSeconds: note.duration ?? 0, fileSize: note.fileSize))
+            event = .voice(
+                .init(
+                    kind: .videoNote,
+                    fileID: note.fileID,
+                    durationSeconds: note.duration ?? 0,
+                    fileSize: note.fileSize
+                )
+            )
         } else {
             event = .unsupported
         }
-        return .dialog(AcademyInbound(
-            updateID: updateID, userID: user.id, chatID: message.chat.id, languageCode: user.languageCode,
-            firstName: user.firstName, event: event
-        ))
+        return .dialog(
+            AcademyInbound(
+                updateID: updateID,
+                userID: user.id,
+                chatID: message.chat.id,
+                languageCode: user.languageCode,
+                firstName: user.firstName,
+                event: event
+            )
+        )
     }
 
     private static func route(_ query: TelegramCallbackQuery, updateID: Int64) -> TelegramRoute {
@@ -67,11 +87,16 @@ extension TelegramUpdate {
         if let type = query.message?.chat.type, type != "private" { return .ignore(.notPrivateChat) }
         // An inaccessible message has date 0: it can't be edited, so the dialog sends anew.
         let messageID = query.message.flatMap { $0.date == 0 ? nil : $0.messageID }
-        return .dialog(AcademyInbound(
-            updateID: updateID, userID: query.from.id, chatID: query.message?.chat.id ?? query.from.id,
-            languageCode: query.from.languageCode, firstName: query.from.firstName,
-            event: .callback(.init(id: query.id, data: query.data, messageID: messageID))
-        ))
+        return .dialog(
+            AcademyInbound(
+                updateID: updateID,
+                userID: query.from.id,
+                chatID: query.message?.chat.id ?? query.from.id,
+                languageCode: query.from.languageCode,
+                firstName: query.from.firstName,
+                event: .callback(.init(id: query.id, data: query.data, messageID: messageID))
+            )
+        )
     }
 
     /// `/start [payload]`, `/ai [question]` (also `/start@BotName`); anything else is text.

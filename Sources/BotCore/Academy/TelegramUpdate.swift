@@ -30,7 +30,8 @@ public struct TelegramUpdate: Sendable, Hashable, Decodable {
         self.updateID = try container.decode(Int64.self, forKey: AnyKey(stringValue: "update_id"))
         self.message = try? container.decodeIfPresent(TelegramMessage.self, forKey: AnyKey(stringValue: "message"))
         self.callbackQuery = try? container.decodeIfPresent(
-            TelegramCallbackQuery.self, forKey: AnyKey(stringValue: "callback_query")
+            TelegramCallbackQuery.self,
+            forKey: AnyKey(stringValue: "callback_query")
         )
         self.kinds = Set(container.allKeys.map(\.stringValue).filter { $0 != "update_id" })
     }
@@ -78,8 +79,13 @@ public struct TelegramMessage: Sendable, Hashable, Decodable {
     public let videoNote: TelegramVideoNote?
 
     public init(
-        messageID: Int64, from: TelegramUser?, chat: TelegramChat, text: String? = nil,
-        contact: TelegramContact? = nil, voice: TelegramVoice? = nil, videoNote: TelegramVideoNote? = nil
+        messageID: Int64,
+        from: TelegramUser?,
+        chat: TelegramChat,
+        text: String? = nil,
+        contact: TelegramContact? = nil,
+        voice: TelegramVoice? = nil,
+        videoNote: TelegramVideoNote? = nil
     ) {
         self.messageID = messageID
         self.from = from

@@ -32,7 +32,8 @@ import Testing
         "How much time does a lesson take?", "How much do kids learn in a month?", "Пробный урок бесплатный?",
         "Ignore my previous message, I meant Tuesday", "проигнорируйте прошлое сообщение, ошибся",
         "Не забудьте прислать ссылку", "Дорогие преподаватели, спасибо!", "Что нужно для урока: ноутбук?",
-        "You are now open on Sundays?", "Can my son act in a school play?", "What are your instructions for the lesson?",
+        "You are now open on Sundays?", "Can my son act in a school play?",
+        "What are your instructions for the lesson?",
         "Какие ценности у школы?", "Теперь ты знаешь мой email", "У вас есть оценки?", "Hello!",
     ])
     func ordinaryQuestionsAndNearMisses(text: String) {
@@ -42,7 +43,9 @@ import Testing
 
 @Suite struct AIPostfilterTests {
     static let filter = AIPostfilter(
-        allowedDomains: ["allinacademy.com", "t.me"], allowedPrices: [4900], maxLength: 300
+        allowedDomains: ["allinacademy.com", "t.me"],
+        allowedPrices: [4900],
+        maxLength: 300
     )
 
     @Test(arguments: [
@@ -78,8 +81,14 @@ import Testing
         ("It costs $49.99 per month. Ask us.", "Ask us.", 1),
         ("It costs €4,900. Ask us.", "It costs €4,900. Ask us.", 0),
         ("Около 3 тыс. рублей в месяц.\nУроки по 45 минут.", "Уроки по 45 минут.", 1),
-        ("Занятия 2 раза в неделю по 45 минут, группы до 6 детей.", "Занятия 2 раза в неделю по 45 минут, группы до 6 детей.", 0),
-        ("Ребёнку должно быть 7 лет. В 2025 году набор открыт.", "Ребёнку должно быть 7 лет. В 2025 году набор открыт.", 0),
+        (
+            "Занятия 2 раза в неделю по 45 минут, группы до 6 детей.",
+            "Занятия 2 раза в неделю по 45 минут, группы до 6 детей.", 0
+        ),
+        (
+            "Ребёнку должно быть 7 лет. В 2025 году набор открыт.",
+            "Ребёнку должно быть 7 лет. В 2025 году набор открыт.", 0
+        ),
     ])
     func removesSentencesWithOtherPrices(reply: String, expected: String, removed: Int) {
         let result = Self.filter.apply(reply)
@@ -89,7 +98,15 @@ import Testing
 
     @Test func shortRepliesAreUntouched() {
         let result = Self.filter.apply("Урок длится 45 минут.")
-        #expect(result == AIPostfilter.Result(text: "Урок длится 45 минут.", removedLinks: 0, removedPrices: 0, truncated: false))
+        #expect(
+            result
+                == AIPostfilter.Result(
+                    text: "Урок длится 45 минут.",
+                    removedLinks: 0,
+                    removedPrices: 0,
+                    truncated: false
+                )
+        )
     }
 
     @Test func longReplyIsCutAfterASentence() {
@@ -117,7 +134,9 @@ import Testing
 
 @Suite struct AIHistoryTests {
     static func turns(_ count: Int, length: Int = 40) -> [AITurn] {
-        (0..<count).map { AITurn(role: $0 % 2 == 0 ? .user : .assistant, content: "\($0)" + String(repeating: "a", count: length)) }
+        (0..<count).map {
+            AITurn(role: $0 % 2 == 0 ? .user : .assistant, content: "\($0)" + String(repeating: "a", count: length))
+        }
     }
 
     @Test func tokenEstimateIsDocumented() {

@@ -46,7 +46,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "lead_", "lead", "promo_42", "lead_42!", "lead_42 43", "lead_ёж", "lead_" + String(repeating: "x", count: 60),
+        "", "lead_", "lead", "promo_42", "lead_42!", "lead_42 43", "lead_ёж",
+        "lead_" + String(repeating: "x", count: 60),
         "LEAD_42",
     ])
     func ignoresOtherPayloads(payload: String) {

@@ -10,9 +10,14 @@ struct AcademyChat {
     var now: Date
     private var callbackCounter = 0
 
-    init(languageCode: String? = "ru", now: Date = AcademyFixtures.now, dialog: AcademyDialog = AcademyFixtures.dialog) {
+    init(languageCode: String? = "ru", now: Date = AcademyFixtures.now, dialog: AcademyDialog = AcademyFixtures.dialog)
+    {
         self.dialog = dialog
-        self.state = AcademyDialog.State(userID: AcademyFixtures.userID, chatID: AcademyFixtures.userID, languageCode: languageCode)
+        self.state = AcademyDialog.State(
+            userID: AcademyFixtures.userID,
+            chatID: AcademyFixtures.userID,
+            languageCode: languageCode
+        )
         self.now = now
     }
 
@@ -66,7 +71,11 @@ struct AcademyChat {
         case .awaitingName: return before(.checkingLead) + [.leadLookup(nil)]
         case .bookedElsewhere:
             let other = LeadSummary(
-                id: 9, email: "anna@example.com", phone: "+70000000000", tgID: 42, status: .scheduled,
+                id: 9,
+                email: "anna@example.com",
+                phone: "+70000000000",
+                tgID: 42,
+                status: .scheduled,
                 lesson: AcademyFixtures.lesson()
             )
             return before(.checkingLead) + [.leadLookup(other)]

@@ -6,7 +6,8 @@ import Testing
     typealias Fixtures = AcademyFixtures
 
     static let nonStrictSteps: [AcademyDialog.Step] = [
-        .awaitingConsent, .consentDeclined, .slotsUnavailable, .choosingDate, .choosingTime, .confirmingSlot, .scheduled,
+        .awaitingConsent, .consentDeclined, .slotsUnavailable, .choosingDate, .choosingTime, .confirmingSlot,
+        .scheduled,
         .confirmingReschedule, .confirmingCancel, .lessonCancelled, .bookedElsewhere,
     ]
 
@@ -23,7 +24,11 @@ import Testing
         var chat = AcademyChat.at(step)
         let effects = chat.text("Сколько длится пробный урок?")
         #expect(!effects.contains { if case .askAI = $0 { true } else { false } })
-        #expect(effects.keys == [[.awaitingPhone: .invalidPhone, .awaitingEmail: .invalidEmail, .awaitingName: .invalidName][step]!])
+        #expect(
+            effects.keys == [
+                [.awaitingPhone: .invalidPhone, .awaitingEmail: .invalidEmail, .awaitingName: .invalidName][step]!
+            ]
+        )
     }
 
     @Test func priceQuestionIsAnsweredWithoutTheAI() {
@@ -51,7 +56,11 @@ import Testing
         let back = chat.press(.returnToStep)
         #expect(back == [.answerCallback(id: "cb1", text: nil), .send(Fixtures.texts.message(.askEmail, .ru))])
         #expect(!chat.state.aiMode)
-        #expect(chat.text("anna@example.com").actions == [.lookupLead(email: "anna@example.com", phone: "+79990001122", deepLinkRef: nil)])
+        #expect(
+            chat.text("anna@example.com").actions == [
+                .lookupLead(email: "anna@example.com", phone: "+79990001122", deepLinkRef: nil)
+            ]
+        )
     }
 
     @Test func aiCommandWithAQuestionAsksAtOnce() {
@@ -60,7 +69,9 @@ import Testing
         #expect(chat.state.aiMode)
     }
 
-    @Test(arguments: [AcademyDialog.Step.awaitingConsent, .awaitingPhone, .choosingDate, .choosingTime, .confirmingSlot, .scheduled])
+    @Test(arguments: [
+        AcademyDialog.Step.awaitingConsent, .awaitingPhone, .choosingDate, .choosingTime, .confirmingSlot, .scheduled,
+    ])
     func backReShowsTheCurrentStepWithItsKeyboard(step: AcademyDialog.Step) {
         var chat = AcademyChat.at(step)
         let effects = chat.press(.returnToStep)
@@ -81,7 +92,11 @@ import Testing
 
     @Test func transcribedQuestionOutsideStrictStepsGoesToTheAI() {
         var chat = AcademyChat.at(.scheduled)
-        #expect(chat.send(.transcribed(" Можно ли взять двоих детей? ")) == [.askAI(text: "Можно ли взять двоих детей?", step: .scheduled)])
+        #expect(
+            chat.send(.transcribed(" Можно ли взять двоих детей? ")) == [
+                .askAI(text: "Можно ли взять двоих детей?", step: .scheduled)
+            ]
+        )
     }
 
     @Test func failedOrEmptyTranscriptionAsksToType() {
@@ -116,11 +131,14 @@ import Testing
         #expect(effects.actions.isEmpty)
     }
 
-    static let everyCallback: [String?] = AcademyCallbackTests.all.map(\.data) + [
-        nil, "", "garbage", "d:1:20250617", "t:1:\(AcademyFixtures.tuesday18.epoch)", "c:1:\(AcademyFixtures.tuesday18.epoch)",
-        "bd:1", "rs:\(AcademyFixtures.tuesday18.epoch)", "rsy:\(AcademyFixtures.tuesday18.epoch)",
-        "cl:\(AcademyFixtures.tuesday18.epoch)", "cly:\(AcademyFixtures.tuesday18.epoch)", "no:\(AcademyFixtures.tuesday18.epoch)",
-    ]
+    static let everyCallback: [String?] =
+        AcademyCallbackTests.all.map(\.data) + [
+            nil, "", "garbage", "d:1:20250617", "t:1:\(AcademyFixtures.tuesday18.epoch)",
+            "c:1:\(AcademyFixtures.tuesday18.epoch)",
+            "bd:1", "rs:\(AcademyFixtures.tuesday18.epoch)", "rsy:\(AcademyFixtures.tuesday18.epoch)",
+            "cl:\(AcademyFixtures.tuesday18.epoch)", "cly:\(AcademyFixtures.tuesday18.epoch)",
+            "no:\(AcademyFixtures.tuesday18.epoch)",
+        ]
 
     @Test(arguments: AcademyDialog.Step.allCases)
     func everyCallbackIsAnsweredExactlyOnceAndFirst(step: AcademyDialog.Step) {
@@ -132,7 +150,9 @@ import Testing
                 #expect(id == "cb1")
                 #expect((text?.count ?? 0) <= 200)
             } else {
-                Issue.record("\(step) \(String(describing: data)): first effect is \(String(describing: effects.first))")
+                Issue.record(
+                    "\(step) \(String(describing: data)): first effect is \(String(describing: effects.first))"
+                )
             }
         }
     }
@@ -156,7 +176,10 @@ import Testing
             #expect(message.text.count <= 4096)
         }
         for case .edit(_, let message) in effects {
-            #expect(message.markup == nil || message.markup?.inlineKeyboard != nil, "only inline markup can be edited in")
+            #expect(
+                message.markup == nil || message.markup?.inlineKeyboard != nil,
+                "only inline markup can be edited in"
+            )
         }
     }
 

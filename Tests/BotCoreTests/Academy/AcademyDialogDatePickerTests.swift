@@ -11,10 +11,24 @@ import Testing
         let tooSoon = Slot(start: chat.now.addingTimeInterval(30 * 60), durationSeconds: 2700)
         let tooLate = Fixtures.slot(day: 30, hourUTC: 15)
         let effects = chat.send(.slotsLoaded(Fixtures.freeSlots + [tooSoon, tooLate, Fixtures.tuesday18]))
-        #expect(effects == [.send(Self.texts.message(.chooseDate, .ru, markup: .inline(InlineKeyboard(rows: [[
-            InlineButton(text: "Вт 17.06", callback: .date(generation: 1, day: "20250617")),
-            InlineButton(text: "Чт 19.06", callback: .date(generation: 1, day: "20250619")),
-        ]]))))])
+        #expect(
+            effects == [
+                .send(
+                    Self.texts.message(
+                        .chooseDate,
+                        .ru,
+                        markup: .inline(
+                            InlineKeyboard(rows: [
+                                [
+                                    InlineButton(text: "Вт 17.06", callback: .date(generation: 1, day: "20250617")),
+                                    InlineButton(text: "Чт 19.06", callback: .date(generation: 1, day: "20250619")),
+                                ]
+                            ])
+                        )
+                    )
+                )
+            ]
+        )
         #expect(chat.state.step == .choosingDate)
         #expect(chat.state.slots == [Fixtures.tuesday18, Fixtures.tuesday19, Fixtures.thursday17])
         #expect(chat.state.pickerGeneration == 1)
@@ -67,16 +81,34 @@ import Testing
     @Test func choosingADateEditsTheMessageToShowItsTimes() {
         var chat = AcademyChat.at(.choosingDate)
         let effects = chat.press(.date(generation: 1, day: "20250617"), messageID: 310)
-        #expect(effects == [
-            .answerCallback(id: "cb1", text: nil),
-            .edit(messageID: 310, Self.texts.message(.chooseTime, .ru, ["date": "Вт 17.06"], markup: .inline(InlineKeyboard(rows: [
-                [
-                    InlineButton(text: "18:00", callback: .time(generation: 1, epoch: Fixtures.tuesday18.epoch)),
-                    InlineButton(text: "19:00", callback: .time(generation: 1, epoch: Fixtures.tuesday19.epoch)),
-                ],
-                [InlineButton(text: "← К датам", callback: .backToDates(generation: 1))],
-            ])))),
-        ])
+        #expect(
+            effects == [
+                .answerCallback(id: "cb1", text: nil),
+                .edit(
+                    messageID: 310,
+                    Self.texts.message(
+                        .chooseTime,
+                        .ru,
+                        ["date": "Вт 17.06"],
+                        markup: .inline(
+                            InlineKeyboard(rows: [
+                                [
+                                    InlineButton(
+                                        text: "18:00",
+                                        callback: .time(generation: 1, epoch: Fixtures.tuesday18.epoch)
+                                    ),
+                                    InlineButton(
+                                        text: "19:00",
+                                        callback: .time(generation: 1, epoch: Fixtures.tuesday19.epoch)
+                                    ),
+                                ],
+                                [InlineButton(text: "← К датам", callback: .backToDates(generation: 1))],
+                            ])
+                        )
+                    )
+                ),
+            ]
+        )
         #expect(chat.state.step == .choosingTime)
         #expect(chat.state.chosenDay == "20250617")
     }
@@ -103,13 +135,30 @@ import Testing
     @Test func choosingATimeAsksForConfirmation() {
         var chat = AcademyChat.at(.choosingTime)
         let effects = chat.press(.time(generation: 1, epoch: Fixtures.tuesday19.epoch), messageID: 310)
-        #expect(effects == [
-            .answerCallback(id: "cb1", text: nil),
-            .edit(messageID: 310, Self.texts.message(.confirmSlot, .ru, ["date": "Вт 17.06", "time": "19:00"], markup: .inline(InlineKeyboard(rows: [
-                [InlineButton(text: "✅ Подтвердить", callback: .confirm(generation: 1, epoch: Fixtures.tuesday19.epoch))],
-                [InlineButton(text: "Выбрать другое время", callback: .backToDates(generation: 1))],
-            ])))),
-        ])
+        #expect(
+            effects == [
+                .answerCallback(id: "cb1", text: nil),
+                .edit(
+                    messageID: 310,
+                    Self.texts.message(
+                        .confirmSlot,
+                        .ru,
+                        ["date": "Вт 17.06", "time": "19:00"],
+                        markup: .inline(
+                            InlineKeyboard(rows: [
+                                [
+                                    InlineButton(
+                                        text: "✅ Подтвердить",
+                                        callback: .confirm(generation: 1, epoch: Fixtures.tuesday19.epoch)
+                                    )
+                                ],
+                                [InlineButton(text: "Выбрать другое время", callback: .backToDates(generation: 1))],
+                            ])
+                        )
+                    )
+                ),
+            ]
+        )
         #expect(chat.state.step == .confirmingSlot)
         #expect(chat.state.chosenSlot == Fixtures.tuesday19)
     }
@@ -124,14 +173,20 @@ import Testing
         var chat = AcademyChat.at(.confirmingSlot)
         let effects = chat.press(.confirm(generation: 1, epoch: Fixtures.tuesday18.epoch), messageID: 310)
         let request = AcademyDialog.BookingRequest(
-            slot: Fixtures.tuesday18, tgID: Fixtures.userID, name: "Анна", email: "anna@example.com",
-            phone: "+79990001122", language: .ru
+            slot: Fixtures.tuesday18,
+            tgID: Fixtures.userID,
+            name: "Анна",
+            email: "anna@example.com",
+            phone: "+79990001122",
+            language: .ru
         )
-        #expect(effects == [
-            .answerCallback(id: "cb1", text: "Записываю…"),
-            .edit(messageID: 310, Self.texts.message(.confirmSlot, .ru, ["date": "Вт 17.06", "time": "18:00"])),
-            .bookLesson(request),
-        ])
+        #expect(
+            effects == [
+                .answerCallback(id: "cb1", text: "Записываю…"),
+                .edit(messageID: 310, Self.texts.message(.confirmSlot, .ru, ["date": "Вт 17.06", "time": "18:00"])),
+                .bookLesson(request),
+            ]
+        )
         #expect(request.idempotencyKey == "book/5550001/1750172400")
         #expect(chat.state.step == .booking)
         // A second tap while booking is stale and books nothing.
@@ -145,18 +200,26 @@ import Testing
         var chat = AcademyChat.at(.booking)
         let lesson = Fixtures.lesson()
         let effects = chat.send(.booked(lesson))
-        #expect(effects == [
-            .updateLeadLesson(tgID: Fixtures.userID, .scheduled(lesson)),
-            .send(Self.texts.message(
-                .booked, .ru, ["date": "Вт 17.06", "time": "18:00", "link": "https://zoom.us/j/1750172400"],
-                markup: .inline(InlineKeyboard(rows: [
-                    [InlineButton(text: "Перенести урок", callback: .reschedule(epoch: 1_750_172_400))],
-                    [InlineButton(text: "Отменить урок", callback: .cancelLesson(epoch: 1_750_172_400))],
-                ]))
-            )),
-            .scheduleReminder(LessonReminder(kind: .before24h, tgID: Fixtures.userID, lesson: lesson)),
-            .scheduleReminder(LessonReminder(kind: .before5h, tgID: Fixtures.userID, lesson: lesson)),
-        ])
+        #expect(
+            effects == [
+                .updateLeadLesson(tgID: Fixtures.userID, .scheduled(lesson)),
+                .send(
+                    Self.texts.message(
+                        .booked,
+                        .ru,
+                        ["date": "Вт 17.06", "time": "18:00", "link": "https://zoom.us/j/1750172400"],
+                        markup: .inline(
+                            InlineKeyboard(rows: [
+                                [InlineButton(text: "Перенести урок", callback: .reschedule(epoch: 1_750_172_400))],
+                                [InlineButton(text: "Отменить урок", callback: .cancelLesson(epoch: 1_750_172_400))],
+                            ])
+                        )
+                    )
+                ),
+                .scheduleReminder(LessonReminder(kind: .before24h, tgID: Fixtures.userID, lesson: lesson)),
+                .scheduleReminder(LessonReminder(kind: .before5h, tgID: Fixtures.userID, lesson: lesson)),
+            ]
+        )
         #expect(chat.state.step == .scheduled)
         #expect(chat.state.lesson == lesson)
         #expect(chat.send(.booked(lesson)).isEmpty, "a repeated result changes nothing")
@@ -171,7 +234,11 @@ import Testing
         #expect(reminders == ["remind5h/5550001/\(sameDay.epoch)"])
         var soon = AcademyChat.at(.booking)
         let inThreeHours = Slot(start: soon.now.addingTimeInterval(3 * 3600), durationSeconds: 2700)
-        #expect(!soon.send(.booked(Fixtures.lesson(inThreeHours))).contains { if case .scheduleReminder = $0 { true } else { false } })
+        #expect(
+            !soon.send(.booked(Fixtures.lesson(inThreeHours))).contains {
+                if case .scheduleReminder = $0 { true } else { false }
+            }
+        )
     }
 
     @Test func takenSlotShowsFreshSlots() {

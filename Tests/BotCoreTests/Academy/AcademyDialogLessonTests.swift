@@ -54,17 +54,23 @@ import Testing
         chat.press(.date(generation: 2, day: "20250619"))
         chat.press(.time(generation: 2, epoch: Fixtures.thursday17.epoch))
         let booking = chat.press(.confirm(generation: 2, epoch: Fixtures.thursday17.epoch))
-        #expect(booking.contains { if case .bookLesson(let request) = $0 { request.slot == Fixtures.thursday17 } else { false } })
+        #expect(
+            booking.contains {
+                if case .bookLesson(let request) = $0 { request.slot == Fixtures.thursday17 } else { false }
+            }
+        )
         let new = Fixtures.lesson(Fixtures.thursday17, meeting: "zoom-2")
         let effects = chat.send(.booked(new))
-        #expect(effects.actions == [
-            .cancelReminder(id: "remind24h/5550001/1750172400"),
-            .cancelReminder(id: "remind5h/5550001/1750172400"),
-            .cancelBooking(old),
-            .updateLeadLesson(tgID: Fixtures.userID, .scheduled(new)),
-            .scheduleReminder(LessonReminder(kind: .before24h, tgID: Fixtures.userID, lesson: new)),
-            .scheduleReminder(LessonReminder(kind: .before5h, tgID: Fixtures.userID, lesson: new)),
-        ])
+        #expect(
+            effects.actions == [
+                .cancelReminder(id: "remind24h/5550001/1750172400"),
+                .cancelReminder(id: "remind5h/5550001/1750172400"),
+                .cancelBooking(old),
+                .updateLeadLesson(tgID: Fixtures.userID, .scheduled(new)),
+                .scheduleReminder(LessonReminder(kind: .before24h, tgID: Fixtures.userID, lesson: new)),
+                .scheduleReminder(LessonReminder(kind: .before5h, tgID: Fixtures.userID, lesson: new)),
+            ]
+        )
         #expect(effects.keys == [.booked])
         #expect(chat.state.lesson == new)
         #expect(!chat.state.rescheduling)
@@ -85,12 +91,14 @@ import Testing
         #expect(chat.press(.cancelLesson(epoch: Self.epoch)).keys == [.confirmCancel])
         let lesson = Fixtures.lesson()
         let effects = chat.press(.cancelConfirmed(epoch: Self.epoch))
-        #expect(effects.actions == [
-            .cancelReminder(id: "remind24h/5550001/1750172400"),
-            .cancelReminder(id: "remind5h/5550001/1750172400"),
-            .cancelBooking(lesson),
-            .updateLeadLesson(tgID: Fixtures.userID, .cancelled),
-        ])
+        #expect(
+            effects.actions == [
+                .cancelReminder(id: "remind24h/5550001/1750172400"),
+                .cancelReminder(id: "remind5h/5550001/1750172400"),
+                .cancelBooking(lesson),
+                .updateLeadLesson(tgID: Fixtures.userID, .cancelled),
+            ]
+        )
         #expect(effects.keys == [.lessonCancelled])
         #expect(effects.buttons.map(\.callbackData) == ["book"])
         #expect(chat.state.step == .lessonCancelled)
@@ -116,7 +124,9 @@ import Testing
     @Test func buttonsOfAMovedLessonAreStale() {
         var chat = AcademyChat.at(.scheduled)
         let other = Fixtures.thursday17.epoch
-        for callback in [AcademyCallback.reschedule(epoch: other), .cancelLesson(epoch: other), .keepLesson(epoch: other)] {
+        for callback in [
+            AcademyCallback.reschedule(epoch: other), .cancelLesson(epoch: other), .keepLesson(epoch: other),
+        ] {
             let effects = chat.press(callback)
             #expect(effects.callbackAnswers == ["Эта кнопка устарела"])
             #expect(effects.keys == [.scheduledInfo])
@@ -137,7 +147,9 @@ import Testing
         var chat = AcademyChat.at(.scheduled)
         let effects = chat.send(.start(payload: "lead_x", languageCode: "ru"))
         #expect(effects.keys == [.scheduledInfo])
-        #expect(effects.messages.first?.text == "Ваш пробный урок: Вт 17.06 в 18:00.\nСсылка: https://zoom.us/j/1750172400")
+        #expect(
+            effects.messages.first?.text == "Ваш пробный урок: Вт 17.06 в 18:00.\nСсылка: https://zoom.us/j/1750172400"
+        )
         #expect(chat.state.step == .scheduled)
     }
 

@@ -9,14 +9,26 @@ import Testing
     @Test func startSendsWelcomeVideoNoteAndConsent() {
         var chat = AcademyChat()
         let effects = chat.send(.start(payload: nil, languageCode: "ru"))
-        #expect(effects == [
-            .send(Self.texts.message(.welcome, .ru, markup: .removeKeyboard)),
-            .sendVideoNote(fileID: Fixtures.videoNote),
-            .send(Self.texts.message(.consentRequest, .ru, markup: .inline(InlineKeyboard(rows: [[
-                InlineButton(text: "✅ Согласен(на)", callback: .consentAccept),
-                InlineButton(text: "Не согласен(на)", callback: .consentDecline),
-            ]])))),
-        ])
+        #expect(
+            effects == [
+                .send(Self.texts.message(.welcome, .ru, markup: .removeKeyboard)),
+                .sendVideoNote(fileID: Fixtures.videoNote),
+                .send(
+                    Self.texts.message(
+                        .consentRequest,
+                        .ru,
+                        markup: .inline(
+                            InlineKeyboard(rows: [
+                                [
+                                    InlineButton(text: "✅ Согласен(на)", callback: .consentAccept),
+                                    InlineButton(text: "Не согласен(на)", callback: .consentDecline),
+                                ]
+                            ])
+                        )
+                    )
+                ),
+            ]
+        )
         #expect(chat.state.step == .awaitingConsent)
         #expect(chat.state.deepLinkRef == nil)
     }
@@ -64,7 +76,10 @@ import Testing
     }
 
     @Test func anyMessageBeforeStartOpensTheWelcome() {
-        for event in [AcademyDialog.Event.text("Здравствуйте"), .unsupported, .contact(phoneNumber: "+79990001122", userID: Fixtures.userID)] {
+        for event in [
+            AcademyDialog.Event.text("Здравствуйте"), .unsupported,
+            .contact(phoneNumber: "+79990001122", userID: Fixtures.userID),
+        ] {
             var chat = AcademyChat()
             #expect(chat.send(event).keys == [.welcome, .consentRequest])
             #expect(chat.state.step == .awaitingConsent)
@@ -74,10 +89,12 @@ import Testing
     @Test func acceptingConsentAsksForThePhoneWithAContactButton() {
         var chat = AcademyChat.at(.awaitingConsent)
         let effects = chat.press(.consentAccept)
-        #expect(effects == [
-            .answerCallback(id: "cb1", text: nil),
-            .send(Self.texts.message(.askPhone, .ru, markup: .requestContact(buttonText: "📱 Отправить мой номер"))),
-        ])
+        #expect(
+            effects == [
+                .answerCallback(id: "cb1", text: nil),
+                .send(Self.texts.message(.askPhone, .ru, markup: .requestContact(buttonText: "📱 Отправить мой номер"))),
+            ]
+        )
         #expect(chat.state.step == .awaitingPhone)
     }
 
@@ -92,7 +109,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("+7 (999) 000-11-22", "+79990001122"), ("8 999 000 11 22", "+79990001122"), ("+44 20 7946 0958", "+442079460958"),
+        ("+7 (999) 000-11-22", "+79990001122"), ("8 999 000 11 22", "+79990001122"),
+        ("+44 20 7946 0958", "+442079460958"),
     ])
     func typedPhoneIsNormalisedAndEmailAsked(input: String, phone: String) {
         var chat = AcademyChat.at(.awaitingPhone)
@@ -165,14 +183,24 @@ import Testing
         let tilda = LeadSummary(id: 31, email: "anna@example.com", phone: nil, tgID: nil, status: .new, lesson: nil)
         #expect(chat.send(.leadLookup(tilda)).keys == [.askName])
         let effects = chat.text("Анна")
-        #expect(effects.actions == [
-            .upsertLead(LeadUpsert(
-                tgID: Fixtures.userID, chatID: Fixtures.userID, leadID: 31, deepLinkRef: nil, name: "Анна",
-                phone: "+79990001122", email: "anna@example.com", language: .ru
-            )),
-            .cancelEmailChain(leadID: 31),
-            .loadSlots(from: chat.now, days: 14),
-        ])
+        #expect(
+            effects.actions == [
+                .upsertLead(
+                    LeadUpsert(
+                        tgID: Fixtures.userID,
+                        chatID: Fixtures.userID,
+                        leadID: 31,
+                        deepLinkRef: nil,
+                        name: "Анна",
+                        phone: "+79990001122",
+                        email: "anna@example.com",
+                        language: .ru
+                    )
+                ),
+                .cancelEmailChain(leadID: 31),
+                .loadSlots(from: chat.now, days: 14),
+            ]
+        )
         #expect(effects.keys == [.registered])
         #expect(effects.messages.first?.text.hasPrefix("Приятно познакомиться, Анна!") == true)
         #expect(chat.state.step == .loadingSlots)
@@ -204,27 +232,54 @@ import Testing
     @Test func ownExistingLessonIsShownWithItsLink() {
         var chat = AcademyChat.at(.checkingLead)
         let lesson = Fixtures.lesson()
-        let lead = LeadSummary(id: 8, email: "anna@example.com", phone: "+79990001122", tgID: nil, status: .scheduled, lesson: lesson)
+        let lead = LeadSummary(
+            id: 8,
+            email: "anna@example.com",
+            phone: "+79990001122",
+            tgID: nil,
+            status: .scheduled,
+            lesson: lesson
+        )
         let effects = chat.send(.leadLookup(lead))
         #expect(effects.keys == [.alreadyBooked])
-        #expect(effects.messages.first?.text == "Вы уже записаны на пробный урок: Вт 17.06 в 18:00.\nСсылка на урок: https://zoom.us/j/1750172400")
+        #expect(
+            effects.messages.first?.text
+                == "Вы уже записаны на пробный урок: Вт 17.06 в 18:00.\nСсылка на урок: https://zoom.us/j/1750172400"
+        )
         #expect(effects.buttons.map(\.callbackData) == ["rs:1750172400", "cl:1750172400"])
-        #expect(effects.actions == [
-            .upsertLead(LeadUpsert(
-                tgID: Fixtures.userID, chatID: Fixtures.userID, leadID: 8, deepLinkRef: nil, name: nil,
-                phone: "+79990001122", email: "anna@example.com", language: .ru
-            )),
-            .cancelEmailChain(leadID: 8),
-            .scheduleReminder(LessonReminder(kind: .before24h, tgID: Fixtures.userID, lesson: lesson)),
-            .scheduleReminder(LessonReminder(kind: .before5h, tgID: Fixtures.userID, lesson: lesson)),
-        ])
+        #expect(
+            effects.actions == [
+                .upsertLead(
+                    LeadUpsert(
+                        tgID: Fixtures.userID,
+                        chatID: Fixtures.userID,
+                        leadID: 8,
+                        deepLinkRef: nil,
+                        name: nil,
+                        phone: "+79990001122",
+                        email: "anna@example.com",
+                        language: .ru
+                    )
+                ),
+                .cancelEmailChain(leadID: 8),
+                .scheduleReminder(LessonReminder(kind: .before24h, tgID: Fixtures.userID, lesson: lesson)),
+                .scheduleReminder(LessonReminder(kind: .before5h, tgID: Fixtures.userID, lesson: lesson)),
+            ]
+        )
         #expect(chat.state.step == .scheduled)
         #expect(chat.state.lesson == lesson)
     }
 
     @Test func lessonOfAnotherAccountIsNotHandedOver() {
         var chat = AcademyChat.at(.checkingLead)
-        let lead = LeadSummary(id: 8, email: "anna@example.com", phone: "+70000000000", tgID: nil, status: .scheduled, lesson: Fixtures.lesson())
+        let lead = LeadSummary(
+            id: 8,
+            email: "anna@example.com",
+            phone: "+70000000000",
+            tgID: nil,
+            status: .scheduled,
+            lesson: Fixtures.lesson()
+        )
         let effects = chat.send(.leadLookup(lead))
         #expect(effects.keys == [.bookedWithOtherContact])
         #expect(effects.messages.first?.text.contains(Fixtures.managerLink) == true)
@@ -236,9 +291,22 @@ import Testing
 
     @Test func pastOrCancelledLessonDoesNotCount() {
         for lead in [
-            LeadSummary(id: 8, email: "anna@example.com", phone: "+79990001122", tgID: nil, status: .scheduled,
-                        lesson: Fixtures.lesson(Fixtures.slot(day: 10, hourUTC: 15))),
-            LeadSummary(id: 8, email: "anna@example.com", phone: "+79990001122", tgID: nil, status: .cancelled, lesson: nil),
+            LeadSummary(
+                id: 8,
+                email: "anna@example.com",
+                phone: "+79990001122",
+                tgID: nil,
+                status: .scheduled,
+                lesson: Fixtures.lesson(Fixtures.slot(day: 10, hourUTC: 15))
+            ),
+            LeadSummary(
+                id: 8,
+                email: "anna@example.com",
+                phone: "+79990001122",
+                tgID: nil,
+                status: .cancelled,
+                lesson: nil
+            ),
         ] {
             var chat = AcademyChat.at(.checkingLead)
             #expect(chat.send(.leadLookup(lead)).keys == [.askName])

@@ -34,7 +34,9 @@ enum AcademyFixtures {
 
     /// The academy's zone in tests: UTC+3, no daylight saving.
     static let settings = AcademySettings(
-        texts: Self.texts, welcomeVideoNoteFileID: Self.videoNote, managerLink: Self.managerLink,
+        texts: Self.texts,
+        welcomeVideoNoteFileID: Self.videoNote,
+        managerLink: Self.managerLink,
         timeZone: .fixed(hours: 3)
     )
 
@@ -58,7 +60,9 @@ enum AcademyFixtures {
 
     static func lesson(_ slot: Slot = Self.tuesday18, meeting: String = "zoom-1") -> BookedLesson {
         BookedLesson(
-            slot: slot, joinURL: "https://zoom.us/j/\(slot.epoch)", meetingID: meeting,
+            slot: slot,
+            joinURL: "https://zoom.us/j/\(slot.epoch)",
+            meetingID: meeting,
             calendarEventID: "cal-\(slot.epoch)"
         )
     }

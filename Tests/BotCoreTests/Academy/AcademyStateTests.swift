@@ -58,8 +58,10 @@ import Testing
     }
 
     @Test func contactKeyboardEncodesForTheBotAPI() throws {
-        #expect(try Self.json(.requestContact(buttonText: "📱")) ==
-            #"{"keyboard":[[{"request_contact":true,"text":"📱"}]],"one_time_keyboard":true,"resize_keyboard":true}"#)
+        #expect(
+            try Self.json(.requestContact(buttonText: "📱"))
+                == #"{"keyboard":[[{"request_contact":true,"text":"📱"}]],"one_time_keyboard":true,"resize_keyboard":true}"#
+        )
         #expect(try Self.json(.removeKeyboard) == #"{"remove_keyboard":true}"#)
     }
 }

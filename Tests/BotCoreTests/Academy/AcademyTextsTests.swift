@@ -5,7 +5,10 @@ import Testing
 @Suite struct AcademyTextsTests {
     static func json(_ catalog: [String: String]) throws -> Data { try JSONEncoder().encode(catalog) }
 
-    static func files(changing language: AcademyLanguage, _ change: (inout [String: String]) -> Void) throws
+    static func files(
+        changing language: AcademyLanguage,
+        _ change: (inout [String: String]) -> Void
+    ) throws
         -> [AcademyLanguage: Data]
     {
         var files = try AcademyFixtures.allFiles()
@@ -59,7 +62,9 @@ import Testing
     @Test func errorTextNamesTheManagerLink() {
         let message = AcademyFixtures.dialog.errorMessage(language: .ru)
         #expect(message.key == .somethingWentWrong)
-        #expect(message.text == "Что-то пошло не так. Попробуйте /start или напишите менеджеру: https://t.me/allin_manager")
+        #expect(
+            message.text == "Что-то пошло не так. Попробуйте /start или напишите менеджеру: https://t.me/allin_manager"
+        )
         #expect(AcademyFixtures.dialog.errorMessage(language: .en).text.hasPrefix("Something went wrong. Try /start"))
     }
 

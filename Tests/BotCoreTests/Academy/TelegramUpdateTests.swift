@@ -9,7 +9,11 @@ import Testing
 
     static func route(_ json: String) throws -> TelegramRoute { try Self.decode(json).route }
 
-    static func message(_ body: String, chatType: String = "private", from: String = #""from": {"id": 123456789, "is_bot": false, "first_name": "Анна", "language_code": "ru"}"#) -> String {
+    static func message(
+        _ body: String,
+        chatType: String = "private",
+        from: String = #""from": {"id": 123456789, "is_bot": false, "first_name": "Анна", "language_code": "ru"}"#
+    ) -> String {
         #"{"update_id": 700000001, "message": {"message_id": 42, "date": 1767000000, \#(from), "chat": {"id": 123456789, "type": "\#(chatType)", "first_name": "Анна"}, \#(body)}}"#
     }
 
@@ -18,7 +22,9 @@ import Testing
     }
 
     @Test func contactFromTheReferenceDecodes() throws {
-        let json = Self.message(#""contact": {"phone_number": "+79990001122", "first_name": "Анна", "user_id": 123456789}"#)
+        let json = Self.message(
+            #""contact": {"phone_number": "+79990001122", "first_name": "Анна", "user_id": 123456789}"#
+        )
         guard case .dialog(let inbound) = try Self.route(json) else {
             Issue.record("expected a dialog event")
             return
@@ -49,10 +55,20 @@ import Testing
     }
 
     @Test func voiceAndVideoNoteBecomeAudio() throws {
-        let voice = Self.message(#""voice": {"file_id": "AwACAgIAAxk", "file_unique_id": "u1", "duration": 7, "mime_type": "audio/ogg", "file_size": 23456}"#)
-        #expect(Self.event(try Self.route(voice)) == .voice(.init(kind: .voice, fileID: "AwACAgIAAxk", durationSeconds: 7, fileSize: 23456)))
-        let note = Self.message(#""video_note": {"file_id": "DQAC", "file_unique_id": "u2", "length": 240, "duration": 12}"#)
-        #expect(Self.event(try Self.route(note)) == .voice(.init(kind: .videoNote, fileID: "DQAC", durationSeconds: 12, fileSize: nil)))
+        let voice = Self.message(
+            #""voice": {"file_id": "AwACAgIAAxk", "file_unique_id": "u1", "duration": 7, "mime_type": "audio/ogg", "file_size": 23456}"#
+        )
+        #expect(
+            Self.event(try Self.route(voice))
+                == .voice(.init(kind: .voice, fileID: "AwACAgIAAxk", durationSeconds: 7, fileSize: 23456))
+        )
+        let note = Self.message(
+            #""video_note": {"file_id": "DQAC", "file_unique_id": "u2", "length": 240, "duration": 12}"#
+        )
+        #expect(
+            Self.event(try Self.route(note))
+                == .voice(.init(kind: .videoNote, fileID: "DQAC", durationSeconds: 12, fileSize: nil))
+        )
     }
 
     @Test func photoAndStickerAreUnsupported() throws {
@@ -63,7 +79,8 @@ import Testing
     }
 
     @Test func callbackQueryDecodes() throws {
-        let json = #"{"update_id": 5, "callback_query": {"id": "4382bfdwdsb323b2d9", "from": {"id": 77, "is_bot": false, "first_name": "Ann", "language_code": "en-GB"}, "message": {"message_id": 310, "date": 1767000000, "chat": {"id": 77, "type": "private"}, "text": "Choose a day:"}, "chat_instance": "-123", "data": "d:3:20250617"}}"#
+        let json =
+            #"{"update_id": 5, "callback_query": {"id": "4382bfdwdsb323b2d9", "from": {"id": 77, "is_bot": false, "first_name": "Ann", "language_code": "en-GB"}, "message": {"message_id": 310, "date": 1767000000, "chat": {"id": 77, "type": "private"}, "text": "Choose a day:"}, "chat_instance": "-123", "data": "d:3:20250617"}}"#
         guard case .dialog(let inbound) = try Self.route(json) else {
             Issue.record("expected a dialog event")
             return
@@ -75,9 +92,11 @@ import Testing
     }
 
     @Test func callbackOnAnInaccessibleMessageCannotEditIt() throws {
-        let json = #"{"update_id": 6, "callback_query": {"id": "q", "from": {"id": 77, "is_bot": false, "first_name": "Ann"}, "message": {"message_id": 9, "date": 0, "chat": {"id": 77, "type": "private"}}, "chat_instance": "-1", "data": "ret"}}"#
+        let json =
+            #"{"update_id": 6, "callback_query": {"id": "q", "from": {"id": 77, "is_bot": false, "first_name": "Ann"}, "message": {"message_id": 9, "date": 0, "chat": {"id": 77, "type": "private"}}, "chat_instance": "-1", "data": "ret"}}"#
         #expect(Self.event(try Self.route(json)) == .callback(.init(id: "q", data: "ret", messageID: nil)))
-        let noMessage = #"{"update_id": 7, "callback_query": {"id": "q", "from": {"id": 77, "is_bot": false, "first_name": "Ann"}, "inline_message_id": "abc", "chat_instance": "-1"}}"#
+        let noMessage =
+            #"{"update_id": 7, "callback_query": {"id": "q", "from": {"id": 77, "is_bot": false, "first_name": "Ann"}, "inline_message_id": "abc", "chat_instance": "-1"}}"#
         guard case .dialog(let inbound) = try Self.route(noMessage) else {
             Issue.record("expected a dialog event")
             return
@@ -87,23 +106,42 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"update_id": 1, "edited_message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "x"}}"#, TelegramIgnoreReason.editedMessage),
-        (#"{"update_id": 1, "channel_post": {"message_id": 1, "date": 1, "chat": {"id": -100, "type": "channel"}, "text": "x"}}"#, .channelPost),
-        (#"{"update_id": 1, "edited_channel_post": {"message_id": 1, "date": 1, "chat": {"id": -100, "type": "channel"}}}"#, .channelPost),
+        (
+            #"{"update_id": 1, "edited_message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "x"}}"#,
+            TelegramIgnoreReason.editedMessage
+        ),
+        (
+            #"{"update_id": 1, "channel_post": {"message_id": 1, "date": 1, "chat": {"id": -100, "type": "channel"}, "text": "x"}}"#,
+            .channelPost
+        ),
+        (
+            #"{"update_id": 1, "edited_channel_post": {"message_id": 1, "date": 1, "chat": {"id": -100, "type": "channel"}}}"#,
+            .channelPost
+        ),
         (#"{"update_id": 1, "my_chat_member": {"chat": {"id": 1, "type": "private"}, "date": 1}}"#, .otherKind),
         (#"{"update_id": 1, "inline_query": {"id": "1", "query": "x"}}"#, .otherKind),
         (#"{"update_id": 1}"#, .otherKind),
         (#"{"update_id": 1, "message": {"message_id": "not a number"}}"#, .malformed),
-        (#"{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": -5, "type": "group"}, "from": {"id": 1, "is_bot": false, "first_name": "A"}, "text": "hi"}}"#, .notPrivateChat),
-        (#"{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "hi"}}"#, .noUser),
-        (#"{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "from": {"id": 1, "is_bot": true, "first_name": "B"}, "text": "hi"}}"#, .noUser),
+        (
+            #"{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": -5, "type": "group"}, "from": {"id": 1, "is_bot": false, "first_name": "A"}, "text": "hi"}}"#,
+            .notPrivateChat
+        ),
+        (
+            #"{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "hi"}}"#,
+            .noUser
+        ),
+        (
+            #"{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}, "from": {"id": 1, "is_bot": true, "first_name": "B"}, "text": "hi"}}"#,
+            .noUser
+        ),
     ])
     func ignoredUpdates(json: String, reason: TelegramIgnoreReason) throws {
         #expect(try Self.route(json) == .ignore(reason))
     }
 
     @Test func unknownKeysAndLargeIdsAreFine() throws {
-        let json = #"{"update_id": 9007199254740, "future_field": {"a": [1, 2]}, "message": {"message_id": 1, "date": 1, "chat": {"id": -1001234567890123, "type": "private"}, "from": {"id": 8123456789012, "is_bot": false, "first_name": "A", "is_premium": true}, "text": "hi", "entities": [], "link_preview_options": {}}}"#
+        let json =
+            #"{"update_id": 9007199254740, "future_field": {"a": [1, 2]}, "message": {"message_id": 1, "date": 1, "chat": {"id": -1001234567890123, "type": "private"}, "from": {"id": 8123456789012, "is_bot": false, "first_name": "A", "is_premium": true}, "text": "hi", "entities": [], "link_preview_options": {}}}"#
         guard case .dialog(let inbound) = try Self.route(json) else {
             Issue.record("expected a dialog event")
             return
