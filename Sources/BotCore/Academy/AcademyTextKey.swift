@@ -1,0 +1,40 @@
+/// A template in the academy text catalogs (`resources/texts/academy.<lang>.json`).
+public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
+    // Welcome and consent
+    case welcome, consentRequest, buttonAccept, buttonDecline, consentDeclined, buttonReconsider
+    // Registration
+    case askPhone, buttonSharePhone, invalidPhone, contactNotOwn, askEmail, invalidEmail, askName, invalidName
+    case registered, alreadyBooked, bookedWithOtherContact
+    // Date picker
+    case chooseDate, chooseTime, confirmSlot, buttonBack, buttonConfirm, buttonChangeSlot, buttonKeepCurrent
+    /// Seven space-separated short weekday names, Monday first.
+    case weekdays
+    case noSlots, slotsUnavailable, buttonRetry, staleButton, staleSlots, pleaseWait, bookingInProgress
+    // Booking and the scheduled lesson
+    case booked, bookingFailed, scheduledInfo, buttonReschedule, buttonCancelLesson, confirmReschedule
+    case confirmCancel, buttonYes, buttonNo, lessonCancelled, buttonBookAgain, lessonAlreadyStarted
+    case reminder24h, reminder5h
+    // AI, voice, errors
+    case priceAnswer, injectionAnswer, aiIntro, buttonReturn, aiUnavailable, aiRateLimited
+    case useText, voiceTooLong, voiceNotRecognised, somethingWentWrong
+
+    /// The `{name}` placeholders the template must use, no more and no fewer.
+    public var placeholders: Set<String> {
+        switch self {
+        case .invalidName: ["min", "max"]
+        case .registered: ["name"]
+        case .alreadyBooked, .booked, .scheduledInfo, .reminder24h: ["date", "time", "link"]
+        case .chooseTime: ["date"]
+        case .confirmSlot, .confirmReschedule, .confirmCancel: ["date", "time"]
+        case .reminder5h: ["time", "link"]
+        case .noSlots, .bookingFailed, .bookedWithOtherContact, .lessonAlreadyStarted, .priceAnswer,
+            .somethingWentWrong:
+            ["manager"]
+        case .voiceTooLong: ["seconds"]
+        default: []
+        }
+    }
+
+    /// Texts shown in `answerCallbackQuery`, which Telegram caps at 200 characters.
+    public static let callbackAnswers: [AcademyTextKey] = [.staleButton, .bookingInProgress]
+}
