@@ -7,6 +7,8 @@ CREATE TABLE leads (
     phone             text,                                   -- normalised: '+' and 10-15 digits
     email             text,                                   -- normalised: trimmed, lower case
     child_age         text,
+    -- The /start payload in the emails' bot link (`lead_<token>`): unguessable, unlike the serial id.
+    link_token        text        NOT NULL UNIQUE DEFAULT replace(gen_random_uuid()::text, '-', ''),
     tg_id             bigint UNIQUE,                          -- Telegram user id once the parent opened the bot
     tg_chat_id        bigint,
     tg_blocked        boolean     NOT NULL DEFAULT false,     -- the user blocked the bot: stop messaging

@@ -71,7 +71,7 @@ extension AppConfig {
         public var telegramToken: String
         /// `TELEGRAM_WEBHOOK_SECRET`: the `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
         public var telegramWebhookSecret: String
-        /// `TELEGRAM_BOT_USERNAME`: the bot's @username, for `https://t.me/<username>?start=lead_<id>` links.
+        /// `TELEGRAM_BOT_USERNAME`: the bot's @username, for `https://t.me/<username>?start=lead_<token>` links.
         public var telegramBotUsername: String
         /// `MANAGER_TELEGRAM_CHAT_ID` and/or `MANAGER_EMAIL`: who gets the call alert (at least one).
         public var managerTelegramChatID: Int64?

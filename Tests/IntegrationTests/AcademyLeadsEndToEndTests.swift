@@ -188,7 +188,7 @@ final class AcademyLeadsEndToEndTests {
         // A replay that bypasses the webhook's de-duplication (e.g. botctl dlq replay) is still harmless.
         let submission = TildaSubmission(
             tranid: tranid, formid: nil, name: "Ivan", phone: nil, email: email, childAge: nil, rejectedFields: [:], receivedAt: Date().timeIntervalSince1970)
-        let json = String(decoding: try JSONEncoder().encode(AcademyInbound.tilda(submission)), as: UTF8.self)
+        let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
         try AcademyQueue.queue.enqueue(json, conversation: submission.conversation, dedupeID: nil, dedupeSeconds: 0,
                                        nowMilliseconds: Int64(e2eNow() * 1000), on: self.redis)
         try self.startDrain()
@@ -239,7 +239,8 @@ final class AcademyLeadsEndToEndTests {
         let first = try self.emails(to: email)
         #expect(first.count == 1)
         #expect(first.first?["idempotency_key"] as? String == "email1/\(lead.id)")
-        #expect((first.first?["text"] as? String)?.contains("start=lead_\(lead.id)") == true, "the deep link identifies the lead")
+        #expect(lead.linkToken.count == 32)
+        #expect((first.first?["text"] as? String)?.contains("start=lead_\(lead.linkToken)") == true, "the deep link identifies the lead")
         #expect((first.first?["html"] as? String)?.contains("Анна") == true)
         #expect(try self.lead(email: email)?.email1Sent == true)
         #expect(try self.jobStatus("email1/\(lead.id)") == "done")

@@ -34,7 +34,7 @@ public final class AcademyRuntime {
 
     /// Handles one message from the Academy queue.
     public func handle(_ delivery: InboundQueue.Delivery, extendLease: () -> Void) throws {
-        let inbound = try JSONDecoder().decode(AcademyInbound.self, from: Data(delivery.payload.utf8))
+        let inbound = try JSONDecoder().decode(AcademyQueueMessage.self, from: Data(delivery.payload.utf8))
         switch inbound {
         case .tilda(let submission):
             let result = try self.postgres.with { connection in

@@ -41,8 +41,8 @@ public struct EmailChainJobs {
         self.logger = logger
     }
 
-    /// The `https://t.me/<bot>?start=lead_<id>` link whose `/start` payload identifies the lead.
-    public static func botLink(username: String, leadID: Int64) -> String { "https://t.me/\(username)?start=lead_\(leadID)" }
+    /// The `https://t.me/<bot>?start=lead_<token>` link whose `/start` payload identifies the lead.
+    public static func botLink(username: String, linkToken: String) -> String { "https://t.me/\(username)?start=lead_\(linkToken)" }
 
     public func run(_ job: DelayedJobs.Job, postgres: LazyPostgres) throws {
         guard let step = EmailChainStep(rawValue: job.kind),
@@ -79,7 +79,7 @@ public struct EmailChainJobs {
     private func deliver(_ step: EmailChainStep, lead: Lead, postgres: LazyPostgres) throws -> (String, [String: JSONValue]) {
         let values: [String: String] = [
             "name": lead.name.isEmpty ? (lead.language == "en" ? "there" : "родитель") : lead.name,
-            "bot_link": Self.botLink(username: self.academy.telegramBotUsername, leadID: lead.id),
+            "bot_link": Self.botLink(username: self.academy.telegramBotUsername, linkToken: lead.linkToken),
             "child_age": lead.childAge ?? "—", "phone": lead.phone ?? "—", "email": lead.email ?? "—",
             "lead_id": String(lead.id), "source": lead.source,
         ]

@@ -10,6 +10,8 @@ public struct Lead: Sendable, Equatable {
     public var phone: String?
     public var email: String?
     public var childAge: String?
+    /// The unguessable reference in the bot link of this lead's emails.
+    public var linkToken: String
     public var tgID: Int64?
     public var tgChatID: Int64?
     public var tgBlocked: Bool
@@ -49,7 +51,7 @@ public struct LeadStore: Sendable {
     }
 
     static let columns = """
-        id, name, phone, email, child_age, tg_id, tg_chat_id, tg_blocked, language, source, status, bot_activated,
+        id, name, phone, email, child_age, link_token, tg_id, tg_chat_id, tg_blocked, language, source, status, bot_activated,
         email_1_sent, email_2_sent, call_alert_sent, lesson_date, lesson_time, zoom_link,
         extract(epoch FROM created_at)::double precision AS created_epoch
         """
@@ -165,6 +167,7 @@ public struct LeadStore: Sendable {
         Lead(
             id: try row.decode("id"), name: try row.decode("name"), phone: try row.decodeIfPresent("phone"),
             email: try row.decodeIfPresent("email"), childAge: try row.decodeIfPresent("child_age"),
+            linkToken: try row.decode("link_token"),
             tgID: try row.decodeIfPresent("tg_id"), tgChatID: try row.decodeIfPresent("tg_chat_id"),
             tgBlocked: try row.decode("tg_blocked"), language: try row.decode("language"), source: try row.decode("source"),
             status: try row.decode("status"), botActivated: try row.decode("bot_activated"),

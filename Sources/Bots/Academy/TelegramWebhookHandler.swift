@@ -71,7 +71,7 @@ public struct TelegramWebhookHandler {
         }
         guard let inbound else { return HTTPEdge.ok(#""queued":false"#) }
         do {
-            let json = String(decoding: try JSONEncoder().encode(AcademyInbound.telegram(inbound)), as: UTF8.self)
+            let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.telegram(inbound)), as: UTF8.self)
             let queued = try self.redis.with { connection in
                 try AcademyQueue.queue.enqueue(
                     json, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",

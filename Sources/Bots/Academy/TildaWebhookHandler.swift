@@ -44,7 +44,7 @@ public struct TildaWebhookHandler {
         guard case .submission(let submission) = payload else { return HTTPEdge.ok(#""test":true"#) }
         if let denied = self.authenticate(request, fields: fields) { return denied }
         do {
-            let json = String(decoding: try JSONEncoder().encode(AcademyInbound.tilda(submission)), as: UTF8.self)
+            let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
             let queued = try self.redis.with { connection in
                 try Self.queue.enqueue(
                     json, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
@@ -84,7 +84,7 @@ public enum AcademyQueue {
 }
 
 /// A message on the Academy queue.
-public enum AcademyInbound: Codable, Sendable, Equatable {
+public enum AcademyQueueMessage: Codable, Sendable, Equatable {
     case tilda(TildaSubmission)
     case telegram(TelegramInbound)
 }
