@@ -47,7 +47,7 @@ bench: build
 # Production install: binaries, migrations, texts and deploy files (see README "Production").
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chatbots
-	for p in fcgi-health fcgi-chat2desk fcgi-tilda cron-drain cron-outbox cron-due-jobs cron-sheets-sync botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
+	for p in fcgi-health fcgi-chat2desk fcgi-tilda fcgi-telegram cron-drain cron-outbox cron-due-jobs cron-sheets-sync botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
 	cp -r migrations resources nginx cron deploy $(DESTDIR)$(PREFIX)/share/chatbots/
 
 clean:

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "cron-drain", targets: ["DrainJob"]),
         .executable(name: "cron-outbox", targets: ["OutboxJob"]),
         .executable(name: "fcgi-tilda", targets: ["TildaResponder"]),
+        .executable(name: "fcgi-telegram", targets: ["TelegramResponder"]),
         .executable(name: "cron-due-jobs", targets: ["DueJobsJob"]),
         .executable(name: "cron-sheets-sync", targets: ["SheetsSyncJob"]),
         .executable(name: "botctl", targets: ["BotCtl"]),
@@ -64,17 +65,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Foundation's time-zone database, kept out of the responders.
+        .target(name: "AcademyTime", dependencies: ["BotCore"], swiftSettings: swiftSettings),
+
         .executableTarget(name: "HealthResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "Chat2DeskResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "TildaResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
+        .executableTarget(name: "TelegramResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "DueJobsJob",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "DrainJob",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

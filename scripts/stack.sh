@@ -168,6 +168,8 @@ EMAIL_TEMPLATES_DIR=$ROOT/resources/emails
 TELEGRAM_BOT_USERNAME=AllInAcademySandboxBot
 MANAGER_TELEGRAM_CHAT_ID=900000001
 MANAGER_EMAIL=manager@sandbox.example
+ACADEMY_MANAGER_LINK=https://t.me/academy_sandbox_manager
+ACADEMY_WELCOME_VIDEO_NOTE=sandbox-welcome-video-note
 ENV
 }
 
@@ -193,11 +195,12 @@ case "$cmd" in
     start_responder health fcgi-health
     start_responder chat2desk fcgi-chat2desk
     start_responder tilda fcgi-tilda
+    start_responder telegram fcgi-telegram
     start_nginx
     log "up: nginx http://127.0.0.1:$NGINX_PORT  postgres 127.0.0.1:$PG_PORT  redis 127.0.0.1:$REDIS_PORT"
     ;;
   stop)
-    for p in nginx chat2desk tilda health drain outbox due-jobs; do kill_pidfile "$p" TERM; done
+    for p in nginx chat2desk tilda telegram health drain outbox due-jobs; do kill_pidfile "$p" TERM; done
     for f in "$PIDS"/*.pid; do [ -f "$f" ] || continue; n=$(basename "$f" .pid); [ "$n" = postgres ] || [ "$n" = redis ] || kill_pidfile "$n" TERM; done
     [ -f "$PIDS/redis.pid" ] && { redis-cli -p "$(grep -oP '(?<=STACK_REDIS_PORT=).*' "$DIR/stack.env")" shutdown nosave >/dev/null 2>&1 || kill_pidfile redis TERM; rm -f "$PIDS/redis.pid"; }
     stop_pg

@@ -10,7 +10,7 @@ import Redis
 public struct BotCtl: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "botctl", abstract: "Operate the chatbots service.", version: ChatbotsVersion.current,
-        subcommands: [Migrate.self, Chat.self, Orders.self, Leads.self, Jobs.self, DeadLetters.self])
+        subcommands: [Migrate.self, Chat.self, Orders.self, Leads.self, Jobs.self, DeadLetters.self, Telegram.self])
 
     public init() {}
 }

@@ -19,7 +19,7 @@ public struct HealthHandler {
     public static func routes(for config: AppConfig) -> [String] {
         var routes = ["GET /", "GET /health"]
         if config.shoro != nil { routes.append("POST /webhook/chat2desk") }
-        if config.academy != nil { routes.append("POST /webhook/tilda") }
+        if config.academy != nil { routes += ["POST /webhook/tilda", "POST /webhook/tg"] }
         return routes
     }
 

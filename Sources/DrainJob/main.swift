@@ -1,3 +1,4 @@
+import AcademyTime
 import ArgumentParser
 import Bots
 import Curl
@@ -25,6 +26,14 @@ struct DrainJob: ParsableCommand {
             logger.critical("texts invalid", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
+        var academyDialog: AcademyDialog?
+        if drainAcademy, let academy = config.academy {
+            do { academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try academyZone(config)) } catch {
+                logger.critical("academy dialog cannot start", metadata: ["error": "\(error)"])
+                throw ExitCode(78)
+            }
+        }
+        let dialog = academyDialog
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let perBot = min(50, max(1, self.concurrency ?? config.queue.concurrency))
         let shoroWorkers = drainShoro ? perBot : 0
@@ -40,13 +49,22 @@ struct DrainJob: ParsableCommand {
                 QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             } else if let academy = config.academy {
-                let runtime = AcademyRuntime(config: config, academy: academy, logger: logger)
+                let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, logger: logger)
                 QueueWorker(queue: AcademyQueue.queue, settings: config.queue, logger: logger)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             }
         }
         logger.info("drain finished")
     }
+}
+
+/// The academy's time zone from the configuration.
+func academyZone(_ config: AppConfig) throws -> AcademyTimeZone {
+    let identifier = "Europe/Moscow"
+    guard let zone = AcademyTimeZone.named(identifier) else {
+        throw ConfigurationError(problems: [.init(variable: "ACADEMY_TIME_ZONE", message: "unknown zone \(identifier)")])
+    }
+    return zone
 }
 
 DrainJob.main()

@@ -1,3 +1,4 @@
+import AcademyTime
 import ArgumentParser
 import BotCore
 import Bots
@@ -20,11 +21,19 @@ struct DueJobsJob: ParsableCommand {
             logger.critical("email templates invalid", metadata: ["error": "\(error)"])
             throw ExitCode(78)
         }
+        let dialog: AcademyDialog
+        do {
+            guard let zone = AcademyTimeZone.named("Europe/Moscow") else { throw ExitCode(78) }
+            dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: zone)
+        } catch {
+            logger.critical("academy texts invalid", metadata: ["error": "\(error)"])
+            throw ExitCode(78)
+        }
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let stop = StopFlag()
         HTTPClient.globalInit()
         runWorkerThreads(count: 1, stop: stop) { _ in
-            let runtime = AcademyRuntime(config: config, academy: academy, logger: logger)
+            let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, logger: logger)
             repeat {
                 do { try runtime.runDueJobs(templates: templates) } catch {
                     logger.error("jobs pass failed", metadata: ["error": "\(error)"])

@@ -4,7 +4,8 @@ import Curl
 import Logging
 import Platform
 
-/// cron-outbox: started every minute by cron (flock-guarded); retries replies that failed inline.
+/// cron-outbox: started every minute by cron (flock-guarded); retries replies that failed inline —
+/// Chat2Desk for Shoro, Telegram for the Academy — one thread per enabled bot.
 struct OutboxJob: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cron-outbox", abstract: "Retry pending outbound messages.")
 
@@ -12,16 +13,25 @@ struct OutboxJob: ParsableCommand {
 
     func run() throws {
         let (config, logger) = ProcessSetup.load("cron-outbox")
-        guard let shoro = config.shoro else { return }
-        let texts = try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory)
+        let shoroTexts = try config.shoro.map { _ in try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) }
+        let passes: [@Sendable () throws -> Int] = [
+            config.shoro.flatMap { shoro in shoroTexts.map { texts in
+                let runtime = ThreadBox { ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger) }
+                return { try runtime.value.retryOutbox() }
+            } },
+            config.academy.map { academy in
+                let runtime = ThreadBox { AcademyRuntime(config: config, academy: academy, logger: logger) }
+                return { try runtime.value.retryTelegramOutbox() }
+            },
+        ].compactMap { $0 }
+        guard !passes.isEmpty else { return logger.info("no enabled bot: nothing to retry") }
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let stop = StopFlag()
         HTTPClient.globalInit()
-        runWorkerThreads(count: 1, stop: stop) { _ in
-            let runtime = ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger)
+        runWorkerThreads(count: passes.count, stop: stop) { index in
             repeat {
                 do {
-                    let delivered = try runtime.retryOutbox()
+                    let delivered = try passes[index]()
                     if delivered > 0 { logger.info("outbox delivered", metadata: ["count": "\(delivered)"]) }
                 } catch {
                     logger.error("outbox pass failed", metadata: ["error": "\(error)"])
@@ -29,6 +39,19 @@ struct OutboxJob: ParsableCommand {
                 sleepSeconds(min(1, max(0, deadline - monotonicSeconds())))
             } while !stop.isSet && monotonicSeconds() < deadline
         }
+    }
+}
+
+/// A runtime created lazily on the thread that first uses it (connections are not shared between threads).
+final class ThreadBox<Value>: @unchecked Sendable {
+    private let make: () -> Value
+    private var made: Value?
+    init(_ make: @escaping () -> Value) { self.make = make }
+    var value: Value {
+        if let made { return made }
+        let value = self.make()
+        self.made = value
+        return value
     }
 }
 

@@ -73,6 +73,10 @@ extension AppConfig {
         public var telegramWebhookSecret: String
         /// `TELEGRAM_BOT_USERNAME`: the bot's @username, for `https://t.me/<username>?start=lead_<token>` links.
         public var telegramBotUsername: String
+        /// `ACADEMY_MANAGER_LINK`: where parents reach a person (shown when something goes wrong), e.g. https://t.me/academy_manager.
+        public var managerLink: String
+        /// `ACADEMY_WELCOME_VIDEO_NOTE`: the `file_id` of the welcome video note (bot-specific); empty skips it.
+        public var welcomeVideoNoteFileID: String?
         /// `MANAGER_TELEGRAM_CHAT_ID` and/or `MANAGER_EMAIL`: who gets the call alert (at least one).
         public var managerTelegramChatID: Int64?
         public var managerEmail: String?
@@ -114,6 +118,13 @@ extension AppConfig {
             }
             self.telegramBotUsername = reader.string("TELEGRAM_BOT_USERNAME")
             if self.telegramBotUsername.hasPrefix("@") { self.telegramBotUsername.removeFirst() }
+            if reader.optionalString("ACADEMY_MANAGER_LINK") == nil {
+                reader.fail("ACADEMY_MANAGER_LINK", "is required: the link parents get when something goes wrong")
+                self.managerLink = ""
+            } else {
+                self.managerLink = reader.url("ACADEMY_MANAGER_LINK", default: "")
+            }
+            self.welcomeVideoNoteFileID = reader.optionalString("ACADEMY_WELCOME_VIDEO_NOTE")
             self.managerTelegramChatID = nil
             if let raw = reader.optionalString("MANAGER_TELEGRAM_CHAT_ID") {
                 if let id = Int64(raw) { self.managerTelegramChatID = id } else {

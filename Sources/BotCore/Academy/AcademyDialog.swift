@@ -26,6 +26,18 @@ public struct AcademyDialog: Sendable {
         self.settings.texts.message(.somethingWentWrong, language, ["manager": self.settings.managerLink])
     }
 
+    /// The text of a lesson reminder (the `due-jobs` runtime sends it when the reminder comes due).
+    public func reminderMessage(_ reminder: LessonReminder, language: AcademyLanguage) -> AcademyMessage {
+        let turn = AcademyTurn(
+            state: State(userID: reminder.tgID, chatID: reminder.tgID, languageCode: language.rawValue),
+            settings: self.settings, now: reminder.at)
+        let values = turn.lessonValues(reminder.lesson)
+        switch reminder.kind {
+        case .before24h: return self.settings.texts.message(.reminder24h, language, values)
+        case .before5h: return self.settings.texts.message(.reminder5h, language, ["time": values["time"] ?? "", "link": values["link"] ?? ""])
+        }
+    }
+
     /// The "↩ Back" keyboard the AI handler attaches to its answers; pressing it re-shows the current step.
     public func returnKeyboard(language: AcademyLanguage) -> ReplyMarkup {
         AcademyKeyboards(texts: self.settings.texts, language: language).returnToStep

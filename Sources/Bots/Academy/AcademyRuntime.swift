@@ -17,9 +17,19 @@ public final class AcademyRuntime {
     private let logger: Logger
     private let http = HTTPClient()
 
-    public init(config: AppConfig, academy: AppConfig.Academy, clock: Clock = .system, logger: Logger) {
+    /// The Telegram dialog (nil when only the leads side runs, e.g. in `cron-due-jobs` before texts load).
+    public let dialog: AcademyDialog?
+    /// The dialog's external work (slots, booking, AI, voice).
+    public let services: AcademyServices
+
+    public init(
+        config: AppConfig, academy: AppConfig.Academy, dialog: AcademyDialog? = nil, services: AcademyServices? = nil,
+        clock: Clock = .system, logger: Logger
+    ) {
         self.config = config
         self.academy = academy
+        self.dialog = dialog
+        self.services = services ?? AcademyServices.unavailable(managerLink: academy.managerLink)
         self.redis = LazyRedis(config.infrastructure.redis)
         self.postgres = LazyPostgres(conninfo: config.infrastructure.databaseURL)
         self.clock = clock
@@ -48,9 +58,127 @@ public final class AcademyRuntime {
                 "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
             ])
         case .telegram(let update):
-            // The Telegram route is not exposed by nginx until the scenes are wired in; refuse loudly, never drop.
-            throw ChainSendError(description: "telegram update \(update.updateID) arrived but the Telegram scenes are not enabled")
+            try self.handleTelegram(update, attempt: delivery.attempt, extendLease: extendLease)
         }
+    }
+
+    /// One Telegram update: the dialog step (one transaction), then the replies, in order per chat.
+    /// On the last delivery attempt a failing step still tells the user what to do (the global error handler).
+    func handleTelegram(_ update: TelegramInbound, attempt: Int, extendLease: () -> Void) throws {
+        guard let dialog = self.dialog else { throw AcademyStepError(description: "the Academy dialog is not loaded") }
+        let step = AcademyTelegramStep(dialog: dialog, services: self.services, managerChatID: self.academy.managerTelegramChatID, jobs: self.jobs)
+        let started = monotonicSeconds()
+        let result: AcademyTelegramStep.Result
+        do {
+            result = try self.postgres.with { try step.run(update, now: self.clock.now(), on: $0) }
+        } catch {
+            self.logger.error("telegram step failed", metadata: [
+                "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)",
+            ])
+            if attempt >= self.config.queue.maxAttempts {
+                _ = try? self.postgres.with { connection in
+                    try connection.transaction { try step.queueErrorMessage(update, language: .ru, on: $0) }
+                }
+                _ = try? self.flushTelegram(chats: [update.chatID], extendLease: extendLease)
+            }
+            throw error
+        }
+        let delivered = try self.flushTelegram(chats: result.chats, extendLease: extendLease)
+        self.logger.info("telegram update handled", metadata: [
+            "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "duplicate": "\(result.alreadyProcessed)",
+            "ignored": "\(result.ignored ?? "no")", "dialog.step": "\(result.stepBefore)->\(result.stepAfter)",
+            "replies": "\(result.replies)", "delivered": "\(delivered)", "ms": "\(Int((monotonicSeconds() - started) * 1000))",
+        ])
+    }
+
+    /// Sends the pending Telegram messages of `chats`, in order; failures wait for the outbox job.
+    @discardableResult
+    public func flushTelegram(chats: [Int64], extendLease: () -> Void = {}, policy: Outbox.Policy? = nil) throws -> Int {
+        let client = self.telegramClient
+        let policy = policy ?? Outbox.Policy(
+            inlineDelays: self.config.outbound.inlineRetryDelays, maxAttempts: self.config.outbound.outboxMaxAttempts,
+            backoffSeconds: self.config.outbound.outboxBackoffSeconds, backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds)
+        var delivered = 0
+        for chat in chats {
+            let result = try self.postgres.with { connection in
+                try AcademyTelegramStep.outbox.flush(
+                    conversation: String(chat), policy: policy, on: connection, onAttempt: extendLease,
+                    send: { message in
+                        client.send(message) { blocked in
+                            self.logger.warning("the user blocked the bot; messages to this chat stop", metadata: ["tg.chat": "\(blocked)"])
+                            _ = try? self.store.markBlocked(chatID: blocked, on: connection)
+                        }
+                    })
+            }
+            switch result {
+            case .done(let count): delivered += count
+            case .deferred(let count, let error):
+                delivered += count
+                self.logger.warning("telegram send deferred to the outbox", metadata: ["tg.chat": "\(chat)", "error": "\(error)"])
+            case .busy: break
+            }
+        }
+        return delivered
+    }
+
+    /// One outbox pass over Telegram chats with due messages (single attempt each, then backoff).
+    public func retryTelegramOutbox() throws -> Int {
+        let chats = try self.postgres.with { try AcademyTelegramStep.outbox.dueConversations(limit: 200, on: $0) }.compactMap(Int64.init)
+        return try self.flushTelegram(chats: chats, policy: Outbox.Policy(
+            inlineDelays: [], maxAttempts: self.config.outbound.outboxMaxAttempts,
+            backoffSeconds: self.config.outbound.outboxBackoffSeconds, backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds))
+    }
+
+    /// Loads the dialog's texts and settings (exit 78 on a broken catalog, at start-up).
+    public static func loadDialog(config: AppConfig, academy: AppConfig.Academy, timeZone: AcademyTimeZone) throws -> AcademyDialog {
+        var files: [AcademyLanguage: Data] = [:]
+        for language in AcademyLanguage.allCases {
+            let path = config.infrastructure.textsDirectory + "/" + language.catalogFileName
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(problems: [.init(variable: "TEXTS_DIR", message: "cannot read \(path)")])
+            }
+            files[language] = data
+        }
+        let texts: AcademyTexts
+        do { texts = try AcademyTexts(json: files) } catch {
+            throw ConfigurationError(problems: [.init(variable: "TEXTS_DIR", message: "academy texts: \(error)")])
+        }
+        return AcademyDialog(settings: AcademySettings(
+            texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
+            timeZone: timeZone))
+    }
+
+    /// Sends a due lesson reminder (unless the lesson moved or the user blocked the bot), then finishes the job.
+    func runReminder(_ job: DelayedJobs.Job) throws {
+        guard let dialog = self.dialog else { throw AcademyStepError(description: "the Academy dialog is not loaded") }
+        let payload = try JSONDecoder().decode(ReminderPayload.self, from: Data(job.payload.utf8))
+        let now = self.clock.now()
+        let sent = try self.postgres.with { connection in
+            try connection.transaction { connection -> Bool in
+                let lead = try connection.query(
+                    "SELECT tg_blocked, extract(epoch FROM lesson_at)::double precision AS lesson_at, status FROM leads WHERE tg_id = $1",
+                    [String(payload.reminder.tgID)]).first
+                let lessonAt = try lead?.decodeIfPresent("lesson_at", as: Double.self)
+                var skip: String?
+                if try lead?.decode("tg_blocked", as: Bool.self) == true { skip = "blocked" }
+                if let lessonAt, abs(lessonAt - payload.reminder.lesson.start.timeIntervalSince1970) > 1 { skip = "lesson moved" }
+                if lead != nil, lead?["status"] != "SCHEDULED" { skip = "not scheduled" }
+                if now > payload.reminder.lesson.start.timeIntervalSince1970 { skip = "lesson already started" }
+                if let skip {
+                    try self.jobs.finish(job, skipped: skip, now: now, on: connection)
+                    return false
+                }
+                let message = dialog.reminderMessage(payload.reminder, language: payload.language)
+                try AcademyTelegramStep.outbox.add(
+                    conversation: String(payload.chatID), sourceKey: "job:\(job.id)",
+                    payload: TelegramOutboxPayload(
+                        method: "sendMessage", parameters: AcademyTelegramStep.messageParameters(message, chatID: payload.chatID)).json,
+                    on: connection)
+                try self.jobs.finish(job, now: now, on: connection)
+                return true
+            }
+        }
+        if sent { try self.flushTelegram(chats: [payload.chatID]) }
     }
 
     /// Loads the email templates from `EMAIL_TEMPLATES_DIR`.
@@ -96,10 +224,13 @@ public final class AcademyRuntime {
         let chain = self.emailChainJobs(templates: templates)
         let runner = DueJobsRunner(jobs: self.jobs, settings: self.config.jobs, clock: self.clock, logger: self.logger)
         return try runner.runDue(postgres: self.postgres) { job in
-            guard EmailChainJobs.kinds.contains(job.kind) else {
+            if EmailChainJobs.kinds.contains(job.kind) {
+                try chain.run(job, postgres: self.postgres)
+            } else if LessonReminder.Kind(rawValue: job.kind) != nil {
+                try self.runReminder(job)
+            } else {
                 throw ChainSendError(description: "unknown job kind \(job.kind)")
             }
-            try chain.run(job, postgres: self.postgres)
         }
     }
 }

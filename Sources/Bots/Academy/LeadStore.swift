@@ -102,6 +102,80 @@ public struct LeadStore: Sendable {
         return TildaResult(leadID: lead.id, created: created, duplicate: false, scheduled: scheduled)
     }
 
+    /// The lead a Telegram user is registering as: the deep-link lead (by its link token), else the one already
+    /// linked to this Telegram account, else by email, then by phone (with `find`'s rule for shared phones).
+    public func lookup(deepLinkToken: String?, tgID: Int64?, email: String?, phone: String?, on connection: PostgresConnection) throws -> Lead? {
+        if let deepLinkToken, let row = try connection.query(
+            "SELECT \(Self.columns) FROM leads WHERE link_token = $1", [deepLinkToken]).first {
+            return try self.decodeLead(row)
+        }
+        if let tgID, let row = try connection.query("SELECT \(Self.columns) FROM leads WHERE tg_id = $1", [String(tgID)]).first {
+            return try self.decodeLead(row)
+        }
+        return try self.find(email: email, phone: phone, on: connection)
+    }
+
+    /// Records a parent who registered in the Telegram bot: links the Telegram account, sets
+    /// `bot_activated` (which ends the email chain), fills the contact fields. Call inside a transaction.
+    /// Returns the lead id.
+    @discardableResult
+    public func recordBotRegistration(
+        tgID: Int64, chatID: Int64, mergeInto leadID: Int64?, deepLinkToken: String?, name: String?, phone: String, email: String,
+        language: String, now: Double, on connection: PostgresConnection
+    ) throws -> Int64 {
+        try Self.lockLeads(on: connection)
+        var target: Lead? = try leadID.flatMap { try self.lead(id: $0, on: connection) }
+        if target == nil { target = try self.lookup(deepLinkToken: deepLinkToken, tgID: tgID, email: email, phone: phone, on: connection) }
+        // Another lead may already hold this Telegram account or this email: never violate their uniqueness.
+        if let current = target, let other = try connection.query(
+            "SELECT id FROM leads WHERE (tg_id = $1 OR email = $2) AND id <> $3 LIMIT 1", [String(tgID), email, String(current.id)]).first {
+            target = try self.lead(id: try other.decode("id"), on: connection)
+        }
+        let id: Int64
+        if let lead = target {
+            id = try connection.queryOne(
+                """
+                UPDATE leads SET tg_id = $2, tg_chat_id = $3, tg_blocked = false, bot_activated = true,
+                    name = COALESCE(NULLIF($4, ''), name), phone = $5,
+                    email = CASE WHEN email IS NULL OR email = $6 THEN $6 ELSE email END, language = $7,
+                    status = CASE WHEN status = 'NEW' THEN 'REGISTERED' ELSE status END
+                WHERE id = $1 RETURNING id
+                """, [String(lead.id), String(tgID), String(chatID), name ?? "", phone, email, language]).decode("id")
+        } else {
+            id = try connection.queryOne(
+                """
+                INSERT INTO leads (name, phone, email, tg_id, tg_chat_id, language, source, status, bot_activated, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, 'direct_bot', 'REGISTERED', true, to_timestamp($7::double precision)) RETURNING id
+                """, [name ?? "", phone, email, String(tgID), String(chatID), language, String(now)]).decode("id")
+        }
+        var detail: [String: JSONValue] = ["tg_id": .integer(tgID), "created": .bool(target == nil)]
+        if deepLinkToken != nil { detail["via_deep_link"] = .bool(true) }
+        try self.appendEvent(leadID: id, "BOT_ACTIVATED", detail: detail, now: now, on: connection)
+        return id
+    }
+
+    /// Records the booked lesson on the Telegram user's lead (status SCHEDULED), or its cancellation.
+    public func recordLesson(
+        tgID: Int64, lessonAt: Double?, date: String?, time: String?, zoomLink: String?, meetingID: String?, eventID: String?,
+        now: Double, on connection: PostgresConnection
+    ) throws {
+        let rows = try connection.query(
+            """
+            UPDATE leads SET lesson_at = to_timestamp($2::double precision), lesson_date = $3, lesson_time = $4, zoom_link = $5,
+                zoom_meeting_id = $6, calendar_event_id = $7, status = CASE WHEN $2 IS NULL THEN 'CANCELLED' ELSE 'SCHEDULED' END
+            WHERE tg_id = $1 RETURNING id
+            """, [String(tgID), lessonAt.map { String($0) }, date, time, zoomLink, meetingID, eventID])
+        for row in rows {
+            let detail: [String: JSONValue] = lessonAt.map { ["lesson_at": .number($0)] } ?? [:]
+            try self.appendEvent(leadID: try row.decode("id"), lessonAt == nil ? "LESSON_CANCELLED" : "LESSON_SCHEDULED", detail: detail, now: now, on: connection)
+        }
+    }
+
+    /// Marks the leads of a chat that blocked the bot, so nothing more is sent to it.
+    public func markBlocked(chatID: Int64, on connection: PostgresConnection) throws {
+        try connection.query("UPDATE leads SET tg_blocked = true WHERE tg_chat_id = $1 AND NOT tg_blocked", [String(chatID)])
+    }
+
     /// The lead with this email; else the oldest with this phone, unless that lead has a different email
     /// (a shared family phone is not proof of the same person, and a known address is never overwritten).
     public func find(email: String?, phone: String?, on connection: PostgresConnection) throws -> Lead? {

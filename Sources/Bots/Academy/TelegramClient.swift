@@ -15,7 +15,8 @@ public enum TelegramResult: Sendable, Equatable {
 }
 
 /// Calls the Telegram Bot API (`<base>/bot<token>/<method>`, JSON bodies) under the shared limits:
-/// about 30 messages/s overall and 1/s per chat, both sliding windows in Redis shared by every process.
+/// about 30 messages/s overall and 1/s per chat (as 3 per 3 s, so a welcome of three messages is not
+/// spread over three seconds), sliding windows in Redis shared by every process.
 /// A 429 pauses every process for `parameters.retry_after`. "message is not modified" counts as success.
 public struct TelegramClient {
     private let baseURL: String
@@ -46,12 +47,31 @@ public struct TelegramClient {
         self.call("sendMessage", ["chat_id": .integer(chatID), "text": .string(text)], chatID: chatID)
     }
 
+    /// Delivers one outbox row (a `TelegramOutboxPayload`). A chat that blocked the bot is reported through
+    /// `onBlocked` and its message dropped (retrying cannot help); a callback answered too late needs nothing more.
+    public func send(_ message: Outbox.Message, onBlocked: (Int64) -> Void = { _ in }) -> Outbox.SendOutcome {
+        guard let payload = TelegramOutboxPayload(json: message.payload) else { return .rejected(error: "not a Telegram outbox payload") }
+        let chatID = Int64(message.conversation)
+        switch self.call(payload.method, payload.parameters, chatID: payload.method == "answerCallbackQuery" ? nil : chatID) {
+        case .ok:
+            return .delivered
+        case .retryable(let error, let retryAfter):
+            return .failed(error: error, retryAfter: retryAfter)
+        case .blocked(let error):
+            if let chatID { onBlocked(chatID) }
+            return .rejected(error: error)
+        case .rejected(let error):
+            if payload.method == "answerCallbackQuery", error.contains("query is too old") { return .delivered }
+            return .rejected(error: error)
+        }
+    }
+
     /// One Bot API call; `chatID` (when the call messages a chat) applies that chat's 1/s limit too.
     public func call(_ method: String, _ parameters: [String: JSONValue], chatID: Int64? = nil) -> TelegramResult {
         do {
             let acquired = try self.redis.with { connection in
                 var limiters = [self.global]
-                if let chatID { limiters.append(SlidingWindowLimiter(name: "telegram:chat:\(chatID)", limit: 1, windowSeconds: 1)) }
+                if let chatID { limiters.append(SlidingWindowLimiter(name: "telegram:chat:\(chatID)", limit: 3, windowSeconds: 3)) }
                 for limiter in limiters where !(try limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: connection)) {
                     return false
                 }

@@ -5,20 +5,34 @@ import Glibc
 import Platform
 import Postgres
 
-/// `botctl chat shoro`: talk to the bot as a Chat2Desk customer. Each input line is posted as an inbox
-/// webhook through nginx; the bot's replies (from the outbox) are printed before the next line is read.
+/// `botctl chat shoro|academy`: talk to a bot as a customer. Each input line is posted as a webhook
+/// through nginx; the bot's replies (from the outbox) are printed before the next line is read.
 struct Chat: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Talk to a bot as a customer (reads lines from stdin).")
+    static let configuration = CommandConfiguration(
+        abstract: "Talk to a bot as a customer (reads lines from stdin).",
+        discussion: """
+            shoro: each line is a Chat2Desk message. academy: each line is a Telegram message; also
+            /press N (press button N of the last inline keyboard), /contact [PHONE] (share your contact),
+            /voice FILE (send a voice message; sandbox only).
+            """)
 
-    @Argument(help: "Which bot: shoro.") var bot: String
-    @Option(help: "Chat2Desk client id to speak as (default: a new customer).") var client: Int64?
+    @Argument(help: "Which bot: shoro or academy.") var bot: String
+    @Option(help: "Chat2Desk client id / Telegram user id to speak as (default: a new one).") var client: Int64?
     @Option(help: "Seconds to wait for the bot's replies to each line.") var timeout: Double = 15
+    @Option(help: "academy: Telegram language_code of the simulated user.") var language = "ru"
+    @Option(help: "academy: the phone /contact shares.") var phone = "+79990001122"
+    @Option(help: "academy: send this audio file as a voice message before reading stdin.") var voice: String?
 
     func validate() throws {
-        guard self.bot == "shoro" else { throw ValidationError("only the shoro bot is available") }
+        guard self.bot == "shoro" || self.bot == "academy" else { throw ValidationError("the bot must be shoro or academy") }
     }
 
     func run() throws {
+        if self.bot == "academy" {
+            return try AcademyChatSimulator(
+                userID: self.client, timeout: self.timeout, languageCode: self.language, phone: self.phone, voiceFile: self.voice
+            ).run()
+        }
         let (config, _) = ProcessSetup.load("botctl")
         guard let shoro = config.shoro else { throw ValidationError("SHORO_ENABLED is false") }
         var generator = SystemRandomNumberGenerator()

@@ -1,0 +1,262 @@
+import BotCore
+import Bots
+import Curl
+import Foundation
+import Glibc
+import Logging
+import Platform
+import Postgres
+import Redis
+import Testing
+
+/// Telegram → nginx → fcgi-telegram → Redis → cron-drain (the Academy dialog) → PostgreSQL → the fake Telegram.
+@Suite("Academy Telegram bot end to end", .e2eStack, .serialized)
+final class AcademyBotEndToEndTests {
+    let nginxURL: String
+    let secret: String
+    let telegramURL: String
+    let db: PostgresConnection
+    let redis: RedisConnection
+    let http = E2EHTTP.client()
+    var processes: [E2EProcess] = []
+    var nextUpdate = Int64.random(in: 1_000_000...9_000_000) * 1000
+
+    init() throws {
+        self.nginxURL = try E2EStack.variable("STACK_NGINX_URL")
+        self.secret = try E2EStack.variable("TELEGRAM_WEBHOOK_SECRET")
+        self.telegramURL = try E2EStack.variable("STACK_FAKE_TELEGRAM_URL")
+        self.db = try TestStack.postgres()
+        self.redis = try TestStack.redis()
+        try self.control("DELETE", "/_fake/faults")
+    }
+
+    deinit {
+        for process in self.processes where process.isRunning {
+            process.signal(SIGTERM)
+            if !process.waitForExit(timeout: 10) { process.signal(SIGKILL) }
+        }
+    }
+
+    // MARK: Helpers
+
+    @discardableResult
+    func control(_ method: String, _ path: String, json: String? = nil) throws -> Any {
+        let response = try self.http.perform(HTTPRequest(
+            method: method, url: self.telegramURL + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
+            body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
+        guard response.status == 200 else { throw StackError("fake \(method) \(path): HTTP \(response.status) \(response.text)") }
+        return try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
+    }
+
+    func startDrain(_ overrides: [String: String] = [:]) throws {
+        let stackDirectory = try E2EStack.variable("STACK_DIR")
+        var environment = ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
+                           "SEND_RETRY_DELAYS": "0.2,0.4,0.8", "HTTP_TIMEOUT_SECONDS": "3"]
+        environment.merge(overrides) { _, new in new }
+        self.processes.append(try E2EProcess(
+            try E2EStack.variable("STACK_BIN_DIR") + "/cron-drain", ["--bot", "academy", "--seconds", "60", "--concurrency", "3"],
+            environment: environment, name: "academy-bot-drain",
+            logPath: stackDirectory + "/log/e2e-academy-bot-drain-\(e2eRandomID() % 100_000).log"))
+    }
+
+    func eventually(_ what: String, timeout: Double = 15, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(50_000)
+        }
+        throw StackError("timed out waiting for \(what)\n" + self.processes.map { $0.logTail(12) }.joined(separator: "\n"))
+    }
+
+    /// A simulated Telegram user.
+    struct User {
+        let id: Int64
+        var language = "ru"
+    }
+
+    func post(_ update: String, secret: String? = nil) throws -> HTTPResponse {
+        try self.http.perform(HTTPRequest(
+            method: "POST", url: self.nginxURL + "/webhook/tg",
+            headers: [("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", secret ?? self.secret)],
+            body: Array(update.utf8), connectTimeout: 2, totalTimeout: 10))
+    }
+
+    func from(_ user: User) -> String {
+        #"{"id":\#(user.id),"is_bot":false,"first_name":"Анна","language_code":"\#(user.language)"}"#
+    }
+
+    /// Sends a text (or command) message; returns the update id.
+    @discardableResult
+    func say(_ user: User, _ text: String) throws -> Int64 {
+        self.nextUpdate += 1
+        let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":\#(self.nextUpdate % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"text":\#(JSONText.quote(text))}}"#
+        let response = try self.post(body)
+        #expect(response.status == 200, "\(response.text)")
+        return self.nextUpdate
+    }
+
+    @discardableResult
+    func shareContact(_ user: User, phone: String, owner: Int64? = nil) throws -> Int64 {
+        self.nextUpdate += 1
+        let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":\#(self.nextUpdate % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"contact":{"phone_number":"\#(phone)","first_name":"Анна","user_id":\#(owner ?? user.id)}}}"#
+        #expect(try self.post(body).status == 200)
+        return self.nextUpdate
+    }
+
+    /// Presses the inline button whose text contains `label` on the newest bot message that has it.
+    @discardableResult
+    func press(_ user: User, _ label: String) throws -> Int64 {
+        let messages = try self.messages(user)
+        guard let (messageID, data) = messages.reversed().lazy.compactMap({ message -> (Int64, String)? in
+            guard let button = self.inlineButtons(message).first(where: { $0.text.contains(label) }) else { return nil }
+            return ((message["message_id"] as? NSNumber)?.int64Value ?? 0, button.data)
+        }).first else { throw StackError("no button '\(label)' in \(messages.map { $0["text"] ?? "" })") }
+        self.nextUpdate += 1
+        let body = #"{"update_id":\#(self.nextUpdate),"callback_query":{"id":"cb\#(self.nextUpdate)","from":\#(self.from(user)),"chat_instance":"1","data":\#(JSONText.quote(data)),"message":{"message_id":\#(messageID),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000}}}"#
+        #expect(try self.post(body).status == 200)
+        return self.nextUpdate
+    }
+
+    func inlineButtons(_ message: [String: Any]) -> [(text: String, data: String)] {
+        let rows = (message["reply_markup"] as? [String: Any])?["inline_keyboard"] as? [[[String: Any]]] ?? []
+        return rows.flatMap { $0 }.compactMap { button in
+            guard let text = button["text"] as? String else { return nil }
+            return (text, button["callback_data"] as? String ?? "")
+        }
+    }
+
+    /// What the fake Telegram holds for the user's chat, in order.
+    func messages(_ user: User) throws -> [[String: Any]] {
+        (try self.control("GET", "/_fake/messages?chat_id=\(user.id)") as? [[String: Any]]) ?? []
+    }
+
+    func texts(_ user: User) throws -> [String] { try self.messages(user).compactMap { $0["text"] as? String } }
+
+    /// Waits until the update was handled and the chat holds at least `count` messages.
+    func waitForMessages(_ user: User, count: Int, _ what: String) throws {
+        try self.eventually("\(what): \(count) messages") { try self.messages(user).count >= count }
+    }
+
+    func handled(_ updateID: Int64) throws -> Bool {
+        !(try self.db.query("SELECT 1 FROM message_logs WHERE source = 'telegram' AND message_id = $1 AND success", [String(updateID)]).isEmpty)
+    }
+
+    func newUser() -> User { User(id: Int64.random(in: 500_000_000...600_000_000)) }
+
+    func leadRow(tgID: Int64) throws -> PostgresRow? {
+        try self.db.query("SELECT id, email, phone, name, source, status, bot_activated, tg_blocked FROM leads WHERE tg_id = $1", [String(tgID)]).first
+    }
+
+    /// /start → consent → contact → email → name.
+    func register(_ user: User, email: String, start: String = "/start") throws {
+        try self.say(user, start)
+        try self.waitForMessages(user, count: 3, "welcome, video note, consent")
+        try self.press(user, "Соглас")
+        try self.waitForMessages(user, count: 4, "the phone request")
+        try self.shareContact(user, phone: "+7 999 \(Int.random(in: 100...999)) 11 22")
+        try self.waitForMessages(user, count: 5, "the email request")
+        try self.say(user, email)
+        try self.waitForMessages(user, count: 6, "the name request")
+        let nameUpdate = try self.say(user, "Анна Петрова")
+        try self.eventually("registration") { try self.handled(nameUpdate) }
+    }
+
+    // MARK: Tests
+
+    @Test func aWrongSecretIs401AndNothingIsQueued() throws {
+        let depth = try AcademyQueue.queue.depth(on: self.redis)
+        let body = #"{"update_id":1,"message":{"message_id":1,"from":{"id":5,"is_bot":false,"first_name":"X"},"chat":{"id":5,"type":"private"},"date":1,"text":"/start"}}"#
+        #expect(try self.post(body, secret: "wrong-secret-0123456789").status == 401)
+        #expect(try self.http.perform(HTTPRequest(
+            method: "POST", url: self.nginxURL + "/webhook/tg", headers: [("Content-Type", "application/json")], body: Array(body.utf8))).status == 401)
+        #expect(try self.post(#"{"message":{}}"#).status == 400)
+        #expect(try self.post(#"{"update_id":2,"channel_post":{"message_id":1,"chat":{"id":-100,"type":"channel"},"date":1,"text":"x"}}"#).text.contains("\"queued\":false"))
+        #expect(try AcademyQueue.queue.depth(on: self.redis) == depth)
+    }
+
+    @Test func startShowsTheWelcomeTheVideoNoteAndTheConsentButtons() throws {
+        try self.startDrain()
+        let user = self.newUser()
+        try self.say(user, "/start")
+        try self.waitForMessages(user, count: 3, "the welcome")
+        let messages = try self.messages(user)
+        #expect((messages[0]["text"] as? String)?.contains("All In Academy") == true)
+        #expect(messages[1]["video_note"] != nil, "the welcome video note")
+        #expect(self.inlineButtons(messages[2]).count == 2, "accept and decline")
+        for message in messages {
+            for button in self.inlineButtons(message) { #expect(button.data.utf8.count <= 64) }
+        }
+    }
+
+    @Test func theSameUpdateTwiceIsHandledOnce() throws {
+        try self.startDrain()
+        let user = self.newUser()
+        self.nextUpdate += 1
+        let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":1,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1,"text":"/start"}}"#
+        #expect(try self.post(body).text.contains("\"queued\":true"))
+        #expect(try self.post(body).text.contains("\"duplicate\":true"))
+        try self.waitForMessages(user, count: 3, "the welcome")
+        usleep(500_000)
+        #expect(try self.messages(user).count == 3)
+    }
+
+    @Test func registrationCreatesAnActivatedLeadAndATildaLeadFromTheDeepLinkNeverGetsEmail2() throws {
+        try self.startDrain()
+        // A Tilda lead whose email chain has started.
+        let email = "deeplink-\(TestStack.randomHex(6))@example.com"
+        let leadID = try self.db.queryOne(
+            "INSERT INTO leads (name, email, source) VALUES ('Анна', $1, 'tilda') RETURNING id", [email]).decode("id", as: Int64.self)
+        let token = try self.db.queryOne("SELECT link_token FROM leads WHERE id = $1", [String(leadID)]).decode("link_token", as: String.self)
+        let jobs = DelayedJobs()
+        try jobs.schedule(id: "email2/\(leadID)", kind: "email2", payload: #"{"lead_id":\#(leadID)}"#, runAt: Date().timeIntervalSince1970 + 86400, on: self.db)
+
+        let user = self.newUser()
+        try self.register(user, email: email, start: "/start lead_\(token)")
+        let lead = try #require(try self.leadRow(tgID: user.id))
+        #expect(try lead.decode("id", as: Int64.self) == leadID, "the deep link found the Tilda lead")
+        #expect(try lead.decode("bot_activated", as: Bool.self))
+        #expect(lead["status"] == "REGISTERED")
+        #expect(try self.db.queryOne("SELECT status FROM scheduled_jobs WHERE id = $1", ["email2/\(leadID)"])["status"] == "cancelled")
+        let events = try LeadStore().events(leadID: leadID, on: self.db).map(\.event)
+        #expect(events.contains("BOT_ACTIVATED"))
+    }
+
+    @Test func aContactThatIsNotTheSendersIsNotTrusted() throws {
+        try self.startDrain()
+        let user = self.newUser()
+        try self.say(user, "/start")
+        try self.waitForMessages(user, count: 3, "the welcome")
+        try self.press(user, "Соглас")
+        try self.waitForMessages(user, count: 4, "the phone request")
+        let update = try self.shareContact(user, phone: "+79990000000", owner: user.id + 1)
+        try self.eventually("the contact") { try self.handled(update) }
+        try self.waitForMessages(user, count: 5, "the answer")
+        #expect(try self.texts(user).last?.contains("email") == false, "no move to the email step with someone else's contact")
+    }
+
+    @Test func aUserWhoBlockedTheBotIsMarkedAndNotRetried() throws {
+        try self.startDrain()
+        let user = self.newUser()
+        try self.register(user, email: "blocked-\(TestStack.randomHex(6))@example.com")
+        try self.control("POST", "/_fake/chats/\(user.id)", json: #"{"blocked":true}"#)
+        let update = try self.say(user, "привет")
+        try self.eventually("the update and its sends") {
+            try self.handled(update) && self.db.query(
+                "SELECT 1 FROM outbox WHERE channel = 'telegram' AND conversation = $1 AND status = 'pending'", [String(user.id)]).isEmpty
+        }
+        #expect(try self.leadRow(tgID: user.id)?.decode("tg_blocked", as: Bool.self) == true)
+        let dead = try self.db.query(
+            "SELECT status, attempts FROM outbox WHERE channel = 'telegram' AND conversation = $1 AND status <> 'sent'", [String(user.id)])
+        #expect(dead.allSatisfy { $0["status"] == "dead" && $0["attempts"] == "1" }, "a 403 is not retried: \(dead.map { $0["status"] ?? "" })")
+    }
+
+    @Test func telegram429IsRetriedAfterItsWaitAndOrderIsKept() throws {
+        try self.startDrain()
+        let user = self.newUser()
+        try self.control("POST", "/_fake/faults", json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"retry_after","seconds":1,"times":1}]"#)
+        try self.say(user, "/start")
+        try self.waitForMessages(user, count: 3, "the welcome after a 429")
+        let texts = try self.messages(user).map { ($0["text"] as? String) ?? "[video]" }
+        #expect(texts[0].contains("All In Academy") && texts[1] == "[video]" && texts[2].contains("соглас"), "\(texts)")
+    }
+}
