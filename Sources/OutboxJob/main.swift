@@ -10,16 +10,20 @@ struct OutboxJob: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cron-outbox", abstract: "Retry pending outbound messages.")
 
     @Option(help: "Seconds to keep retrying (default DRAIN_RUN_SECONDS).") var seconds: Double?
+    @Option(help: "Retry only this bot's sends (shoro or academy); default every enabled bot.") var bot: String?
 
     func run() throws {
         let (config, logger) = ProcessSetup.load("cron-outbox")
-        let shoroTexts = try config.shoro.map { _ in try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) }
+        if let bot, !["shoro", "academy"].contains(bot) { throw ValidationError("--bot must be shoro or academy") }
+        let shoro = self.bot == nil || self.bot == "shoro" ? config.shoro : nil
+        let academy = self.bot == nil || self.bot == "academy" ? config.academy : nil
+        let shoroTexts = try shoro.map { _ in try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) }
         let passes: [@Sendable () throws -> Int] = [
-            config.shoro.flatMap { shoro in shoroTexts.map { texts in
+            shoro.flatMap { shoro in shoroTexts.map { texts in
                 let runtime = ThreadBox { ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger) }
                 return { try runtime.value.retryOutbox() }
             } },
-            config.academy.map { academy in
+            academy.map { academy in
                 let runtime = ThreadBox { AcademyRuntime(config: config, academy: academy, logger: logger) }
                 return { try runtime.value.retryTelegramOutbox() }
             },

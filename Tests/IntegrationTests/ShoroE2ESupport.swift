@@ -293,13 +293,13 @@ final class E2EContext {
     @discardableResult
     func startDrain(_ overrides: [String: String] = [:], seconds: Double = 40, concurrency: Int = 5) throws -> E2EProcess {
         try self.start(
-            "cron-drain", ["--seconds", String(seconds), "--concurrency", String(concurrency)],
+            "cron-drain", ["--bot", "shoro", "--seconds", String(seconds), "--concurrency", String(concurrency)],
             overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
     @discardableResult
     func startOutbox(_ overrides: [String: String] = [:], seconds: Double) throws -> E2EProcess {
-        try self.start("cron-outbox", ["--seconds", String(seconds)], overrides: Self.drainDefaults.merging(overrides) { _, new in new })
+        try self.start("cron-outbox", ["--bot", "shoro", "--seconds", String(seconds)], overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
     /// Runs `botctl` to completion.

@@ -83,7 +83,9 @@ public final class AcademyRuntime {
             }
             throw error
         }
-        let delivered = try self.flushTelegram(chats: result.chats, extendLease: extendLease)
+        // The user's chat is flushed even when the update had been handled already: a drainer that died after
+        // the commit left its replies in the outbox, and this re-delivery is the quickest way to send them.
+        let delivered = try self.flushTelegram(chats: Array(Set(result.chats + [update.chatID])).sorted(), extendLease: extendLease)
         self.logger.info("telegram update handled", metadata: [
             "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "duplicate": "\(result.alreadyProcessed)",
             "ignored": "\(result.ignored ?? "no")", "dialog.step": "\(result.stepBefore)->\(result.stepAfter)",
