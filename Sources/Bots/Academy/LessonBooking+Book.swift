@@ -35,7 +35,7 @@ extension LessonBooking {
         }
         let meeting: ZoomClient.Meeting
         do {
-            meeting = try self.zoom.createMeeting(self.newMeeting(request), marker: Self.marker(key)).meeting
+            meeting = try self.zoom.createMeeting(self.newMeeting(request), marker: Self.marker(key), checkFirst: true).meeting
         } catch {
             metadata["error"] = "\(error)"
             if let error = error as? ZoomError, error.ambiguous {

@@ -108,8 +108,10 @@ public final class ZoomClient {
     // MARK: Meetings
 
     /// Creates the meeting unless one carrying `marker` already exists (see the type's documentation).
-    /// - Parameter marker: one line, unique per logical meeting (e.g. the booking's idempotency key).
-    public func createMeeting(_ meeting: NewMeeting, marker: String) throws -> CreateOutcome {
+    /// - Parameters:
+    ///   - marker: one line, unique per logical meeting (e.g. the booking's idempotency key).
+    ///   - checkFirst: list before the first attempt too (the caller may be repeating an earlier run).
+    public func createMeeting(_ meeting: NewMeeting, marker: String, checkFirst: Bool = false) throws -> CreateOutcome {
         var body: [String: JSONValue] = [
             "topic": .string(String(meeting.topic.prefix(200))), "type": .integer(2),
             "start_time": .string(Self.utcTime(meeting.start)), "duration": .integer(Int64(meeting.durationMinutes)),
@@ -118,14 +120,15 @@ public final class ZoomClient {
         ]
         body["settings"] = .object(["join_before_host": .bool(false), "waiting_room": .bool(true)])
         let request = self.request("POST", self.userURL + "/meetings", json: .object(body))
-        var mayExist = false
+        var mayExist = checkFirst
         var attempt = 0
         var last: ZoomError
         while true {
             if mayExist, let found = try self.existingMeeting(marker: marker) {
-                self.logger.info("zoom: adopted the meeting an unanswered create made", metadata: ["zoom.meeting": "\(found.id)"])
+                self.logger.info("zoom: adopted the meeting with this marker", metadata: ["zoom.meeting": "\(found.id)"])
                 return .adopted(found)
             }
+            mayExist = false
             var retryAfter: String?
             do {
                 let response = try self.perform(request)
@@ -255,8 +258,10 @@ public final class ZoomClient {
         let response = try self.http.perform(Self.authorised(request, token))
         guard response.status == 401, Self.zoomCode(response) == 124 else { return response }
         self.logger.info("zoom: token refused (code 124); refreshing it once")
+        // Drops the token here and in Redis (unless another process already replaced it there, whose newer token
+        // is then used instead of minting one more).
         self.invalidate(token)
-        token = try self.accessToken(forceRefresh: true)
+        token = try self.accessToken()
         return try self.http.perform(Self.authorised(request, token))
     }
 
