@@ -30,7 +30,9 @@ public struct BookingSettings: Sendable {
             self.userID = userID
         }
 
-        public var description: String { "Zoom(account: \(self.accountID), client: \(self.clientID), user: \(self.userID))" }
+        public var description: String {
+            "Zoom(account: \(self.accountID), client: \(self.clientID), user: \(self.userID))"
+        }
     }
 
     public var zoom: Zoom
@@ -51,7 +53,8 @@ public struct BookingSettings: Sendable {
 
     public init(
         zoom: Zoom, timeZoneIdentifier: String = "Europe/Moscow", lessonMinutes: Int = 45, openingMinute: Int = 600,
-        closingMinute: Int = 1140, weekdays: Set<Int> = [0, 1, 2, 3, 4], stepMinutes: Int = 60, slotsCacheSeconds: Int = 30
+        closingMinute: Int = 1140, weekdays: Set<Int> = [0, 1, 2, 3, 4], stepMinutes: Int = 60,
+        slotsCacheSeconds: Int = 30
     ) {
         self.zoom = zoom
         self.timeZoneIdentifier = timeZoneIdentifier
@@ -89,7 +92,8 @@ public struct BookingSettings: Sendable {
             settings.openingMinute = opening
             settings.closingMinute = closing
             if closing - opening < settings.lessonMinutes {
-                reader.fail("LESSON_HOURS", "leave no room for a \(settings.lessonMinutes)-minute lesson (LESSON_MINUTES)")
+                reader.fail(
+                    "LESSON_HOURS", "leave no room for a \(settings.lessonMinutes)-minute lesson (LESSON_MINUTES)")
             }
         } else {
             reader.fail("LESSON_HOURS", "must look like 10:00-19:00 (start before end), got \"\(hours)\"")
@@ -124,7 +128,8 @@ public struct BookingSettings: Sendable {
     /// Accepted day names: three letters or the full English name.
     static let dayNumbers: [String: Int] = {
         var numbers: [String: Int] = [:]
-        for (index, name) in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].enumerated() {
+        for (index, name) in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].enumerated()
+        {
             numbers[name] = index
             numbers[String(name.prefix(3))] = index
         }

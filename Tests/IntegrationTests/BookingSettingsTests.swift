@@ -82,19 +82,23 @@ struct BookingSettingsTests {
     }
 
     @Test func customValues() {
-        let (settings, problems) = Self.read(Self.zoom.merging([
-            "ACADEMY_TIME_ZONE": "Asia/Bishkek", "LESSON_MINUTES": "30", "LESSON_HOURS": "09:00-21:00",
-            "LESSON_DAYS": "mon-sat", "SLOT_STEP_MINUTES": "30", "SLOTS_CACHE_SECONDS": "0",
-            "ZOOM_API_URL": "http://127.0.0.1:9/", "ZOOM_USER_ID": "teacher@example.com",
-        ]) { _, new in new })
+        let (settings, problems) = Self.read(
+            Self.zoom.merging([
+                "ACADEMY_TIME_ZONE": "Asia/Bishkek", "LESSON_MINUTES": "30", "LESSON_HOURS": "09:00-21:00",
+                "LESSON_DAYS": "mon-sat", "SLOT_STEP_MINUTES": "30", "SLOTS_CACHE_SECONDS": "0",
+                "ZOOM_API_URL": "http://127.0.0.1:9/", "ZOOM_USER_ID": "teacher@example.com",
+            ]) { _, new in new })
         #expect(problems.isEmpty)
         #expect(settings.timeZoneIdentifier == "Asia/Bishkek")
         #expect(settings.zoom.apiURL == "http://127.0.0.1:9")
         #expect(settings.zoom.userID == "teacher@example.com")
         let grid = LessonBooking.grid(settings, minimumNoticeSeconds: 600)
-        #expect(grid == SlotGrid(
-            openingMinute: 540, closingMinute: 1260, weekdays: [0, 1, 2, 3, 4, 5], lessonMinutes: 30, stepMinutes: 30,
-            minimumNoticeSeconds: 600))
+        #expect(
+            grid
+                == SlotGrid(
+                    openingMinute: 540, closingMinute: 1260, weekdays: [0, 1, 2, 3, 4, 5], lessonMinutes: 30,
+                    stepMinutes: 30,
+                    minimumNoticeSeconds: 600))
     }
 
     @Test func aNamedZoneFollowsDaylightSaving() throws {

@@ -1,4 +1,3 @@
-@testable import Bots
 import BotCore
 import Curl
 import Foundation
@@ -7,6 +6,8 @@ import Logging
 import Platform
 import Redis
 import Testing
+
+@testable import Bots
 
 /// A fake Google and a fake Zoom started for one test (`fakes/google.py`, `fakes/zoom.py` on free ports).
 ///
@@ -34,11 +35,18 @@ final class BookingFakes {
         do {
             for (name, arguments) in [
                 ("google", ["--service-account", key, "--calendar", Self.calendarID]),
-                ("zoom", ["--account-id", Self.zoomAccount, "--client-id", Self.zoomClient, "--client-secret", Self.zoomSecret]),
+                (
+                    "zoom",
+                    [
+                        "--account-id", Self.zoomAccount, "--client-id", Self.zoomClient, "--client-secret",
+                        Self.zoomSecret,
+                    ]
+                ),
             ] {
                 let portFile = self.directory + "/\(name).port"
                 let child = try ChildProcess(
-                    "/usr/bin/env", ["python3", root + "/fakes/\(name).py", "--port", "0", "--port-file", portFile] + arguments,
+                    "/usr/bin/env",
+                    ["python3", root + "/fakes/\(name).py", "--port", "0", "--port-file", portFile] + arguments,
                     environment: TestStack.environment)
                 processes.append(child)
                 urls.append("http://127.0.0.1:\(try Self.waitForPort(portFile, child))")
@@ -66,7 +74,9 @@ final class BookingFakes {
     private static func waitForPort(_ path: String, _ child: ChildProcess) throws -> Int {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let port = Int(text.trimmingSpaces) { return port }
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), let port = Int(text.trimmingSpaces) {
+                return port
+            }
             guard child.isRunning else { throw StackError("fake \(path) exited: \(child.result().stderr)") }
             usleep(20_000)
         }
@@ -87,7 +97,8 @@ final class BookingFakes {
     /// A Zoom client with a short timeout (2 s) and fast retries; `tokenPrefix` lets two clients share a token.
     func zoom(tokenPrefix: String, timeout: Double = 2) throws -> ZoomClient {
         ZoomClient(
-            settings: self.zoomSettings, http: TestStack.httpClient(), redis: LazyRedis(try TestStack.redisConfiguration()),
+            settings: self.zoomSettings, http: TestStack.httpClient(),
+            redis: LazyRedis(try TestStack.redisConfiguration()),
             logger: Self.silent, retry: Self.fastZoom, timeout: timeout, connectTimeout: 1, cacheKeyPrefix: tokenPrefix)
     }
 
@@ -97,7 +108,8 @@ final class BookingFakes {
             "GOOGLE_SHEETS_API_URL": self.googleURL, "GOOGLE_CALENDAR_ID": Self.calendarID,
         ])
         let auth = try GoogleStack.auth(settings, scopes: [GoogleAuth.calendarScope])
-        return CalendarClient(auth: auth, baseURL: settings.calendarAPIURL, calendarID: Self.calendarID, policy: GoogleStack.fast)
+        return CalendarClient(
+            auth: auth, baseURL: settings.calendarAPIURL, calendarID: Self.calendarID, policy: GoogleStack.fast)
     }
 
     /// 10:00-19:00 Moscow, Monday to Friday, 45-minute lessons every hour, one hour's notice.
@@ -111,7 +123,8 @@ final class BookingFakes {
     ) throws -> LessonBooking {
         LessonBooking(
             calendar: try self.calendar(), zoom: try zoom ?? self.zoom(tokenPrefix: prefix + "zoom:"), grid: Self.grid,
-            timeZone: Self.moscow, timeZoneIdentifier: "Europe/Moscow", redis: LazyRedis(try TestStack.redisConfiguration()),
+            timeZone: Self.moscow, timeZoneIdentifier: "Europe/Moscow",
+            redis: LazyRedis(try TestStack.redisConfiguration()),
             cacheSeconds: cacheSeconds, logger: Self.silent, clock: clock, cacheKeyPrefix: prefix + "slots:")
     }
 
@@ -119,10 +132,13 @@ final class BookingFakes {
 
     @discardableResult
     func control(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: method, url: base + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
-            body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 5))
-        guard response.status == 200 else { throw StackError("control \(method) \(path): \(response.status) \(response.text)") }
+        let response = try TestStack.httpClient().perform(
+            HTTPRequest(
+                method: method, url: base + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
+                body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 5))
+        guard response.status == 200 else {
+            throw StackError("control \(method) \(path): \(response.status) \(response.text)")
+        }
         return try JSONSerialization.jsonObject(with: Data(response.body))
     }
 
@@ -133,7 +149,8 @@ final class BookingFakes {
     func calls(_ base: String, _ method: String, _ pattern: String) throws -> [[String: Any]] {
         let all = try #require(try self.control(base, "GET", "/_fake/calls") as? [[String: Any]])
         return all.filter {
-            ($0["method"] as? String) == method && (($0["path"] as? String)?.range(of: pattern, options: .regularExpression) != nil)
+            ($0["method"] as? String) == method
+                && (($0["path"] as? String)?.range(of: pattern, options: .regularExpression) != nil)
         }
     }
 
@@ -149,19 +166,27 @@ final class BookingFakes {
 
     /// Every event of the calendar (cancelled ones included).
     func events() throws -> [[String: Any]] {
-        let path = "/_fake/calendars/" + (Self.calendarID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "/events"
+        let path =
+            "/_fake/calendars/" + (Self.calendarID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            + "/events"
         let body = try self.control(self.googleURL, "GET", path)
         return try #require((body as? [[String: Any]]) ?? ((body as? [String: Any])?["items"] as? [[String: Any]]))
     }
 
-    func liveEvents() throws -> [[String: Any]] { try self.events().filter { ($0["status"] as? String) != "cancelled" } }
+    func liveEvents() throws -> [[String: Any]] {
+        try self.events().filter { ($0["status"] as? String) != "cancelled" }
+    }
 
     /// Replaces the calendar with an empty one holding `busy` blocks (RFC 3339 pairs).
     func setBusy(_ busy: [Range<Date>]) throws {
-        let blocks = busy.map { "{\"start\": \"\(LessonBooking.rfc3339($0.lowerBound))\", \"end\": \"\(LessonBooking.rfc3339($0.upperBound))\"}" }
-        try self.control(self.googleURL, "POST", "/_fake/calendars", json: """
-            {"id": "\(Self.calendarID)", "busy": [\(blocks.joined(separator: ","))]}
-            """)
+        let blocks = busy.map {
+            "{\"start\": \"\(LessonBooking.rfc3339($0.lowerBound))\", \"end\": \"\(LessonBooking.rfc3339($0.upperBound))\"}"
+        }
+        try self.control(
+            self.googleURL, "POST", "/_fake/calendars",
+            json: """
+                {"id": "\(Self.calendarID)", "busy": [\(blocks.joined(separator: ","))]}
+                """)
     }
 }
 
@@ -187,6 +212,8 @@ final class ManualClock: @unchecked Sendable {
 
 extension AcademyDialog.BookingRequest {
     static func parent(_ slot: Slot, tgID: Int64 = TestStack.randomID()) -> Self {
-        Self(slot: slot, tgID: tgID, name: "Анна Петрова", email: "anna@example.com", phone: "+79991234567", language: .ru)
+        Self(
+            slot: slot, tgID: tgID, name: "Анна Петрова", email: "anna@example.com", phone: "+79991234567",
+            language: .ru)
     }
 }

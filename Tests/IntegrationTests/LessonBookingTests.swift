@@ -1,8 +1,9 @@
-@testable import Bots
 import BotCore
 import Foundation
 import Platform
 import Testing
+
+@testable import Bots
 
 /// `LessonBooking` and `ZoomClient` against real Redis and fake Google Calendar and Zoom (one pair per test).
 @Suite("Lesson booking (Calendar + Zoom)", .stack)
@@ -176,7 +177,8 @@ struct LessonBookingTests {
         let fakes = try BookingFakes()
         let booking = try fakes.booking()
         let slot = try Self.laterSlot(booking)
-        try fakes.zoomFault(#"{"route": "/v2/users/me/meetings", "method": "POST", "mode": "retry_after", "seconds": 1}"#)
+        try fakes.zoomFault(
+            #"{"route": "/v2/users/me/meetings", "method": "POST", "mode": "retry_after", "seconds": 1}"#)
         let started = Date()
         _ = try Self.booked(booking.book(.parent(slot)))
         #expect(Date().timeIntervalSince(started) >= 0.9)
@@ -197,7 +199,8 @@ struct LessonBookingTests {
         let fakes = try BookingFakes()
         let booking = try fakes.booking()
         let slot = try Self.laterSlot(booking)
-        try fakes.googleFault(#"{"route": "^/calendar/v3/calendars/[^/]+/events$", "method": "POST", "mode": "forbidden_sa"}"#)
+        try fakes.googleFault(
+            #"{"route": "^/calendar/v3/calendars/[^/]+/events$", "method": "POST", "mode": "forbidden_sa"}"#)
         #expect(booking.book(.parent(slot)) == .bookingFailed(.unavailable))
         let meetings = try fakes.meetings()
         #expect(meetings.count == 1)
@@ -227,7 +230,8 @@ struct LessonBookingTests {
         #expect(try fakes.zoomTokenCalls() == 2)
 
         // A token refused twice in a row is refreshed only once, then the call fails.
-        try fakes.zoomFault(#"{"route": "/v2/users/me/meetings", "method": "GET", "mode": "expired_token", "times": 2}"#)
+        try fakes.zoomFault(
+            #"{"route": "/v2/users/me/meetings", "method": "GET", "mode": "expired_token", "times": 2}"#)
         let before = try fakes.zoomTokenCalls()
         #expect(throws: ZoomError.self) { try zoom.findMeeting(marker: "booking:none") }
         #expect(try fakes.zoomTokenCalls() == before + 1)

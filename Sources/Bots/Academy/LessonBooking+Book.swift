@@ -35,12 +35,14 @@ extension LessonBooking {
         }
         let meeting: ZoomClient.Meeting
         do {
-            meeting = try self.zoom.createMeeting(self.newMeeting(request), marker: Self.marker(key), checkFirst: true).meeting
+            meeting = try self.zoom.createMeeting(self.newMeeting(request), marker: Self.marker(key), checkFirst: true)
+                .meeting
         } catch {
             metadata["error"] = "\(error)"
             if let error = error as? ZoomError, error.ambiguous {
                 // A later attempt of this booking adopts the meeting by its marker.
-                self.logger.error("academy: booking failed; a Zoom meeting may exist without a calendar event", metadata: metadata)
+                self.logger.error(
+                    "academy: booking failed; a Zoom meeting may exist without a calendar event", metadata: metadata)
             } else {
                 self.logger.error("academy: booking failed: Zoom unavailable", metadata: metadata)
             }
@@ -51,14 +53,16 @@ extension LessonBooking {
             try self.writeEvent(id: eventID, self.eventBody(request, meeting: meeting))
         } catch {
             metadata["error"] = "\(error)"
-            self.logger.error("academy: booking failed: calendar event not written; deleting the meeting", metadata: metadata)
+            self.logger.error(
+                "academy: booking failed: calendar event not written; deleting the meeting", metadata: metadata)
             self.undoMeeting(meeting, eventID: eventID, eventMayExist: (error as? GoogleError)?.ambiguous ?? true)
             self.invalidateSlotsCache()
             return .bookingFailed(.unavailable)
         }
         self.invalidateSlotsCache()
         self.logger.info("academy: lesson booked", metadata: metadata)
-        return .booked(BookedLesson(slot: slot, joinURL: meeting.joinURL, meetingID: String(meeting.id), calendarEventID: eventID))
+        return .booked(
+            BookedLesson(slot: slot, joinURL: meeting.joinURL, meetingID: String(meeting.id), calendarEventID: eventID))
     }
 
     /// Deletes the lesson's meeting and calendar event (both tried even if one fails) and clears the slots cache.
@@ -68,7 +72,9 @@ extension LessonBooking {
         var calendarError: GoogleError?
         var other: String?
         if let id = Int64(lesson.meetingID) {
-            do { try self.zoom.deleteMeeting(id: id) } catch let error as ZoomError { zoomError = error } catch { other = "\(error)" }
+            do { try self.zoom.deleteMeeting(id: id) } catch let error as ZoomError { zoomError = error } catch {
+                other = "\(error)"
+            }
         } else {
             other = "meeting id \(lesson.meetingID) is not numeric"
         }
@@ -78,14 +84,19 @@ extension LessonBooking {
         self.invalidateSlotsCache()
         if zoomError != nil || calendarError != nil || other != nil {
             let error = CancelError(zoom: zoomError, calendar: calendarError, other: other)
-            self.logger.error("academy: cancellation incomplete", metadata: [
-                "error": "\(error)", "zoom.meeting": "\(lesson.meetingID)", "calendar.event": "\(lesson.calendarEventID)",
-            ])
+            self.logger.error(
+                "academy: cancellation incomplete",
+                metadata: [
+                    "error": "\(error)", "zoom.meeting": "\(lesson.meetingID)",
+                    "calendar.event": "\(lesson.calendarEventID)",
+                ])
             throw error
         }
-        self.logger.info("academy: lesson cancelled", metadata: [
-            "zoom.meeting": "\(lesson.meetingID)", "calendar.event": "\(lesson.calendarEventID)",
-        ])
+        self.logger.info(
+            "academy: lesson cancelled",
+            metadata: [
+                "zoom.meeting": "\(lesson.meetingID)", "calendar.event": "\(lesson.calendarEventID)",
+            ])
     }
 
     /// The line in a meeting's agenda that identifies the booking.
@@ -123,17 +134,21 @@ extension LessonBooking {
         do {
             try self.zoom.deleteMeeting(id: meeting.id)
         } catch {
-            self.logger.critical("academy: orphan Zoom meeting: delete it by hand", metadata: [
-                "zoom.meeting": "\(meeting.id)", "error": "\(error)",
-            ])
+            self.logger.critical(
+                "academy: orphan Zoom meeting: delete it by hand",
+                metadata: [
+                    "zoom.meeting": "\(meeting.id)", "error": "\(error)",
+                ])
         }
         guard eventMayExist else { return }
         do {
             try self.calendar.delete(id: eventID)
         } catch {
-            self.logger.error("academy: a calendar event may exist without its meeting", metadata: [
-                "calendar.event": "\(eventID)", "error": "\(error)",
-            ])
+            self.logger.error(
+                "academy: a calendar event may exist without its meeting",
+                metadata: [
+                    "calendar.event": "\(eventID)", "error": "\(error)",
+                ])
         }
     }
 

@@ -33,7 +33,8 @@ public final class LessonBooking {
     ///   - timeZoneIdentifier: the IANA name of `timeZone`, given to Calendar and Zoom.
     ///   - cacheSeconds: how long a free/busy answer is reused; 0 reads the calendar every time.
     public init(
-        calendar: CalendarClient, zoom: ZoomClient, grid: SlotGrid, timeZone: AcademyTimeZone, timeZoneIdentifier: String,
+        calendar: CalendarClient, zoom: ZoomClient, grid: SlotGrid, timeZone: AcademyTimeZone,
+        timeZoneIdentifier: String,
         redis: LazyRedis?, cacheSeconds: Int, logger: Logger, clock: Clock = .system,
         cacheKeyPrefix: String = "academy:slots:"
     ) {
@@ -74,16 +75,19 @@ public final class LessonBooking {
 
     /// The calendar's busy intervals in `window`: from the shared cache while it is fresh, else from Google.
     public func busy(in window: Range<Date>) throws -> [Range<Date>] {
-        let field = "\(Int64(window.lowerBound.timeIntervalSince1970))-\(Int64(window.upperBound.timeIntervalSince1970))"
+        let field =
+            "\(Int64(window.lowerBound.timeIntervalSince1970))-\(Int64(window.upperBound.timeIntervalSince1970))"
         let now = self.clock.now()
         if self.cacheSeconds > 0, let cached = self.readCache(field: field, now: now) { return cached }
-        let busy = try self.calendar.freeBusy(timeMin: Self.rfc3339(window.lowerBound), timeMax: Self.rfc3339(window.upperBound))
-            .map { interval in
-                guard let start = Self.date(interval.start), let end = Self.date(interval.end), start <= end else {
-                    throw GoogleError(code: .invalidResponse, status: 200, message: "freeBusy: unreadable busy interval")
-                }
-                return start..<end
+        let busy = try self.calendar.freeBusy(
+            timeMin: Self.rfc3339(window.lowerBound), timeMax: Self.rfc3339(window.upperBound)
+        )
+        .map { interval in
+            guard let start = Self.date(interval.start), let end = Self.date(interval.end), start <= end else {
+                throw GoogleError(code: .invalidResponse, status: 200, message: "freeBusy: unreadable busy interval")
             }
+            return start..<end
+        }
         if self.cacheSeconds > 0 { self.writeCache(field: field, busy: busy, now: now) }
         return busy
     }
@@ -103,7 +107,9 @@ public final class LessonBooking {
     private func readCache(field: String, now: Double) -> [Range<Date>]? {
         guard let redis = self.redis else { return nil }
         do {
-            guard let value = try redis.with({ try $0.command(["HGET", self.cacheKey, field]) }).string else { return nil }
+            guard let value = try redis.with({ try $0.command(["HGET", self.cacheKey, field]) }).string else {
+                return nil
+            }
             let parts = value.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2, let fetched = Double(parts[0]), now >= fetched,
                 now < fetched + Double(self.cacheSeconds)

@@ -56,23 +56,30 @@ extension ZoomClient {
                 if response.status == 200 { return try self.parseToken(response) }
                 guard [408, 429, 500, 502, 503, 504].contains(response.status) else {
                     let object = JSONValue.parse(response.text)?.objectValue
-                    let reason = object?["reason"]?.stringValue ?? object?["error"]?.stringValue ?? "HTTP \(response.status)"
-                    self.logger.error("zoom token request refused: check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET", metadata: [
-                        "http.status": "\(response.status)", "zoom.reason": "\(reason)",
-                    ])
+                    let reason =
+                        object?["reason"]?.stringValue ?? object?["error"]?.stringValue ?? "HTTP \(response.status)"
+                    self.logger.error(
+                        "zoom token request refused: check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET",
+                        metadata: [
+                            "http.status": "\(response.status)", "zoom.reason": "\(reason)",
+                        ])
                     throw ZoomError(code: .tokenRejected, status: response.status, message: "token: \(reason)")
                 }
-                failure = ZoomError(code: .unavailable, status: response.status, message: "token: HTTP \(response.status)")
+                failure = ZoomError(
+                    code: .unavailable, status: response.status, message: "token: HTTP \(response.status)")
                 retryAfter = response.header("retry-after")
             } catch let error as CurlError {
                 failure = ZoomError(code: .unavailable, message: "token: \(error)")
             }
-            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter) else {
+            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
+            else {
                 throw failure
             }
-            self.logger.warning("zoom token request failed; retrying", metadata: [
-                "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
-            ])
+            self.logger.warning(
+                "zoom token request failed; retrying",
+                metadata: [
+                    "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
+                ])
             sleepSeconds(wait)
             attempt += 1
         }
@@ -83,7 +90,9 @@ extension ZoomClient {
             let token = object["access_token"]?.stringValue, !token.isEmpty,
             let expiresIn = object["expires_in"].flatMap({ $0.stringValue.flatMap(Double.init) }), expiresIn > 0
         else {
-            throw ZoomError(code: .invalidResponse, status: response.status, message: "token response without access_token/expires_in")
+            throw ZoomError(
+                code: .invalidResponse, status: response.status,
+                message: "token response without access_token/expires_in")
         }
         self.logger.debug("zoom token issued", metadata: ["zoom.expires_in": "\(Int(expiresIn))"])
         return (token, self.clock.now() + Self.usableLifetime(expiresIn: expiresIn))
@@ -117,7 +126,8 @@ extension ZoomClient {
     }
 
     // KEYS: token key. ARGV: the refused token. Deletes the shared entry only if it still holds that token.
-    private static let deleteIfToken = RedisScript("""
+    private static let deleteIfToken = RedisScript(
+        """
         local value = redis.call('GET', KEYS[1])
         if value and string.sub(value, -string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0

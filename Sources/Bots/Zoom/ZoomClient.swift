@@ -125,7 +125,8 @@ public final class ZoomClient {
         var last: ZoomError
         while true {
             if mayExist, let found = try self.existingMeeting(marker: marker) {
-                self.logger.info("zoom: adopted the meeting with this marker", metadata: ["zoom.meeting": "\(found.id)"])
+                self.logger.info(
+                    "zoom: adopted the meeting with this marker", metadata: ["zoom.meeting": "\(found.id)"])
                 return .adopted(found)
             }
             mayExist = false
@@ -151,20 +152,25 @@ public final class ZoomClient {
                 mayExist = mayExist || error.isAmbiguous
                 last = ZoomError(code: .unavailable, message: "\(error)", ambiguous: error.isAmbiguous)
             }
-            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter) else {
+            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
+            else {
                 break
             }
-            self.logger.warning("zoom: create meeting failed; retrying", metadata: [
-                "error": "\(last)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
-            ])
+            self.logger.warning(
+                "zoom: create meeting failed; retrying",
+                metadata: [
+                    "error": "\(last)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
+                ])
             sleepSeconds(wait)
             attempt += 1
         }
         if mayExist, let found = try self.existingMeeting(marker: marker) {
-            self.logger.info("zoom: adopted the meeting an unanswered create made", metadata: ["zoom.meeting": "\(found.id)"])
+            self.logger.info(
+                "zoom: adopted the meeting an unanswered create made", metadata: ["zoom.meeting": "\(found.id)"])
             return .adopted(found)
         }
-        throw ZoomError(code: last.code, status: last.status, zoomCode: last.zoomCode, message: last.message, ambiguous: false)
+        throw ZoomError(
+            code: last.code, status: last.status, zoomCode: last.zoomCode, message: last.message, ambiguous: false)
     }
 
     /// `findMeeting` after a create that may have been applied: a failure to look is itself ambiguous.
@@ -187,7 +193,8 @@ public final class ZoomClient {
             let response = try self.send(self.request("GET", url), "list meetings")
             guard response.status == 200 else { throw Self.error(response, "list meetings") }
             guard let body = JSONValue.parse(response.text)?.objectValue else {
-                throw ZoomError(code: .invalidResponse, status: 200, message: "list meetings: the answer is not a JSON object")
+                throw ZoomError(
+                    code: .invalidResponse, status: 200, message: "list meetings: the answer is not a JSON object")
             }
             for item in body["meetings"]?.arrayValue ?? [] {
                 let agenda = item.objectValue?["agenda"]?.stringValue ?? ""
@@ -203,7 +210,8 @@ public final class ZoomClient {
     /// Deletes a meeting; 404 (already gone) counts as success, so this is safe to repeat.
     @discardableResult
     public func deleteMeeting(id: Int64) throws -> DeleteOutcome {
-        let response = try self.send(self.request("DELETE", self.settings.apiURL + "/v2/meetings/\(id)"), "delete meeting")
+        let response = try self.send(
+            self.request("DELETE", self.settings.apiURL + "/v2/meetings/\(id)"), "delete meeting")
         switch response.status {
         case 200, 204:
             self.logger.info("zoom: meeting deleted", metadata: ["zoom.meeting": "\(id)"])
@@ -213,7 +221,9 @@ public final class ZoomClient {
         }
     }
 
-    private var userURL: String { self.settings.apiURL + "/v2/users/" + GoogleAuth.percentEncoded(self.settings.userID) }
+    private var userURL: String {
+        self.settings.apiURL + "/v2/users/" + GoogleAuth.percentEncoded(self.settings.userID)
+    }
 
     private func request(_ method: String, _ url: String, json: JSONValue? = nil) -> HTTPRequest {
         var request = HTTPRequest(
@@ -241,12 +251,16 @@ public final class ZoomClient {
                 failure = ZoomError(code: .unavailable, message: "\(what): \(error)")
             }
             if failure.code == .dailyLimit { throw failure }
-            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter) else {
+            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
+            else {
                 throw failure
             }
-            self.logger.warning("zoom: call failed; retrying", metadata: [
-                "zoom.call": "\(what)", "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
-            ])
+            self.logger.warning(
+                "zoom: call failed; retrying",
+                metadata: [
+                    "zoom.call": "\(what)", "error": "\(failure)", "retry.in": "\(wait)",
+                    "retry.attempt": "\(attempt + 1)",
+                ])
             sleepSeconds(wait)
             attempt += 1
         }
