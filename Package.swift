@@ -65,21 +65,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Foundation's time-zone database, kept out of the responders.
-        .target(name: "AcademyTime", dependencies: ["BotCore"], swiftSettings: swiftSettings),
-
         .executableTarget(name: "HealthResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "Chat2DeskResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "TildaResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "TelegramResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "DueJobsJob",
-            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "DrainJob",
-            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

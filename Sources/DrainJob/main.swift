@@ -1,4 +1,3 @@
-import AcademyTime
 import ArgumentParser
 import Bots
 import Curl
@@ -28,7 +27,9 @@ struct DrainJob: ParsableCommand {
         }
         var academyDialog: AcademyDialog?
         if drainAcademy, let academy = config.academy {
-            do { academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try academyZone(config)) } catch {
+            do {
+                academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyRuntime.timeZone(config: config))
+            } catch {
                 logger.critical("academy dialog cannot start", metadata: ["error": "\(error)"])
                 throw ExitCode(78)
             }
@@ -49,22 +50,14 @@ struct DrainJob: ParsableCommand {
                 QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             } else if let academy = config.academy {
-                let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, logger: logger)
+                let services = dialog.map { AcademyRuntime.services(config: config, academy: academy, dialog: $0, logger: logger) }
+                let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, services: services, logger: logger)
                 QueueWorker(queue: AcademyQueue.queue, settings: config.queue, logger: logger)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             }
         }
         logger.info("drain finished")
     }
-}
-
-/// The academy's time zone from the configuration.
-func academyZone(_ config: AppConfig) throws -> AcademyTimeZone {
-    let identifier = "Europe/Moscow"
-    guard let zone = AcademyTimeZone.named(identifier) else {
-        throw ConfigurationError(problems: [.init(variable: "ACADEMY_TIME_ZONE", message: "unknown zone \(identifier)")])
-    }
-    return zone
 }
 
 DrainJob.main()

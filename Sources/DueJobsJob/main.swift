@@ -1,4 +1,3 @@
-import AcademyTime
 import ArgumentParser
 import BotCore
 import Bots
@@ -23,8 +22,7 @@ struct DueJobsJob: ParsableCommand {
         }
         let dialog: AcademyDialog
         do {
-            guard let zone = AcademyTimeZone.named("Europe/Moscow") else { throw ExitCode(78) }
-            dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: zone)
+            dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyRuntime.timeZone(config: config))
         } catch {
             logger.critical("academy texts invalid", metadata: ["error": "\(error)"])
             throw ExitCode(78)

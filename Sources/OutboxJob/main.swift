@@ -20,11 +20,11 @@ struct OutboxJob: ParsableCommand {
         let shoroTexts = try shoro.map { _ in try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) }
         let passes: [@Sendable () throws -> Int] = [
             shoro.flatMap { shoro in shoroTexts.map { texts in
-                let runtime = ThreadBox { ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger) }
+                let runtime = ThreadConfined { ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger) }
                 return { try runtime.value.retryOutbox() }
             } },
             academy.map { academy in
-                let runtime = ThreadBox { AcademyRuntime(config: config, academy: academy, logger: logger) }
+                let runtime = ThreadConfined { AcademyRuntime(config: config, academy: academy, logger: logger) }
                 return { try runtime.value.retryTelegramOutbox() }
             },
         ].compactMap { $0 }
@@ -43,19 +43,6 @@ struct OutboxJob: ParsableCommand {
                 sleepSeconds(min(1, max(0, deadline - monotonicSeconds())))
             } while !stop.isSet && monotonicSeconds() < deadline
         }
-    }
-}
-
-/// A runtime created lazily on the thread that first uses it (connections are not shared between threads).
-final class ThreadBox<Value>: @unchecked Sendable {
-    private let make: () -> Value
-    private var made: Value?
-    init(_ make: @escaping () -> Value) { self.make = make }
-    var value: Value {
-        if let made { return made }
-        let value = self.make()
-        self.made = value
-        return value
     }
 }
 

@@ -278,4 +278,148 @@ final class AcademyBotEndToEndTests {
         try self.waitForMessages(user, count: 2, "the outbox job")
         #expect(try self.texts(user) == ["первое", "второе"])
     }
+
+    // MARK: Booking (own fake Google Calendar and Zoom per test: the shared Google fake is reset by the Sheets suite)
+
+    func startBookingDrain(_ fakes: BookingFakes) throws {
+        try self.startDrain([
+            "GOOGLE_TOKEN_URL": fakes.googleURL + "/token", "GOOGLE_CALENDAR_API_URL": fakes.googleURL + "/calendar/v3",
+            "GOOGLE_CALENDAR_ID": BookingFakes.calendarID, "ZOOM_OAUTH_URL": fakes.zoomURL, "ZOOM_API_URL": fakes.zoomURL,
+            "ZOOM_ACCOUNT_ID": BookingFakes.zoomAccount, "ZOOM_CLIENT_ID": BookingFakes.zoomClient,
+            "ZOOM_CLIENT_SECRET": BookingFakes.zoomSecret, "SLOTS_CACHE_SECONDS": "0",
+        ])
+    }
+
+    /// Presses the button whose callback data starts with `prefix` on the newest message having one (`last`: the last such button).
+    @discardableResult
+    func pressData(_ user: User, _ prefix: String, last: Bool = false) throws -> (update: Int64, data: String) {
+        let messages = try self.messages(user)
+        guard let (messageID, data) = messages.reversed().lazy.compactMap({ message -> (Int64, String)? in
+            let matching = self.inlineButtons(message).filter { $0.data.hasPrefix(prefix) }
+            guard let button = last ? matching.last : matching.first else { return nil }
+            return ((message["message_id"] as? NSNumber)?.int64Value ?? 0, button.data)
+        }).first else { throw StackError("no button \(prefix)… in \(messages.map { $0["text"] ?? "" })") }
+        self.nextUpdate += 1
+        let body = #"{"update_id":\#(self.nextUpdate),"callback_query":{"id":"cb\#(self.nextUpdate)","from":\#(self.from(user)),"chat_instance":"1","data":\#(JSONText.quote(data)),"message":{"message_id":\#(messageID),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000}}}"#
+        #expect(try self.post(body).status == 200)
+        return (self.nextUpdate, data)
+    }
+
+    func waitForButton(_ user: User, _ prefix: String, _ what: String) throws {
+        try self.eventually(what) { try self.messages(user).contains { self.inlineButtons($0).contains { $0.data.hasPrefix(prefix) } } }
+    }
+
+    /// Registers, then picks the last offered date and its first time; returns the confirm button's slot epoch.
+    func chooseSlot(_ user: User) throws -> Int64 {
+        try self.waitForButton(user, "d:", "the dates")
+        try self.pressData(user, "d:", last: true)
+        try self.waitForButton(user, "t:", "the times")
+        let (_, time) = try self.pressData(user, "t:")
+        try self.waitForButton(user, "c:", "the confirmation")
+        return Int64(time.split(separator: ":").last ?? "") ?? 0
+    }
+
+    func book(_ user: User) throws -> Int64 {
+        let epoch = try self.chooseSlot(user)
+        try self.pressData(user, "c:")
+        try self.waitForButton(user, "cl:", "the booked lesson")
+        return epoch
+    }
+
+    /// Runs due jobs in this process as if it were `now` (the same runner `cron-due-jobs` uses).
+    func runDueJobs(at now: Double) throws {
+        let config = try AppConfig(environment: E2EStack.environment)
+        let academy = try #require(config.academy)
+        let dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyRuntime.timeZone(config: config))
+        let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, clock: Clock { now }, logger: BookingFakes.silent)
+        try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+    }
+
+    @Test func fromStartToAScheduledLessonThenBothRemindersFire() throws {
+        let fakes = try BookingFakes()
+        try self.startBookingDrain(fakes)
+        let user = self.newUser()
+        try self.register(user, email: "booked-\(TestStack.randomHex(6))@example.com")
+        let epoch = try self.book(user)
+        let booked = try #require(try self.texts(user).last)
+        let meetings = try fakes.liveMeetings()
+        #expect(meetings.count == 1)
+        let joinURL = try #require(meetings.first?["join_url"] as? String)
+        #expect(booked.contains(joinURL), "the success message carries the Zoom link: \(booked)")
+        #expect(try fakes.liveEvents().count == 1)
+        let lead = try #require(try self.db.query(
+            "SELECT status, zoom_link, extract(epoch FROM lesson_at)::bigint AS at FROM leads WHERE tg_id = $1", [String(user.id)]).first)
+        #expect(lead["status"] == "SCHEDULED" && lead["zoom_link"] == joinURL && lead["at"] == String(epoch))
+
+        let lesson = Double(epoch)
+        let before = try self.messages(user).count
+        try self.runDueJobs(at: lesson - 24 * 3600 - 60)
+        #expect(try self.messages(user).count == before, "nothing before its time")
+        try self.runDueJobs(at: lesson - 24 * 3600 + 1)
+        try self.waitForMessages(user, count: before + 1, "the 24 h reminder")
+        #expect(try self.texts(user).last?.contains(joinURL) == true)
+        try self.runDueJobs(at: lesson - 5 * 3600 + 1)
+        try self.waitForMessages(user, count: before + 2, "the 5 h reminder")
+        #expect(try self.texts(user).last?.contains(joinURL) == true)
+        try self.runDueJobs(at: lesson - 3600)
+        #expect(try self.messages(user).count == before + 2, "each reminder once")
+    }
+
+    @Test func aSlotTakenBetweenDisplayAndConfirmationIsSaidAndFreshSlotsAreShown() throws {
+        let fakes = try BookingFakes()
+        try self.startBookingDrain(fakes)
+        let user = self.newUser()
+        try self.register(user, email: "taken-\(TestStack.randomHex(6))@example.com")
+        let epoch = try self.chooseSlot(user)
+        let start = Date(timeIntervalSince1970: Double(epoch))
+        try fakes.setBusy([start..<start.addingTimeInterval(3600)])
+        let before = try self.messages(user).count
+        let (update, _) = try self.pressData(user, "c:")
+        try self.eventually("the confirm press") { try self.handled(update) }
+        try self.waitForMessages(user, count: before + 1, "the answer")
+        #expect(try fakes.liveMeetings().isEmpty, "no meeting for a taken slot")
+        try self.waitForButton(user, "d:", "fresh dates")
+        let offered = try self.messages(user).suffix(3).flatMap { self.inlineButtons($0) }.map(\.data)
+        #expect(!offered.contains { $0.hasSuffix(":\(epoch)") }, "the taken slot is not offered again")
+        #expect(try self.leadRow(tgID: user.id)?["status"] == "REGISTERED")
+    }
+
+    @Test func rescheduleReplacesTheMeetingAndRemindersAndCancelRemovesThem() throws {
+        let fakes = try BookingFakes()
+        try self.startBookingDrain(fakes)
+        let user = self.newUser()
+        try self.register(user, email: "move-\(TestStack.randomHex(6))@example.com")
+        let first = try self.book(user)
+        try self.pressData(user, "rs:")
+        try self.waitForButton(user, "rsy:", "the reschedule question")
+        try self.pressData(user, "rsy:")
+        try self.waitForButton(user, "d:", "the dates again")
+        // Pick a different slot: the first date's first time.
+        try self.pressData(user, "d:")
+        try self.waitForButton(user, "t:", "the times")
+        let (_, timeData) = try self.pressData(user, "t:")
+        let second = Int64(timeData.split(separator: ":").last ?? "") ?? 0
+        try #require(second != first)
+        try self.waitForButton(user, "c:", "the confirmation")
+        try self.pressData(user, "c:")
+        try self.eventually("the new lesson") {
+            try self.db.query("SELECT extract(epoch FROM lesson_at)::bigint AS at FROM leads WHERE tg_id = $1", [String(user.id)]).first?["at"]
+                == String(second)
+        }
+        try self.eventually("the old meeting deleted") { try fakes.liveMeetings().count == 1 }
+        #expect(try fakes.liveEvents().count == 1)
+        let jobs = try self.db.query("SELECT id, status FROM scheduled_jobs WHERE id LIKE $1 ORDER BY id", ["remind%/\(user.id)/%"])
+        #expect(Set(jobs.filter { $0["status"] == "pending" }.compactMap { $0["id"] }).allSatisfy { $0.hasSuffix("/\(second)") })
+        #expect(jobs.filter { ($0["id"] ?? "").hasSuffix("/\(first)") }.allSatisfy { $0["status"] == "cancelled" })
+
+        try self.waitForButton(user, "cl:\(second)", "the new lesson's buttons")
+        try self.pressData(user, "cl:\(second)")
+        try self.waitForButton(user, "cly:", "the cancel question")
+        try self.pressData(user, "cly:")
+        try self.eventually("the cancellation") { try self.leadRow(tgID: user.id)?["status"] == "CANCELLED" }
+        try self.eventually("no live meeting") { try fakes.liveMeetings().isEmpty }
+        #expect(try fakes.liveEvents().isEmpty)
+        #expect(try self.db.query(
+            "SELECT 1 FROM scheduled_jobs WHERE id LIKE $1 AND status = 'pending'", ["remind%/\(user.id)/%"]).isEmpty)
+    }
 }

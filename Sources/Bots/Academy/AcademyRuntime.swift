@@ -131,6 +131,48 @@ public final class AcademyRuntime {
             backoffSeconds: self.config.outbound.outboxBackoffSeconds, backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds))
     }
 
+    /// The dialog's external services for one worker thread: booking when Google Calendar and Zoom are
+    /// configured, otherwise honest "unavailable" answers.
+    public static func services(config: AppConfig, academy: AppConfig.Academy, dialog: AcademyDialog, logger: Logger) -> AcademyServices {
+        var services = AcademyServices.unavailable(managerLink: academy.managerLink)
+        if let google = config.google, let calendarID = google.calendarID, let booking = config.booking,
+           let zone = AcademyTimeZone.named(booking.timeZoneIdentifier) {
+            let infrastructure = config.infrastructure
+            let lessons = ThreadConfined { () -> LessonBooking? in
+                let http = HTTPClient()
+                let redis = LazyRedis(infrastructure.redis)
+                guard let auth = try? GoogleAuth(
+                    settings: google, scopes: [GoogleAuth.calendarScope], http: http, redis: redis, logger: logger,
+                    timeout: infrastructure.httpTimeout, connectTimeout: infrastructure.httpConnectTimeout)
+                else { return nil }
+                return LessonBooking(
+                    calendar: CalendarClient(auth: auth, baseURL: google.calendarAPIURL, calendarID: calendarID),
+                    zoom: ZoomClient(
+                        settings: booking.zoom, http: http, redis: redis, logger: logger, timeout: infrastructure.httpTimeout,
+                        connectTimeout: infrastructure.httpConnectTimeout),
+                    grid: LessonBooking.grid(booking, minimumNoticeSeconds: dialog.settings.minimumNoticeSeconds),
+                    timeZone: zone, timeZoneIdentifier: booking.timeZoneIdentifier, redis: redis,
+                    cacheSeconds: booking.slotsCacheSeconds, logger: logger)
+            }
+            services.loadSlots = { from, days in lessons.value?.loadSlots(from: from, days: days) ?? .slotsUnavailable }
+            services.book = { request in lessons.value?.book(request) ?? .bookingFailed(.unavailable) }
+            services.cancelBooking = { lesson in
+                guard let booking = lessons.value else { throw AcademyStepError(description: "booking is not available to cancel") }
+                try booking.cancel(lesson)
+            }
+        }
+        return services
+    }
+
+    /// The academy's time zone from `ACADEMY_TIME_ZONE` (validated at start-up).
+    public static func timeZone(config: AppConfig) throws -> AcademyTimeZone {
+        let identifier = config.booking?.timeZoneIdentifier ?? "Europe/Moscow"
+        guard let zone = AcademyTimeZone.named(identifier) else {
+            throw ConfigurationError(problems: [.init(variable: "ACADEMY_TIME_ZONE", message: "unknown zone \(identifier)")])
+        }
+        return zone
+    }
+
     /// Loads the dialog's texts and settings (exit 78 on a broken catalog, at start-up).
     public static func loadDialog(config: AppConfig, academy: AppConfig.Academy, timeZone: AcademyTimeZone) throws -> AcademyDialog {
         var files: [AcademyLanguage: Data] = [:]

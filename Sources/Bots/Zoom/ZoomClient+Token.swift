@@ -1,0 +1,135 @@
+import Curl
+import FoundationEssentials
+import Logging
+import Platform
+import Redis
+
+extension ZoomClient {
+    /// A valid access token: from memory, else from Redis, else freshly requested (and then shared).
+    /// - Parameter forceRefresh: skip both caches (after Zoom refused the cached token with 401 code 124).
+    public func accessToken(forceRefresh: Bool = false) throws -> String {
+        let now = self.clock.now()
+        if !forceRefresh {
+            if let cached = self.cached, now < cached.expiresAt { return cached.token }
+            if let shared = self.readShared(now: now) {
+                self.cached = shared
+                return shared.token
+            }
+        }
+        let fresh = try self.requestToken()
+        self.cached = fresh
+        self.writeShared(fresh, now: self.clock.now())
+        return fresh.token
+    }
+
+    /// Forgets `token` (in memory and in Redis, unless another process already replaced it there).
+    public func invalidate(_ token: String) {
+        if self.cached?.token == token { self.cached = nil }
+        guard let redis = self.redis else { return }
+        do {
+            _ = try redis.with { try $0.evaluate(Self.deleteIfToken, keys: [self.cacheKey], arguments: [token]) }
+        } catch {
+            self.logger.warning("zoom token cache unavailable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// How long a token is used: `expires_in` less 5 minutes (at most half the lifetime).
+    public static func usableLifetime(expiresIn: Double) -> Double { expiresIn - min(300, expiresIn / 2) }
+
+    /// `POST /oauth/token?grant_type=account_credentials&account_id=…` with Basic auth; retried on transport
+    /// failures, 408, 429 and 5xx (a second token is harmless: several may coexist).
+    private func requestToken() throws -> (token: String, expiresAt: Double) {
+        let credentials = Data((self.settings.clientID + ":" + self.settings.clientSecret).utf8).base64EncodedString()
+        let request = HTTPRequest(
+            method: "POST",
+            url: self.settings.oauthURL + "/oauth/token?grant_type=account_credentials&account_id="
+                + GoogleAuth.percentEncoded(self.settings.accountID),
+            headers: [("Authorization", "Basic " + credentials), ("Accept", "application/json")],
+            body: [], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
+        var attempt = 0
+        while true {
+            self.tokenRequests += 1
+            let failure: ZoomError
+            var retryAfter: String?
+            do {
+                let response = try self.http.perform(request)
+                if response.status == 200 { return try self.parseToken(response) }
+                guard [408, 429, 500, 502, 503, 504].contains(response.status) else {
+                    let object = JSONValue.parse(response.text)?.objectValue
+                    let reason =
+                        object?["reason"]?.stringValue ?? object?["error"]?.stringValue ?? "HTTP \(response.status)"
+                    self.logger.error(
+                        "zoom token request refused: check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET",
+                        metadata: [
+                            "http.status": "\(response.status)", "zoom.reason": "\(reason)",
+                        ])
+                    throw ZoomError(code: .tokenRejected, status: response.status, message: "token: \(reason)")
+                }
+                failure = ZoomError(
+                    code: .unavailable, status: response.status, message: "token: HTTP \(response.status)")
+                retryAfter = response.header("retry-after")
+            } catch let error as CurlError {
+                failure = ZoomError(code: .unavailable, message: "token: \(error)")
+            }
+            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
+            else {
+                throw failure
+            }
+            self.logger.warning(
+                "zoom token request failed; retrying",
+                metadata: [
+                    "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
+                ])
+            sleepSeconds(wait)
+            attempt += 1
+        }
+    }
+
+    private func parseToken(_ response: HTTPResponse) throws -> (token: String, expiresAt: Double) {
+        guard let object = JSONValue.parse(response.text)?.objectValue,
+            let token = object["access_token"]?.stringValue, !token.isEmpty,
+            let expiresIn = object["expires_in"].flatMap({ $0.stringValue.flatMap(Double.init) }), expiresIn > 0
+        else {
+            throw ZoomError(
+                code: .invalidResponse, status: response.status,
+                message: "token response without access_token/expires_in")
+        }
+        self.logger.debug("zoom token issued", metadata: ["zoom.expires_in": "\(Int(expiresIn))"])
+        return (token, self.clock.now() + Self.usableLifetime(expiresIn: expiresIn))
+    }
+
+    /// The token another process stored, as `"<expiresAt> <token>"`.
+    private func readShared(now: Double) -> (token: String, expiresAt: Double)? {
+        guard let redis = self.redis else { return nil }
+        do {
+            guard let value = try redis.with({ try $0.command(["GET", self.cacheKey]) }).string,
+                let space = value.firstIndex(of: " "), let expiresAt = Double(value[..<space]), now < expiresAt
+            else { return nil }
+            return (String(value[value.index(after: space)...]), expiresAt)
+        } catch {
+            self.logger.warning("zoom token cache unavailable", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func writeShared(_ token: (token: String, expiresAt: Double), now: Double) {
+        guard let redis = self.redis else { return }
+        let milliseconds = Int64((token.expiresAt - now) * 1000)
+        guard milliseconds >= 1000 else { return }
+        do {
+            _ = try redis.with {
+                try $0.command(["SET", self.cacheKey, "\(token.expiresAt) \(token.token)", "PX", String(milliseconds)])
+            }
+        } catch {
+            self.logger.warning("zoom token cache unavailable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // KEYS: token key. ARGV: the refused token. Deletes the shared entry only if it still holds that token.
+    private static let deleteIfToken = RedisScript(
+        """
+        local value = redis.call('GET', KEYS[1])
+        if value and string.sub(value, -string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+}
