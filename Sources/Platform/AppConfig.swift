@@ -78,6 +78,8 @@ public struct AppConfig: Sendable {
     public var jobs: Jobs
     /// `GOOGLE_*` (see `GoogleSettings`); nil when `GOOGLE_SERVICE_ACCOUNT_FILE` is empty.
     public var google: GoogleSettings?
+    /// `OPENAI_*`, `AI_*`, `VOICE_MAX_BYTES` (see `AISettings`): the Academy's assistant; nil when the Academy is off.
+    public var ai: AISettings?
 
     /// The names of the enabled bots.
     public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academy == nil ? [] : ["academy"]) }
@@ -136,6 +138,7 @@ public struct AppConfig: Sendable {
             backoffMaxSeconds: reader.seconds("JOBS_BACKOFF_MAX_SECONDS", default: 3600, range: 0...86400),
             leaseSeconds: reader.seconds("JOBS_LEASE_SECONDS", default: 120, range: 1...3600))
         self.academy = reader.bool("ACADEMY_ENABLED", default: false) ? Academy(reading: &reader) : nil
+        if self.academy != nil { self.ai = AISettings.read(&reader) }
         self.google = GoogleSettings.read(&reader)
         try reader.validate()
     }
