@@ -125,7 +125,8 @@ public struct AISettings: Sendable {
             guard labels.count >= 2,
                 labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } })
             else {
-                reader.fail("AI_ALLOWED_DOMAINS", "must be comma-separated host names like academy.example, got \"\(item)\"")
+                reader.fail(
+                    "AI_ALLOWED_DOMAINS", "must be comma-separated host names like academy.example, got \"\(item)\"")
                 return []
             }
             domains.append(item)
@@ -138,7 +139,8 @@ public struct AISettings: Sendable {
         var prices: [Int] = []
         for item in text.split(separator: ",").map({ $0.trimmingSpaces }) where !item.isEmpty {
             guard let value = Int(item), value >= 0 else {
-                reader.fail("AI_ALLOWED_PRICES", "must be comma-separated whole amounts like 4900,12000, got \"\(item)\"")
+                reader.fail(
+                    "AI_ALLOWED_PRICES", "must be comma-separated whole amounts like 4900,12000, got \"\(item)\"")
                 return []
             }
             prices.append(value)

@@ -53,7 +53,8 @@ public struct AIAssistant {
         var metadata: Logger.Metadata = ["tg.user": "\(tgUserID)"]
         do {
             let wait = try self.redis.with { connection in
-                try self.limiter(tgUserID: tgUserID).tryAcquire(nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                try self.limiter(tgUserID: tgUserID).tryAcquire(
+                    nowMilliseconds: self.clock.nowMilliseconds, on: connection)
             }
             if wait > 0 {
                 metadata["ai.retry_in_seconds"] = "\(Int(wait.rounded(.up)))"
@@ -135,9 +136,11 @@ public struct AIAssistant {
             return try JSONDecoder().decode([AITurn].self, from: Data(json.utf8))
         } catch {
             // A lost or unreadable history is not worth failing the answer for.
-            self.logger.warning("ai history unreadable, answering without it", metadata: [
-                "tg.user": "\(tgUserID)", "error": "\(error)",
-            ])
+            self.logger.warning(
+                "ai history unreadable, answering without it",
+                metadata: [
+                    "tg.user": "\(tgUserID)", "error": "\(error)",
+                ])
             return []
         }
     }

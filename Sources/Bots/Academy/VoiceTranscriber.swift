@@ -68,7 +68,8 @@ public struct VoiceTranscriber {
             guard response.status == 200 else { return failed("download answered HTTP \(response.status)") }
             audio = response.body
         } catch {
-            return failed(error.code == .responseTooLarge ? "download over \(self.maxBytes) bytes" : "download failed: \(error)")
+            return failed(
+                error.code == .responseTooLarge ? "download over \(self.maxBytes) bytes" : "download failed: \(error)")
         }
         guard !audio.isEmpty else { return failed("empty file") }
         metadata["file.bytes"] = "\(audio.count)"

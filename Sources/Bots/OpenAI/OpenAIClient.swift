@@ -108,7 +108,8 @@ public struct OpenAIClient {
             }
             let trimmed = text.trimmingSpaces
             guard !trimmed.isEmpty else {
-                throw OpenAIError(code: .noContent, status: response.status, message: "empty transcription", isRetryable: false)
+                throw OpenAIError(
+                    code: .noContent, status: response.status, message: "empty transcription", isRetryable: false)
             }
             return trimmed
         }
@@ -131,7 +132,8 @@ public struct OpenAIClient {
                         error = failure
                     }
                 } else {
-                    error = OpenAIError.classify(status: response.status, headers: response.headers, body: response.body)
+                    error = OpenAIError.classify(
+                        status: response.status, headers: response.headers, body: response.body)
                 }
             } catch let failure {
                 error = OpenAIError.classify(failure)
@@ -158,7 +160,8 @@ public struct OpenAIClient {
             let choice = object["choices"]?.arrayValue?.first?.objectValue,
             let message = choice["message"]?.objectValue
         else {
-            throw OpenAIError(code: .malformedResponse, status: 200, message: "no choices[0].message", isRetryable: true)
+            throw OpenAIError(
+                code: .malformedResponse, status: 200, message: "no choices[0].message", isRetryable: true)
         }
         let usage = object["usage"]?.objectValue
         func integer(_ value: JSONValue?) -> Int? {

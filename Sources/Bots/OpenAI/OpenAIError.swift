@@ -151,7 +151,10 @@ public struct OpenAIRetryPolicy: Sendable {
     /// 120 s, far too long for someone waiting in a chat).
     public var maxRetryAfter: Double
 
-    public init(maxAttempts: Int = 3, baseDelay: Double = 0.5, maxDelay: Double = 8, jitter: Double = 0.25, maxRetryAfter: Double = 20) {
+    public init(
+        maxAttempts: Int = 3, baseDelay: Double = 0.5, maxDelay: Double = 8, jitter: Double = 0.25,
+        maxRetryAfter: Double = 20
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
