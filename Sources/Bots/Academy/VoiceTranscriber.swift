@@ -50,8 +50,10 @@ public struct VoiceTranscriber {
             return nil
         }
 
-        guard case .ok(let result) = self.telegram.call("getFile", ["file_id": .string(fileID)]) else {
-            return failed("getFile failed")
+        let result: JSONValue
+        switch self.telegram.call("getFile", ["file_id": .string(fileID)]) {
+        case .ok(let value): result = value
+        case .retryable(let error, _), .blocked(let error), .rejected(let error): return failed(error)
         }
         let file = result.objectValue
         guard let path = file?["file_path"]?.stringValue, Self.isSafePath(path) else {
