@@ -165,6 +165,7 @@ ACADEMY_ENABLED=true
 TILDA_WEBHOOK_SECRET=sandbox-tilda-secret-0123456789
 EMAIL_FROM="All In Academy <academy@sandbox.example>"
 EMAIL_TEMPLATES_DIR=$ROOT/resources/emails
+AI_SYSTEM_PROMPT_FILE=$ROOT/resources/ai/system_prompt.txt
 TELEGRAM_BOT_USERNAME=AllInAcademySandboxBot
 MANAGER_TELEGRAM_CHAT_ID=900000001
 MANAGER_EMAIL=manager@sandbox.example

@@ -39,6 +39,11 @@ public final class HTTPClient {
         _ = ccurl_setopt_long(self.handle, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         _ = ccurl_setopt_string(self.handle, CURLOPT_CUSTOMREQUEST, request.method)
         if request.method == "HEAD" { _ = ccurl_setopt_long(self.handle, CURLOPT_NOBODY, 1) }
+        if let limit = request.maxResponseBytes {
+            // Refuses up front when Content-Length says too much; the write callback enforces it when it lies.
+            _ = ccurl_setopt_off(self.handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limit))
+            collector.limit = limit
+        }
         let context = Unmanaged.passUnretained(collector).toOpaque()
         if let body = request.body {
             // The body goes through a read callback with no seek callback, not (COPY)POSTFIELDS: when a reused
@@ -72,6 +77,10 @@ public final class HTTPClient {
         _ = ccurl_setopt_write_function(self.handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
+            if let limit = collector.limit, collector.body.count + length > limit {
+                collector.exceededLimit = true
+                return 0  // anything but `length` aborts the transfer (CURLE_WRITE_ERROR)
+            }
             if let data { collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length)) }
             return length
         }
@@ -87,7 +96,13 @@ public final class HTTPClient {
         _ = ccurl_setopt_pointer(self.handle, CURLOPT_HEADERDATA, context)
 
         let code = withExtendedLifetime(collector) { curl_easy_perform(self.handle) }
-        guard code == CURLE_OK else { throw self.classify(code) }
+        guard code == CURLE_OK else {
+            if collector.exceededLimit || code == CURLE_FILESIZE_EXCEEDED {
+                let limit = request.maxResponseBytes ?? 0
+                throw CurlError(code: .responseTooLarge, curlCode: Int(code.rawValue), message: "response body over \(limit) bytes")
+            }
+            throw self.classify(code)
+        }
         var status = 0
         _ = ccurl_getinfo_long(self.handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: collector.headers, body: collector.body)
@@ -128,6 +143,9 @@ private final class ResponseCollector {
     var upload: [UInt8] = []
     var uploaded = 0
     var headers: [String: String] = [:]
+    /// `HTTPRequest.maxResponseBytes`, and whether the body went over it.
+    var limit: Int?
+    var exceededLimit = false
 
     func addHeaderLine(_ line: String) {
         if line.hasPrefix("HTTP/") {

@@ -9,10 +9,13 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Double
     /// Seconds allowed for the whole exchange.
     public var totalTimeout: Double
+    /// The largest response body accepted; a longer one aborts the transfer with `CurlError.Code.responseTooLarge`
+    /// (checked against `Content-Length` up front and while receiving). nil: no limit.
+    public var maxResponseBytes: Int?
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-        connectTimeout: Double = 5, totalTimeout: Double = 10
+        connectTimeout: Double = 5, totalTimeout: Double = 10, maxResponseBytes: Int? = nil
     ) {
         self.method = method
         self.url = url
@@ -20,6 +23,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
+        self.maxResponseBytes = maxResponseBytes
     }
 }
 
@@ -47,7 +51,7 @@ public struct CurlError: Error, CustomStringConvertible, CustomDebugStringConver
     /// What went wrong, extensible without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Sendable {
-            case couldNotConnect, timedOutAfterSend, connectionLostAfterSend, tls, invalidRequest, other
+            case couldNotConnect, timedOutAfterSend, connectionLostAfterSend, tls, invalidRequest, responseTooLarge, other
         }
         fileprivate let base: Base
         /// Nothing was sent: DNS failure, connection refused, or connect timeout. Safe to retry anything.
@@ -60,6 +64,8 @@ public struct CurlError: Error, CustomStringConvertible, CustomDebugStringConver
         public static let tls = Code(base: .tls)
         /// The request could not be built (bad URL, unsupported scheme).
         public static let invalidRequest = Code(base: .invalidRequest)
+        /// The response body was longer than `HTTPRequest.maxResponseBytes`; the transfer was abandoned.
+        public static let responseTooLarge = Code(base: .responseTooLarge)
         public static let other = Code(base: .other)
         public var description: String { self.base.rawValue }
     }

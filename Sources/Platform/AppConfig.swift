@@ -80,6 +80,8 @@ public struct AppConfig: Sendable {
     public var google: GoogleSettings?
     /// `ZOOM_*`, `LESSON_*`, … (see `BookingSettings`); read with the Academy bot, nil when it is disabled.
     public var booking: BookingSettings?
+    /// `OPENAI_*`, `AI_*`, `VOICE_MAX_BYTES` (see `AISettings`): the Academy's assistant; nil when the Academy is off.
+    public var ai: AISettings?
 
     /// The names of the enabled bots.
     public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academy == nil ? [] : ["academy"]) }
@@ -139,6 +141,7 @@ public struct AppConfig: Sendable {
             leaseSeconds: reader.seconds("JOBS_LEASE_SECONDS", default: 120, range: 1...3600))
         self.academy = reader.bool("ACADEMY_ENABLED", default: false) ? Academy(reading: &reader) : nil
         self.booking = self.academy == nil ? nil : BookingSettings.read(&reader)
+        if self.academy != nil { self.ai = AISettings.read(&reader) }
         self.google = GoogleSettings.read(&reader)
         try reader.validate()
     }

@@ -71,7 +71,7 @@ final class BookingFakes {
         TestStack.removeDirectory(self.directory)
     }
 
-    private static func waitForPort(_ path: String, _ child: ChildProcess) throws -> Int {
+    static func waitForPort(_ path: String, _ child: ChildProcess) throws -> Int {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), let port = Int(text.trimmingSpaces) {
@@ -215,5 +215,30 @@ extension AcademyDialog.BookingRequest {
         Self(
             slot: slot, tgID: tgID, name: "Анна Петрова", email: "anna@example.com", phone: "+79991234567",
             language: .ru)
+    }
+}
+
+/// One fake (`fakes/<name>.py`) of a single test's own, for tests that script it while other suites reset the shared one.
+final class PrivateFake {
+    let url: String
+    private let child: ChildProcess
+    private let directory: String
+
+    init(_ name: String, _ arguments: [String]) throws {
+        self.directory = try TestStack.temporaryDirectory(name)
+        let portFile = self.directory + "/\(name).port"
+        self.child = try ChildProcess(
+            "/usr/bin/env", ["python3", try TestStack.root() + "/fakes/\(name).py", "--port", "0", "--port-file", portFile] + arguments,
+            environment: TestStack.environment)
+        self.url = "http://127.0.0.1:\(try BookingFakes.waitForPort(portFile, self.child))"
+    }
+
+    deinit {
+        self.child.signal(SIGTERM)
+        if !self.child.waitForExit(timeout: 0.3) {
+            self.child.signal(SIGKILL)
+            self.child.waitForExit(timeout: 5)
+        }
+        TestStack.removeDirectory(self.directory)
     }
 }

@@ -91,13 +91,13 @@ struct ConfigurationTests {
         #expect(Set(found.map(\.variable)) == [
             "TILDA_WEBHOOK_SECRET", "RESEND_API_KEY", "EMAIL_FROM", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME",
             "TELEGRAM_WEBHOOK_SECRET", "MANAGER_TELEGRAM_CHAT_ID", "ACADEMY_MANAGER_LINK", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
-            "ZOOM_CLIENT_SECRET",
+            "ZOOM_CLIENT_SECRET", "OPENAI_API_KEY",
         ])
         let academy: [String: String] = [
             "ACADEMY_ENABLED": "true", "TILDA_WEBHOOK_SECRET": "0123456789abcdef", "RESEND_API_KEY": "re_123",
             "EMAIL_FROM": "Academy <a@example.com>", "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_BOT_USERNAME": "@AcademyBot",
             "TELEGRAM_WEBHOOK_SECRET": "tg_secret-0123456789", "ACADEMY_MANAGER_LINK": "https://t.me/manager",
-            "MANAGER_EMAIL": "manager@example.com",
+            "MANAGER_EMAIL": "manager@example.com", "OPENAI_API_KEY": "sk-test-0123456789",
             "ZOOM_ACCOUNT_ID": "acc", "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "zoom-secret",
         ]
         let config = try AppConfig(environment: validEnvironment.merging(academy) { _, new in new })

@@ -161,6 +161,30 @@ public final class AcademyRuntime {
                 try booking.cancel(lesson)
             }
         }
+        if let ai = config.ai {
+            let infrastructure = config.infrastructure
+            let texts = dialog.settings.texts
+            let clients = ThreadConfined { () -> (AIAssistant, VoiceTranscriber) in
+                let http = HTTPClient()
+                let redis = LazyRedis(infrastructure.redis)
+                let openAI = OpenAIClient(settings: ai, http: http, connectTimeout: infrastructure.httpConnectTimeout, logger: logger)
+                let telegram = TelegramClient(
+                    baseURL: academy.telegramAPIURL, token: academy.telegramToken, timeout: infrastructure.httpTimeout,
+                    connectTimeout: infrastructure.httpConnectTimeout, http: http, redis: redis)
+                return (AIAssistant(settings: ai, openAI: openAI, redis: redis, logger: logger),
+                        VoiceTranscriber(settings: ai, telegram: telegram, openAI: openAI, logger: logger))
+            }
+            services.askAI = { question, tgID, language in
+                switch clients.value.0.answer(question: question, tgUserID: tgID, language: language) {
+                case .reply(let text): text
+                case .rateLimited: texts.render(.aiRateLimited, language)
+                case .unavailable: texts.render(.aiUnavailable, language)
+                }
+            }
+            services.transcribe = { fileID, _, language in
+                clients.value.1.transcribe(fileID: fileID, language: language.rawValue).map { .transcribed($0) } ?? .transcriptionFailed
+            }
+        }
         return services
     }
 
@@ -189,7 +213,7 @@ public final class AcademyRuntime {
         }
         return AcademyDialog(settings: AcademySettings(
             texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
-            timeZone: timeZone))
+            timeZone: timeZone, maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
     }
 
     /// Sends a due lesson reminder (unless the lesson moved or the user blocked the bot), then finishes the job.

@@ -66,6 +66,14 @@ public struct TelegramClient {
         }
     }
 
+    /// Downloads a file `getFile` described (`<base>/file/bot<token>/<file_path>`), abandoning a body over
+    /// `maxBytes`. Errors never contain the URL: it carries the token.
+    public func downloadFile(path filePath: String, maxBytes: Int, timeout: Double) throws(CurlError) -> HTTPResponse {
+        try self.http.perform(HTTPRequest(
+            url: "\(self.baseURL)/file/bot\(self.token)/\(filePath)", connectTimeout: self.connectTimeout,
+            totalTimeout: timeout, maxResponseBytes: maxBytes))
+    }
+
     /// One Bot API call; `chatID` (when the call messages a chat) applies that chat's 1/s limit too.
     public func call(_ method: String, _ parameters: [String: JSONValue], chatID: Int64? = nil) -> TelegramResult {
         do {
