@@ -205,6 +205,29 @@ public final class RedisConnection {
         return try self.command(["EVALSHA", sha] + tail)
     }
 
+    /// Runs several scripts in one round trip (EVALSHA pipelined), in order; returns each reply.
+    ///
+    /// Scripts are loaded first if this connection has not loaded them. A script the server forgot
+    /// (`NOSCRIPT` after a restart) is loaded and run again on its own, still in order, because a
+    /// NOSCRIPT reply means it did not run. Any other error reply is thrown.
+    public func evaluate(_ calls: [(script: RedisScript, keys: [String], arguments: [String])]) throws(RedisError) -> [RedisValue] {
+        for call in calls where self.scriptSHAs[call.script.source] == nil {
+            let loaded = try self.command(["SCRIPT", "LOAD", call.script.source])
+            guard let sha = loaded.string else { throw RedisError(code: .unexpectedReply, message: "SCRIPT LOAD") }
+            self.scriptSHAs[call.script.source] = sha
+        }
+        var replies = try self.pipeline(calls.map { call in
+            ["EVALSHA", self.scriptSHAs[call.script.source] ?? "", String(call.keys.count)] + call.keys + call.arguments
+        })
+        for index in replies.indices {
+            guard case .error(let message) = replies[index] else { continue }
+            guard message.hasPrefix("NOSCRIPT") else { throw RedisError(code: .serverError, message: message) }
+            self.scriptSHAs[calls[index].script.source] = nil
+            replies[index] = try self.evaluate(calls[index].script, keys: calls[index].keys, arguments: calls[index].arguments)
+        }
+        return replies
+    }
+
     /// Records a broken connection: builds the error from the context and frees it.
     private func failConnection() -> RedisError {
         guard let context = self.context else { return RedisError(code: .connectionFailed, message: "not connected") }
