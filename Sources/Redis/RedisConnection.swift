@@ -69,8 +69,15 @@ public struct RedisConfiguration: Sendable, Equatable {
 /// each worker thread opens its own. A broken connection is re-established on the next command.
 public final class RedisConnection {
     public let configuration: RedisConfiguration
-    private var context: UnsafeMutablePointer<redisContext>?
-    private var scriptSHAs: [String: String] = [:]
+    var context: UnsafeMutablePointer<redisContext>?
+    var scriptSHAs: [String: String] = [:]
+    /// Replies of `send(_:keys:arguments:)` calls: written, not read yet (ids `firstUnread..<nextSendID`),
+    /// and read but not collected by `receive` yet.
+    var nextSendID = 0
+    var firstUnread = 0
+    var collected: [Int: RedisValue] = [:]
+    /// Grows when the context is dropped: replies of sends on an earlier context are lost.
+    var generation = 0
 
     /// Connects immediately, so a wrong address fails at start-up rather than at the first command.
     public init(_ configuration: RedisConfiguration) throws(RedisError) {
@@ -90,7 +97,7 @@ public final class RedisConnection {
         return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
     }
 
-    private func connect() throws(RedisError) {
+    func connect() throws(RedisError) {
         self.disconnect()
         let connectTimeout = Self.timeval(seconds: self.configuration.connectTimeout)
         let raw: UnsafeMutablePointer<redisContext>? =
@@ -119,6 +126,9 @@ public final class RedisConnection {
     public func disconnect() {
         if let context = self.context { redisFree(context) }
         self.context = nil
+        self.generation += 1
+        self.firstUnread = self.nextSendID
+        self.collected = [:]
     }
 
     /// Runs one command given as arguments (binary-safe; wraps `redisCommandArgv`).
@@ -147,6 +157,7 @@ public final class RedisConnection {
     }
 
     private func rawCommand(_ arguments: [[UInt8]], extraTimeout: Double) throws(RedisError) -> RedisValue {
+        try self.readOutstandingReplies()
         guard let context = self.context else { throw RedisError(code: .connectionFailed, message: "not connected") }
         if extraTimeout > 0 {
             _ = redisSetTimeout(context, Self.timeval(seconds: self.configuration.commandTimeout + extraTimeout))
@@ -169,6 +180,7 @@ public final class RedisConnection {
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
         if commands.isEmpty { return [] }
         if self.context == nil { try self.connect() }
+        try self.readOutstandingReplies()
         guard let context = self.context else { throw RedisError(code: .connectionFailed, message: "not connected") }
         for arguments in commands {
             let status = Self.withArgv(arguments.map { Array($0.utf8) }) { argc, argv, lengths in
@@ -229,7 +241,7 @@ public final class RedisConnection {
     }
 
     /// Records a broken connection: builds the error from the context and frees it.
-    private func failConnection() -> RedisError {
+    func failConnection() -> RedisError {
         guard let context = self.context else { return RedisError(code: .connectionFailed, message: "not connected") }
         let code: RedisError.Code
         switch chiredis_err(context) {
@@ -242,7 +254,7 @@ public final class RedisConnection {
         return error
     }
 
-    private static func withArgv<R>(
+    static func withArgv<R>(
         _ arguments: [[UInt8]],
         _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
     ) -> R {
@@ -266,7 +278,7 @@ public final class RedisConnection {
         }
     }
 
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
         let value = reply.pointee
         switch Int32(value.type) {
         case REDIS_REPLY_INTEGER:

@@ -56,6 +56,9 @@ public final class ShoroRuntime {
         let message = try Chat2DeskInbound(queuePayload: delivery.payload)
             ?? JSONDecoder().decode(Chat2DeskInbound.self, from: Data(delivery.payload.utf8))
         let started = monotonicSeconds()
+        // The send slot is asked for now and answered while PostgreSQL runs the step.
+        let reservation = self.client.reserveSlot()
+        defer { self.client.release(reservation) }
         let result: ShoroStep.Result
         let claim: Outbox.Claim?
         do {
@@ -72,7 +75,7 @@ public final class ShoroRuntime {
             flush = try self.postgres.with { connection in
                 try ShoroStep.outbox.deliver(
                     claim, policy: self.inlinePolicy, on: connection, onAttempt: extendLease,
-                    send: { self.client.send($0, heartbeat: extendLease) })
+                    send: { self.client.send($0, heartbeat: extendLease, reservation: reservation) })
             }
         } else {
             flush = .busy  // another process is sending this conversation's replies; it will send these too
