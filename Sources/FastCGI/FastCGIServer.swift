@@ -138,20 +138,43 @@ private func openListener(_ configuration: FastCGIServerConfiguration) throws(Fa
     return descriptor
 }
 
+private let httpPrefix = Array("HTTP_".utf8)
+private let wantedParams = [
+    "REQUEST_METHOD", "DOCUMENT_URI", "SCRIPT_NAME", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "REQUEST_ID",
+    "REMOTE_ADDR",
+]
+
+/// `X_WEBHOOK_SECRET` → `x-webhook-secret`.
+private func headerName(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+    String(unsafeUninitializedCapacity: raw.count) { buffer in
+        for (index, byte) in raw.enumerated() {
+            buffer[index] = switch byte {
+            case UInt8(ascii: "_"): UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+            default: byte
+            }
+        }
+        return raw.count
+    }
+}
+
 /// Reads params and body; nil when the declared body is over the limit (it is then not read).
 private func readRequest(_ request: UnsafeMutablePointer<FCGX_Request>, maxBodyBytes: Int) -> FastCGIRequest? {
     var params: [String: String] = [:]
     var headers: [String: String] = [:]
     if var cursor = cfastcgi_envp(request) {
+        // Works on the raw bytes and converts only what a handler can see: the HTTP_* headers and the
+        // few CGI params below (nginx sends about twenty; String-splitting them all was a visible cost).
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                let name = pair[..<equals]
-                let value = String(pair[pair.index(after: equals)...])
-                if name.hasPrefix("HTTP_") {
-                    headers[name.dropFirst(5).lowercased().replacing("_", with: "-")] = value
-                } else {
-                    params[String(name)] = value
+            let pair = UnsafeRawBufferPointer(start: entry, count: strlen(entry)).bindMemory(to: UInt8.self)
+            if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                let name = UnsafeBufferPointer(rebasing: pair[..<equals])
+                let value = UnsafeBufferPointer(rebasing: pair[(equals + 1)...])
+                if name.starts(with: httpPrefix) {
+                    headers[headerName(UnsafeBufferPointer(rebasing: name[httpPrefix.count...]))] =
+                        String(decoding: value, as: UTF8.self)
+                } else if let known = wantedParams.first(where: { name.elementsEqual($0.utf8) }) {
+                    params[known] = String(decoding: value, as: UTF8.self)
                 }
             }
             cursor += 1

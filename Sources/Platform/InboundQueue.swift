@@ -74,21 +74,51 @@ public struct InboundQueue: Sendable {
         let token = Self.makeToken()
         while true {
             let reply = try redis.evaluate(
-                Scripts.claim, keys: [self.scheduleKey, self.attemptsKey, self.ownerKey],
-                arguments: [String(nowMilliseconds), String(Int64(leaseSeconds * 1000)), token, self.prefix])
-            guard let items = reply.array, let kind = items.first?.integer else {
-                throw RedisError(code: .unexpectedReply, message: "claim")
-            }
-            switch kind {
-            case 1:
-                return .delivery(Delivery(
-                    conversation: items[1].string ?? "", payload: items[2].string ?? "",
-                    attempt: Int(items[3].integer ?? 1), token: token))
-            case 2:
-                continue  // a conversation with an empty list was cleaned up; look again
-            default:
-                return .empty(nextDueMilliseconds: items.count > 1 ? items[1].integer : nil)
-            }
+                Scripts.claim, keys: self.claimKeys,
+                arguments: self.claimArguments(leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token))
+            if let result = try self.claimResult(reply, token: token) { return result }
+            // a conversation with an empty list was cleaned up; look again
+        }
+    }
+
+    /// Acknowledges `delivery` (see `acknowledge`) and claims the next message in the same round trip,
+    /// which halves the Redis writes a busy worker waits for (each one is an fsync with `appendfsync always`).
+    public func acknowledgeAndClaim(
+        _ delivery: Delivery, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection
+    ) throws -> (acknowledged: Bool, next: ClaimResult) {
+        let token = Self.makeToken()
+        let replies = try redis.evaluate([
+            (Scripts.acknowledge, self.acknowledgeKeys,
+             [delivery.conversation, delivery.token, String(nowMilliseconds), self.prefix]),
+            (Scripts.claim, self.claimKeys,
+             self.claimArguments(leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token)),
+        ])
+        let acknowledged = replies[0].integer == 1
+        if let next = try self.claimResult(replies[1], token: token) { return (acknowledged, next) }
+        return (acknowledged, try self.claim(leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis))
+    }
+
+    private var claimKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey] }
+    private var acknowledgeKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey] }
+
+    private func claimArguments(leaseSeconds: Double, nowMilliseconds: Int64, token: String) -> [String] {
+        [String(nowMilliseconds), String(Int64(leaseSeconds * 1000)), token, self.prefix]
+    }
+
+    /// The claim script's reply; nil when it only cleaned up an empty conversation (claim again).
+    private func claimResult(_ reply: RedisValue, token: String) throws -> ClaimResult? {
+        guard let items = reply.array, let kind = items.first?.integer else {
+            throw RedisError(code: .unexpectedReply, message: "claim")
+        }
+        switch kind {
+        case 1:
+            return .delivery(Delivery(
+                conversation: items[1].string ?? "", payload: items[2].string ?? "",
+                attempt: Int(items[3].integer ?? 1), token: token))
+        case 2:
+            return nil
+        default:
+            return .empty(nextDueMilliseconds: items.count > 1 ? items[1].integer : nil)
         }
     }
 
@@ -103,8 +133,7 @@ public struct InboundQueue: Sendable {
     @discardableResult
     public func acknowledge(_ delivery: Delivery, nowMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
         try redis.evaluate(
-            Scripts.acknowledge,
-            keys: [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey],
+            Scripts.acknowledge, keys: self.acknowledgeKeys,
             arguments: [delivery.conversation, delivery.token, String(nowMilliseconds), self.prefix]
         ).integer == 1
     }

@@ -63,11 +63,52 @@ public struct Outbox: Sendable {
 
     /// Adds a message; a second add with the same `sourceKey` (a re-run step) is ignored.
     public func add(conversation: String, sourceKey: String, payload: String, on connection: PostgresConnection) throws {
-        try connection.query(
+        try connection.pipeline([self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload)])
+    }
+
+    /// The statement of `add`, for callers that batch it into their own transaction's round trip.
+    public func addStatement(conversation: String, sourceKey: String, payload: String) -> PostgresStatement {
+        PostgresStatement(
             """
             INSERT INTO outbox (channel, conversation, source_key, payload) VALUES ($1, $2, $3, $4::jsonb)
             ON CONFLICT (source_key) DO NOTHING
             """, [self.channel, conversation, sourceKey, payload])
+    }
+
+    /// A conversation's pending messages, taken together with its sending lock (a session-level advisory lock
+    /// that `deliver` releases).
+    public struct Claim: Sendable {
+        public let conversation: String
+        public let messages: [Message]
+    }
+
+    /// Two statements that try the conversation's sending lock and read its pending messages, so a caller can
+    /// append them to a round trip it makes anyway (the drain sends them right after its step's COMMIT).
+    /// Turn their rows into a claim with `claim(conversation:results:)`.
+    public func claimStatements(conversation: String) -> [PostgresStatement] {
+        [
+            PostgresStatement(
+                "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [self.lockKey(conversation)]),
+            PostgresStatement(
+                """
+                SELECT id, conversation, payload::text AS payload, attempts FROM outbox
+                WHERE channel = $1 AND conversation = $2 AND status = 'pending' ORDER BY id
+                """, [self.channel, conversation]),
+        ]
+    }
+
+    /// The claim from the rows of `claimStatements`; nil when another process holds the lock (its rows are ignored).
+    public func claim(conversation: String, results: ArraySlice<[PostgresRow]>) throws -> Claim? {
+        guard results.count == 2, let lock = results.first?.first else {
+            throw PostgresError(code: .unexpectedResult, message: "outbox claim: expected 2 results")
+        }
+        guard try lock.decode("locked", as: Bool.self) else { return nil }
+        let messages = try results[results.startIndex + 1].map { row in
+            Message(
+                id: try row.decode("id"), conversation: try row.decode("conversation"),
+                payload: try row.decode("payload"), attempts: try row.decode("attempts"))
+        }
+        return Claim(conversation: conversation, messages: messages)
     }
 
     /// Sends the conversation's pending messages in order, stopping at the first that fails.
@@ -76,56 +117,79 @@ public struct Outbox: Sendable {
         conversation: String, policy: Policy, on connection: PostgresConnection,
         onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
     ) throws -> FlushResult {
-        let lockKey = "outbox:\(self.channel):\(conversation)"
-        let locked = try connection.queryOne(
-            "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [lockKey]).decode("locked", as: Bool.self)
-        guard locked else { return .busy }
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lockKey]) }
+        let results = try connection.pipeline(self.claimStatements(conversation: conversation))
+        guard let claim = try self.claim(conversation: conversation, results: results[...]) else {
+            return .busy
+        }
+        return try self.deliver(claim, policy: policy, on: connection, onAttempt: onAttempt, send: send)
+    }
 
-        let rows = try connection.query(
-            """
-            SELECT id, conversation, payload::text AS payload, attempts FROM outbox
-            WHERE channel = $1 AND conversation = $2 AND status = 'pending' ORDER BY id
-            """, [self.channel, conversation])
+    /// Sends a claim's messages in order, records each outcome before the next send, and releases the lock
+    /// (in the same round trip as the last outcome).
+    public func deliver(
+        _ claim: Claim, policy: Policy, on connection: PostgresConnection,
+        onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
+    ) throws -> FlushResult {
+        let unlock = PostgresStatement(
+            "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [self.lockKey(claim.conversation)])
+        var pending: [PostgresStatement] = []
         var delivered = 0
-        for row in rows {
-            let message = Message(
-                id: try row.decode("id"), conversation: try row.decode("conversation"),
-                payload: try row.decode("payload"), attempts: try row.decode("attempts"))
-            var lastError = ""
-            var outcome = SendOutcome.failed(error: "not attempted", retryAfter: nil)
-            for attempt in 0...policy.inlineDelays.count {
-                onAttempt()
-                outcome = send(message)
-                guard case .failed(let error, let retryAfter) = outcome else { break }
-                lastError = error
-                if attempt < policy.inlineDelays.count {
-                    sleepSeconds(max(policy.inlineDelays[attempt], retryAfter ?? 0))
+        var result = FlushResult.done(delivered: 0)
+        do {
+            messages: for message in claim.messages {
+                // The previous outcome is stored before the next send, as order and at-least-once require.
+                if !pending.isEmpty {
+                    try connection.pipeline(pending)
+                    pending = []
+                }
+                var lastError = ""
+                var outcome = SendOutcome.failed(error: "not attempted", retryAfter: nil)
+                for attempt in 0...policy.inlineDelays.count {
+                    onAttempt()
+                    outcome = send(message)
+                    guard case .failed(let error, let retryAfter) = outcome else { break }
+                    lastError = error
+                    if attempt < policy.inlineDelays.count {
+                        sleepSeconds(max(policy.inlineDelays[attempt], retryAfter ?? 0))
+                    }
+                }
+                switch outcome {
+                case .delivered:
+                    pending.append(PostgresStatement(
+                        "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1",
+                        [String(message.id)]))
+                    delivered += 1
+                case .rejected(let error):
+                    pending.append(PostgresStatement(
+                        "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                        [String(message.id), error]))
+                case .failed(_, let retryAfter):
+                    let attempts = message.attempts + 1
+                    let dead = attempts >= policy.maxAttempts
+                    let wait = max(policy.backoff(afterAttempts: attempts), retryAfter ?? 0)
+                    pending.append(PostgresStatement(
+                        """
+                        UPDATE outbox SET attempts = $2, last_error = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
+                            next_attempt_at = now() + make_interval(secs => $5::double precision) WHERE id = $1
+                        """, [String(message.id), String(attempts), lastError, dead ? "true" : "false", String(wait)]))
+                    // A dead message no longer blocks the ones after it; a pending one does, to keep order.
+                    if !dead {
+                        result = .deferred(delivered: delivered, error: lastError)
+                        break messages
+                    }
                 }
             }
-            switch outcome {
-            case .delivered:
-                try connection.query("UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1", [String(message.id)])
-                delivered += 1
-            case .rejected(let error):
-                try connection.query(
-                    "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                    [String(message.id), error])
-            case .failed(_, let retryAfter):
-                let attempts = message.attempts + 1
-                let dead = attempts >= policy.maxAttempts
-                let wait = max(policy.backoff(afterAttempts: attempts), retryAfter ?? 0)
-                try connection.query(
-                    """
-                    UPDATE outbox SET attempts = $2, last_error = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
-                        next_attempt_at = now() + make_interval(secs => $5::double precision) WHERE id = $1
-                    """, [String(message.id), String(attempts), lastError, dead ? "true" : "false", String(wait)])
-                // A dead message no longer blocks the ones after it; a pending one does, to keep order.
-                if !dead { return .deferred(delivered: delivered, error: lastError) }
-            }
+            if case .done = result { result = .done(delivered: delivered) }
+            try connection.pipeline(pending + [unlock])
+        } catch {
+            // The unlock may not have run; a lock left behind would block this conversation's replies.
+            if connection.isHealthy { _ = try? connection.pipeline([unlock]) }
+            throw error
         }
-        return .done(delivered: delivered)
+        return result
     }
+
+    private func lockKey(_ conversation: String) -> String { "outbox:\(self.channel):\(conversation)" }
 
     /// Conversations with a pending message that is due, oldest first.
     public func dueConversations(limit: Int, on connection: PostgresConnection) throws -> [String] {

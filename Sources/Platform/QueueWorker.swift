@@ -23,16 +23,30 @@ public struct QueueWorker {
         redis: LazyRedis, stop: StopFlag, deadline: Double,
         handle: (_ delivery: InboundQueue.Delivery, _ extendLease: () -> Void) throws -> Void
     ) {
+        // A handled message is acknowledged together with the next claim (one Redis round trip, one fsync wait).
+        var handled: InboundQueue.Delivery?
         while !stop.isSet && monotonicSeconds() < deadline {
             do {
                 let connection = try redis.get()
-                switch try self.queue.claim(leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection) {
+                let claimed: InboundQueue.ClaimResult
+                if let delivery = handled {
+                    handled = nil
+                    let (acknowledged, next) = try self.queue.acknowledgeAndClaim(
+                        delivery, leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds,
+                        on: connection)
+                    if !acknowledged { self.warnLeaseLost(delivery) }
+                    claimed = next
+                } else {
+                    claimed = try self.queue.claim(
+                        leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                }
+                switch claimed {
                 case .empty(let nextDue):
                     var wait = min(1.0, deadline - monotonicSeconds())
                     if let nextDue { wait = min(wait, Double(nextDue - self.clock.nowMilliseconds) / 1000) }
                     try self.queue.waitForWork(seconds: max(0.01, wait), on: connection)
                 case .delivery(let delivery):
-                    try self.process(delivery, redis: redis, handle: handle)
+                    handled = try self.process(delivery, redis: redis, handle: handle)
                 }
             } catch {
                 self.logger.error("queue unavailable", metadata: ["queue": "\(self.queue.name)", "error": "\(error)"])
@@ -40,12 +54,29 @@ public struct QueueWorker {
                 sleepSeconds(0.5)
             }
         }
+        if let delivery = handled {
+            do {
+                if try !self.queue.acknowledge(delivery, nowMilliseconds: self.clock.nowMilliseconds, on: try redis.get()) {
+                    self.warnLeaseLost(delivery)
+                }
+            } catch {
+                self.logger.error("acknowledgement failed; the message will be re-run idempotently after its lease", metadata: [
+                    "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    private func warnLeaseLost(_ delivery: InboundQueue.Delivery) {
+        self.logger.warning("lease lost before acknowledgement; the message will be re-run idempotently", metadata: [
+            "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
+        ])
     }
 
     private func process(
         _ delivery: InboundQueue.Delivery, redis: LazyRedis,
         handle: (InboundQueue.Delivery, () -> Void) throws -> Void
-    ) throws {
+    ) throws -> InboundQueue.Delivery? {
         let metadata: Logger.Metadata = [
             "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
         ]
@@ -54,11 +85,20 @@ public struct QueueWorker {
             let error = "gave up after \(delivery.attempt - 1) deliveries without an acknowledgement"
             try self.queue.deadLetter(delivery, error: error, now: self.clock.now(), on: try redis.get())
             self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return
+            return nil
         }
+        // The lease was just taken (or pushed): a heartbeat within the first sixth of it changes nothing that
+        // matters, so it is skipped; that spares the common step (one send right after the commit) a Redis
+        // write, which is an fsync wait with `appendfsync always`. Later heartbeats extend as before, so a
+        // lease is lost only if heartbeats stop for five sixths of it (25 s of the default 30 s).
+        var extendedAt = monotonicSeconds()
         let extendLease = {
+            let now = monotonicSeconds()
+            guard now - extendedAt >= self.settings.leaseSeconds / 6 else { return }
             let until = self.clock.nowMilliseconds + Int64(self.settings.leaseSeconds * 1000)
-            _ = try? self.queue.extendLease(delivery, untilMilliseconds: until, on: try redis.get())
+            if (try? self.queue.extendLease(delivery, untilMilliseconds: until, on: try redis.get())) != nil {
+                extendedAt = now
+            }
         }
         do {
             try handle(delivery, extendLease)
@@ -72,10 +112,8 @@ public struct QueueWorker {
                 try self.queue.retry(delivery, delaySeconds: delay, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
                 self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
             }
-            return
+            return nil
         }
-        if try !self.queue.acknowledge(delivery, nowMilliseconds: self.clock.nowMilliseconds, on: try redis.get()) {
-            self.logger.warning("lease lost before acknowledgement; the message will be re-run idempotently", metadata: metadata)
-        }
+        return delivery  // handled: the caller acknowledges it
     }
 }

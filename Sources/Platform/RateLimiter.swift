@@ -24,6 +24,37 @@ public struct SlidingWindowLimiter: Sendable {
         return Double(wait.integer ?? 0) / 1000
     }
 
+    /// A slot asked for ahead of time with `startTryAcquire`: the script is on its way while the caller works.
+    public struct Request {
+        let pending: RedisConnection.PendingReply
+        let connection: RedisConnection
+        /// The window member the slot is recorded under, for `release`.
+        public let member: String
+    }
+
+    /// Sends the `tryAcquire` script without waiting; `finishTryAcquire` reads the answer.
+    public func startTryAcquire(nowMilliseconds: Int64, on redis: RedisConnection) throws -> Request {
+        var generator = SystemRandomNumberGenerator()
+        let member = "\(nowMilliseconds)-\(generator.next() % 1_000_000_000)"
+        let pending = try redis.send(
+            Self.script, keys: [self.key, self.key + ":pause"],
+            arguments: [String(nowMilliseconds), String(Int64(self.windowSeconds * 1000)), String(self.limit), member])
+        return Request(pending: pending, connection: redis, member: member)
+    }
+
+    /// Seconds to wait, as `tryAcquire` returns them (0: the slot is taken); throws when the answer was lost
+    /// or was an error (the caller then acquires the usual way).
+    public func finishTryAcquire(_ request: Request) throws -> Double {
+        let reply = try request.connection.receive(request.pending)
+        guard let wait = reply.integer else { throw RedisError(code: .unexpectedReply, message: "rate limit: \(reply)") }
+        return Double(wait) / 1000
+    }
+
+    /// Gives back a slot that was taken but not used.
+    public func release(member: String, on redis: RedisConnection) throws {
+        try redis.command(["ZREM", self.key, member])
+    }
+
     /// Blocks until a slot is free (or `maxWaitSeconds` passed: returns false).
     public func acquire(maxWaitSeconds: Double, clock: Clock, on redis: RedisConnection) throws -> Bool {
         let deadline = monotonicSeconds() + maxWaitSeconds

@@ -10,8 +10,12 @@ public typealias PostgresBind = String?
 /// `Sendable`; each worker thread opens its own. Only parameterized statements are offered
 /// (`PQexecParams`), so values never become SQL text.
 public final class PostgresConnection {
-    private var raw: OpaquePointer
+    var raw: OpaquePointer
     private let conninfo: String
+    /// Statements prepared on this server session (`PQprepare` once per connection): SQL text → name.
+    var preparedNames: [String: String] = [:]
+    /// Set when a pipeline's results went out of step with what was sent; only `reset()` clears it.
+    var abandoned = false
 
     /// Connects with a libpq connection string (`host=/abs/socket/dir port=5432 dbname=x user=y`)
     /// or URL (`postgresql://user@host:port/db`).
@@ -43,11 +47,13 @@ public final class PostgresConnection {
     }
 
     /// Whether the connection is usable; after a `connectionLost` error call `reset()`.
-    public var isHealthy: Bool { PQstatus(self.raw) == CONNECTION_OK }
+    public var isHealthy: Bool { !self.abandoned && PQstatus(self.raw) == CONNECTION_OK }
 
     /// Re-establishes a broken connection (`PQreset`).
     public func reset() throws(PostgresError) {
         PQreset(self.raw)
+        self.preparedNames = [:]  // a new server session has no prepared statements
+        self.abandoned = false
         guard PQstatus(self.raw) == CONNECTION_OK else {
             throw PostgresError(code: .connectionFailed, message: String(cString: PQerrorMessage(self.raw)))
         }
@@ -110,11 +116,11 @@ public final class PostgresConnection {
         }
     }
 
-    private func connectionError(query: String?) -> PostgresError {
+    func connectionError(query: String?) -> PostgresError {
         PostgresError(code: .connectionLost, message: String(cString: PQerrorMessage(self.raw)), query: query)
     }
 
-    private static func rows(_ result: OpaquePointer) -> [PostgresRow] {
+    static func rows(_ result: OpaquePointer) -> [PostgresRow] {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
         guard rowCount > 0 else { return [] }
@@ -140,7 +146,7 @@ public final class PostgresConnection {
     }
 
     /// Passes NUL-terminated copies of the strings (nil stays NULL) for the duration of `body`.
-    private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
         let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
         defer { copies.forEach { free($0) } }
         return body(copies.map { $0.map { UnsafePointer($0) } })

@@ -69,8 +69,15 @@ public struct RedisConfiguration: Sendable, Equatable {
 /// each worker thread opens its own. A broken connection is re-established on the next command.
 public final class RedisConnection {
     public let configuration: RedisConfiguration
-    private var context: UnsafeMutablePointer<redisContext>?
-    private var scriptSHAs: [String: String] = [:]
+    var context: UnsafeMutablePointer<redisContext>?
+    var scriptSHAs: [String: String] = [:]
+    /// Replies of `send(_:keys:arguments:)` calls: written, not read yet (ids `firstUnread..<nextSendID`),
+    /// and read but not collected by `receive` yet.
+    var nextSendID = 0
+    var firstUnread = 0
+    var collected: [Int: RedisValue] = [:]
+    /// Grows when the context is dropped: replies of sends on an earlier context are lost.
+    var generation = 0
 
     /// Connects immediately, so a wrong address fails at start-up rather than at the first command.
     public init(_ configuration: RedisConfiguration) throws(RedisError) {
@@ -90,7 +97,7 @@ public final class RedisConnection {
         return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
     }
 
-    private func connect() throws(RedisError) {
+    func connect() throws(RedisError) {
         self.disconnect()
         let connectTimeout = Self.timeval(seconds: self.configuration.connectTimeout)
         let raw: UnsafeMutablePointer<redisContext>? =
@@ -119,6 +126,9 @@ public final class RedisConnection {
     public func disconnect() {
         if let context = self.context { redisFree(context) }
         self.context = nil
+        self.generation += 1
+        self.firstUnread = self.nextSendID
+        self.collected = [:]
     }
 
     /// Runs one command given as arguments (binary-safe; wraps `redisCommandArgv`).
@@ -147,6 +157,7 @@ public final class RedisConnection {
     }
 
     private func rawCommand(_ arguments: [[UInt8]], extraTimeout: Double) throws(RedisError) -> RedisValue {
+        try self.readOutstandingReplies()
         guard let context = self.context else { throw RedisError(code: .connectionFailed, message: "not connected") }
         if extraTimeout > 0 {
             _ = redisSetTimeout(context, Self.timeval(seconds: self.configuration.commandTimeout + extraTimeout))
@@ -169,6 +180,7 @@ public final class RedisConnection {
     public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
         if commands.isEmpty { return [] }
         if self.context == nil { try self.connect() }
+        try self.readOutstandingReplies()
         guard let context = self.context else { throw RedisError(code: .connectionFailed, message: "not connected") }
         for arguments in commands {
             let status = Self.withArgv(arguments.map { Array($0.utf8) }) { argc, argv, lengths in
@@ -205,8 +217,31 @@ public final class RedisConnection {
         return try self.command(["EVALSHA", sha] + tail)
     }
 
+    /// Runs several scripts in one round trip (EVALSHA pipelined), in order; returns each reply.
+    ///
+    /// Scripts are loaded first if this connection has not loaded them. A script the server forgot
+    /// (`NOSCRIPT` after a restart) is loaded and run again on its own, still in order, because a
+    /// NOSCRIPT reply means it did not run. Any other error reply is thrown.
+    public func evaluate(_ calls: [(script: RedisScript, keys: [String], arguments: [String])]) throws(RedisError) -> [RedisValue] {
+        for call in calls where self.scriptSHAs[call.script.source] == nil {
+            let loaded = try self.command(["SCRIPT", "LOAD", call.script.source])
+            guard let sha = loaded.string else { throw RedisError(code: .unexpectedReply, message: "SCRIPT LOAD") }
+            self.scriptSHAs[call.script.source] = sha
+        }
+        var replies = try self.pipeline(calls.map { call in
+            ["EVALSHA", self.scriptSHAs[call.script.source] ?? "", String(call.keys.count)] + call.keys + call.arguments
+        })
+        for index in replies.indices {
+            guard case .error(let message) = replies[index] else { continue }
+            guard message.hasPrefix("NOSCRIPT") else { throw RedisError(code: .serverError, message: message) }
+            self.scriptSHAs[calls[index].script.source] = nil
+            replies[index] = try self.evaluate(calls[index].script, keys: calls[index].keys, arguments: calls[index].arguments)
+        }
+        return replies
+    }
+
     /// Records a broken connection: builds the error from the context and frees it.
-    private func failConnection() -> RedisError {
+    func failConnection() -> RedisError {
         guard let context = self.context else { return RedisError(code: .connectionFailed, message: "not connected") }
         let code: RedisError.Code
         switch chiredis_err(context) {
@@ -219,7 +254,7 @@ public final class RedisConnection {
         return error
     }
 
-    private static func withArgv<R>(
+    static func withArgv<R>(
         _ arguments: [[UInt8]],
         _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
     ) -> R {
@@ -243,7 +278,7 @@ public final class RedisConnection {
         }
     }
 
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
+    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
         let value = reply.pointee
         switch Int32(value.type) {
         case REDIS_REPLY_INTEGER:

@@ -42,20 +42,65 @@ public struct Chat2DeskClient {
         return JSONValue.object(object).serialized
     }
 
+    /// A rate-limit slot asked for ahead of the send (see `reserveSlot`); used by the next `send` given it.
+    public final class SlotReservation {
+        fileprivate var request: SlidingWindowLimiter.Request?
+        /// Whether the slot was taken and not yet used by a send.
+        fileprivate var unusedSlot = false
+        fileprivate var member: String?
+
+        fileprivate init(_ request: SlidingWindowLimiter.Request) { self.request = request }
+    }
+
+    /// Asks Redis for a send slot without waiting for the answer, so the drain spends that round trip (an AOF
+    /// fsync with `appendfsync always`) on its PostgreSQL step instead of waiting for it before the send.
+    /// Pass the reservation to `send`, and to `release` when done (an unused slot is given back). Nil when
+    /// Redis is unavailable (`send` then acquires the usual way).
+    public func reserveSlot() -> SlotReservation? {
+        guard let request = try? self.redis.with({ try self.limiter.startTryAcquire(nowMilliseconds: self.clock.nowMilliseconds, on: $0) })
+        else { return nil }
+        return SlotReservation(request)
+    }
+
+    /// Gives back the reservation's slot if no send used it (best effort).
+    public func release(_ reservation: SlotReservation?) {
+        guard let reservation else { return }
+        self.settle(reservation)
+        guard reservation.unusedSlot, let member = reservation.member else { return }
+        reservation.unusedSlot = false
+        _ = try? self.redis.with { try self.limiter.release(member: member, on: $0) }
+    }
+
+    /// Reads the reservation's answer once.
+    private func settle(_ reservation: SlotReservation) {
+        guard let request = reservation.request else { return }
+        reservation.request = nil
+        reservation.member = request.member
+        reservation.unusedSlot = ((try? self.limiter.finishTryAcquire(request)) ?? 1) <= 0
+    }
+
     /// One attempt to deliver an outbox message.
     /// - Parameter heartbeat: called while waiting after an ambiguous failure (the drain extends its lease there).
-    public func send(_ message: Outbox.Message, heartbeat: () -> Void = {}) -> Outbox.SendOutcome {
+    /// - Parameter reservation: a slot from `reserveSlot`; used if it was granted, otherwise a slot is acquired.
+    public func send(
+        _ message: Outbox.Message, heartbeat: () -> Void = {}, reservation: SlotReservation? = nil
+    ) -> Outbox.SendOutcome {
         let externalID = "outbox-\(message.id)"
         guard var body = JSONValue.parse(message.payload)?.objectValue else {
             return .rejected(error: "outbox payload is not a JSON object")
         }
         body["external_id"] = .string(externalID)
-        do {
-            guard try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 30, clock: self.clock, on: $0) }) else {
-                return .failed(error: "rate limit: no slot within 30 s", retryAfter: nil)
+        if let reservation { self.settle(reservation) }
+        if let reservation, reservation.unusedSlot {
+            reservation.unusedSlot = false  // this send takes the reserved slot
+        } else {
+            do {
+                guard try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 30, clock: self.clock, on: $0) }) else {
+                    return .failed(error: "rate limit: no slot within 30 s", retryAfter: nil)
+                }
+            } catch {
+                return .failed(error: "rate limiter unavailable: \(error)", retryAfter: nil)
             }
-        } catch {
-            return .failed(error: "rate limiter unavailable: \(error)", retryAfter: nil)
         }
         let request = HTTPRequest(
             method: "POST", url: self.baseURL + "/v1/messages",

@@ -49,73 +49,31 @@ public struct Chat2DeskPayloadError: Error, Equatable, Sendable {
 /// unknown keys ignored.
 public enum Chat2DeskWebhookParser {
     public static func parse(_ body: [UInt8], receivedAt: Double) throws(Chat2DeskPayloadError) -> Chat2DeskWebhookEvent {
-        let payload: RawPayload
-        do {
-            payload = try JSONDecoder().decode(RawPayload.self, from: Data(body))
-        } catch {
+        // JSONValue's parser instead of JSONDecoder: the webhook path is hot and this is several times cheaper.
+        guard case .object(let payload)? = JSONValue.parse(body) else {
             throw Chat2DeskPayloadError(message: "body is not a JSON object of the Chat2Desk webhook shape")
         }
-        let hookType = payload.hookType?.value ?? "inbox"
+        func lenient(_ key: String) -> Lenient? { payload[key].flatMap(Lenient.init) }
+        let hookType = lenient("hook_type")?.value ?? "inbox"
         guard hookType == "inbox" else { return .ignored(reason: "hook_type \(hookType)") }
-        let type = payload.type?.value ?? ""
+        let type = lenient("type")?.value ?? ""
         guard type == "from_client" else { return .ignored(reason: "type \(type.isEmpty ? "missing" : type)") }
-        guard let messageID = payload.messageID?.id else { throw Chat2DeskPayloadError(message: "message_id is missing or not numeric") }
-        guard let clientID = payload.clientID?.id ?? payload.client?.id?.id else {
+        guard let messageID = lenient("message_id")?.id else { throw Chat2DeskPayloadError(message: "message_id is missing or not numeric") }
+        let client: Lenient? = if case .object(let object)? = payload["client"] { object["id"].flatMap(Lenient.init) } else { nil }
+        guard let clientID = lenient("client_id")?.id ?? client?.id else {
             throw Chat2DeskPayloadError(message: "client_id is missing or not numeric")
         }
-        let hasMedia = [payload.photo, payload.audio, payload.pdf, payload.coordinates, payload.video]
-            .contains { $0?.value.map { !$0.isEmpty } ?? false } || (payload.attachments ?? 0) > 0
+        let attachments: Int? = if case .array(let items)? = payload["attachments"] { items.count } else { nil }
+        let hasMedia = ["photo", "audio", "pdf", "coordinates", "video"]
+            .contains { lenient($0)?.value.map { !$0.isEmpty } ?? false } || (attachments ?? 0) > 0
         return .inbound(Chat2DeskInbound(
-            messageID: messageID, clientID: clientID, text: payload.text?.value ?? "",
-            transport: payload.transport?.value, channelID: payload.channelID?.id, hasMedia: hasMedia,
+            messageID: messageID, clientID: clientID, text: lenient("text")?.value ?? "",
+            transport: lenient("transport")?.value, channelID: lenient("channel_id")?.id, hasMedia: hasMedia,
             receivedAt: receivedAt))
     }
 
-    private struct RawPayload: Decodable {
-        var hookType: Lenient?
-        var messageID: Lenient?
-        var type: Lenient?
-        var text: Lenient?
-        var transport: Lenient?
-        var clientID: Lenient?
-        var channelID: Lenient?
-        var photo: Lenient?
-        var audio: Lenient?
-        var pdf: Lenient?
-        var video: Lenient?
-        var coordinates: Lenient?
-        var attachments: Int?
-        var client: Client?
-
-        struct Client: Decodable { var id: Lenient? }
-
-        enum CodingKeys: String, CodingKey {
-            case hookType = "hook_type", messageID = "message_id", type, text, transport, clientID = "client_id"
-            case channelID = "channel_id", photo, audio, pdf, video, coordinates, attachments, client
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            func lenient(_ key: CodingKeys) -> Lenient? { (try? container.decodeIfPresent(Lenient.self, forKey: key)) ?? nil }
-            self.hookType = lenient(.hookType)
-            self.messageID = lenient(.messageID)
-            self.type = lenient(.type)
-            self.text = lenient(.text)
-            self.transport = lenient(.transport)
-            self.clientID = lenient(.clientID)
-            self.channelID = lenient(.channelID)
-            self.photo = lenient(.photo)
-            self.audio = lenient(.audio)
-            self.pdf = lenient(.pdf)
-            self.video = lenient(.video)
-            self.coordinates = lenient(.coordinates)
-            self.attachments = (try? container.decodeIfPresent([Lenient].self, forKey: .attachments))?.count
-            self.client = (try? container.decodeIfPresent(Client.self, forKey: .client)) ?? nil
-        }
-    }
-
     /// A scalar that may arrive as a string, a number, a bool or null; objects and arrays count as present media.
-    private struct Lenient: Decodable {
+    private struct Lenient {
         let value: String?
 
         /// A positive integer id from a number or a numeric string.
@@ -124,21 +82,60 @@ public enum Chat2DeskWebhookParser {
             return String(number)
         }
 
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() {
-                self.value = nil
-            } else if let text = try? container.decode(String.self) {
-                self.value = text
-            } else if let number = try? container.decode(Int64.self) {
-                self.value = String(number)
-            } else if let number = try? container.decode(Double.self) {
-                self.value = number == number.rounded() ? String(Int64(number)) : String(number)
-            } else if let flag = try? container.decode(Bool.self) {
-                self.value = flag ? "1" : ""
-            } else {
-                self.value = "object"
+        init(_ json: JSONValue) {
+            switch json {
+            case .null: self.value = nil
+            case .string(let text): self.value = text
+            case .integer(let number): self.value = String(number)
+            case .number(let number):
+                self.value = number == number.rounded() && abs(number) < 9.2e18 ? String(Int64(number)) : String(number)
+            case .bool(let flag): self.value = flag ? "1" : ""
+            case .array, .object: self.value = "object"
             }
         }
+    }
+}
+
+extension Chat2DeskInbound {
+    /// The queue's JSON for this message, written by hand (the webhook path avoids `JSONEncoder`);
+    /// `Codable` reads it back.
+    public var queuePayload: String {
+        var json = "{\"message_id\":" + JSONText.quote(self.messageID) + ",\"client_id\":" + JSONText.quote(self.clientID)
+        json += ",\"text\":" + JSONText.quote(self.text)
+        if let transport = self.transport { json += ",\"transport\":" + JSONText.quote(transport) }
+        if let channelID = self.channelID { json += ",\"channel_id\":" + JSONText.quote(channelID) }
+        json += ",\"has_media\":" + (self.hasMedia ? "true" : "false")
+        json += ",\"received_at\":" + (self.receivedAt.isFinite ? "\(self.receivedAt)" : "0") + "}"
+        return json
+    }
+
+    /// Reads `queuePayload` (or any JSON of the `Codable` shape) without `JSONDecoder`; nil when it is not one.
+    public init?(queuePayload: String) {
+        guard case .object(let object)? = JSONValue.parse(queuePayload),
+              case .string(let messageID)? = object["message_id"], case .string(let clientID)? = object["client_id"],
+              case .string(let text)? = object["text"]
+        else { return nil }
+        func optionalString(_ key: String) -> String?? {
+            switch object[key] {
+            case nil, .null?: .some(nil)
+            case .string(let value)?: .some(value)
+            default: nil
+            }
+        }
+        guard let transport = optionalString("transport"), let channelID = optionalString("channel_id") else { return nil }
+        let hasMedia: Bool
+        switch object["has_media"] {
+        case .bool(let flag)?: hasMedia = flag
+        default: return nil
+        }
+        let receivedAt: Double
+        switch object["received_at"] {
+        case .number(let value)?: receivedAt = value
+        case .integer(let value)?: receivedAt = Double(value)
+        default: return nil
+        }
+        self.init(
+            messageID: messageID, clientID: clientID, text: text, transport: transport, channelID: channelID,
+            hasMedia: hasMedia, receivedAt: receivedAt)
     }
 }

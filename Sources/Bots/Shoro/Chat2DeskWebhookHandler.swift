@@ -48,7 +48,7 @@ public struct Chat2DeskWebhookHandler {
         }
         guard case .inbound(let message) = event else { return HTTPEdge.ok(#""queued":false"#) }
         do {
-            let payload = String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
+            let payload = message.queuePayload
             let queued = try self.redis.with { connection in
                 try Self.queue.enqueue(
                     payload, conversation: message.clientID, dedupeID: message.messageID,

@@ -53,19 +53,32 @@ public final class ShoroRuntime {
 
     /// Handles one queued message: the dialog step (one transaction), then its replies, in order.
     public func handle(_ delivery: InboundQueue.Delivery, extendLease: () -> Void) throws {
-        let message = try JSONDecoder().decode(Chat2DeskInbound.self, from: Data(delivery.payload.utf8))
+        let message = try Chat2DeskInbound(queuePayload: delivery.payload)
+            ?? JSONDecoder().decode(Chat2DeskInbound.self, from: Data(delivery.payload.utf8))
         let started = monotonicSeconds()
+        // The send slot is asked for now and answered while PostgreSQL runs the step.
+        let reservation = self.client.reserveSlot()
+        defer { self.client.release(reservation) }
         let result: ShoroStep.Result
+        let claim: Outbox.Claim?
         do {
-            result = try self.postgres.with { try self.step.run(message, now: self.clock.now(), on: $0) }
+            // The step's commit and the outbox claim (lock + pending replies) share one round trip.
+            (result, claim) = try self.postgres.with {
+                try self.step.run(message, now: self.clock.now(), claimingOutbox: true, on: $0)
+            }
         } catch {
             _ = try? self.postgres.with { ShoroStep.logFailure(message, error: String(describing: error), on: $0) }
             throw error
         }
-        let flush = try self.postgres.with { connection in
-            try ShoroStep.outbox.flush(
-                conversation: message.clientID, policy: self.inlinePolicy, on: connection, onAttempt: extendLease,
-                send: { self.client.send($0, heartbeat: extendLease) })
+        let flush: Outbox.FlushResult
+        if let claim {
+            flush = try self.postgres.with { connection in
+                try ShoroStep.outbox.deliver(
+                    claim, policy: self.inlinePolicy, on: connection, onAttempt: extendLease,
+                    send: { self.client.send($0, heartbeat: extendLease, reservation: reservation) })
+            }
+        } else {
+            flush = .busy  // another process is sending this conversation's replies; it will send these too
         }
         self.logger.info("message handled", metadata: [
             "chat.id": "\(message.clientID)", "message.id": "\(message.messageID)",
