@@ -30,6 +30,18 @@ public final class LazyRedis {
             throw error
         }
     }
+
+    /// Like `with`, but a connection that turns out to be dead (Redis restarted while it sat idle) is
+    /// replaced and `body` runs once more on a fresh one. Only for idempotent work, such as an enqueue
+    /// guarded by its de-duplication key: the first attempt may have been applied before the connection broke.
+    public func withReconnect<T>(_ body: (RedisConnection) throws -> T) throws -> T {
+        let reused = self.connection != nil
+        do {
+            return try self.with(body)
+        } catch let error as RedisError where error.isConnectionError && reused {
+            return try self.with(body)
+        }
+    }
 }
 
 /// A PostgreSQL connection opened on first use and reset after it breaks.

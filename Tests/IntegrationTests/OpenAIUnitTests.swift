@@ -258,6 +258,8 @@ struct AISettingsTests {
             "TELEGRAM_BOT_USERNAME": "AcademyBot",
             "TELEGRAM_WEBHOOK_SECRET": "tg_secret-0123456789", "MANAGER_EMAIL": "manager@example.com",
             "OPENAI_API_KEY": "sk-test-123", "AI_SYSTEM_PROMPT_FILE": self.promptFile, "OPENAI_TEMPERATURE": "1.1",
+            "ACADEMY_MANAGER_LINK": "https://t.me/manager", "ZOOM_ACCOUNT_ID": "acc", "ZOOM_CLIENT_ID": "cid",
+            "ZOOM_CLIENT_SECRET": "zoom-secret",
         ]) { _, new in new }
         let config = try AppConfig(environment: academy)
         #expect(config.ai?.temperature == 1.1)

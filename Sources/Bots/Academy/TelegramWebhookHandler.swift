@@ -72,7 +72,7 @@ public struct TelegramWebhookHandler {
         guard let inbound else { return HTTPEdge.ok(#""queued":false"#) }
         do {
             let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.telegram(inbound)), as: UTF8.self)
-            let queued = try self.redis.with { connection in
+            let queued = try self.redis.withReconnect { connection in
                 try AcademyQueue.queue.enqueue(
                     json, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",
                     dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)

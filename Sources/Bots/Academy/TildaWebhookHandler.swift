@@ -45,7 +45,7 @@ public struct TildaWebhookHandler {
         if let denied = self.authenticate(request, fields: fields) { return denied }
         do {
             let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
-            let queued = try self.redis.with { connection in
+            let queued = try self.redis.withReconnect { connection in
                 try Self.queue.enqueue(
                     json, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
                     dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)

@@ -49,7 +49,7 @@ public struct Chat2DeskWebhookHandler {
         guard case .inbound(let message) = event else { return HTTPEdge.ok(#""queued":false"#) }
         do {
             let payload = message.queuePayload
-            let queued = try self.redis.with { connection in
+            let queued = try self.redis.withReconnect { connection in
                 try Self.queue.enqueue(
                     payload, conversation: message.clientID, dedupeID: message.messageID,
                     dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
