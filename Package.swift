@@ -65,18 +65,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Foundation's time-zone database, kept out of the responders.
+        .target(name: "AcademyTime", dependencies: ["BotCore", "Platform"], swiftSettings: swiftSettings),
+
         .executableTarget(name: "HealthResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "Chat2DeskResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "TildaResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(name: "TelegramResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "DueJobsJob",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "DrainJob",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -99,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Bots", "FastCGI", "Redis", "Postgres", "Curl", "Platform",
+                "Bots", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

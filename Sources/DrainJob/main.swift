@@ -1,3 +1,4 @@
+import AcademyTime
 import ArgumentParser
 import Bots
 import Curl
@@ -26,15 +27,18 @@ struct DrainJob: ParsableCommand {
             throw ExitCode(78)
         }
         var academyDialog: AcademyDialog?
+        var academyZone: AcademyTimeZone?
         if drainAcademy, let academy = config.academy {
             do {
-                academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyRuntime.timeZone(config: config))
+                academyZone = try AcademyTimeZone.configured(config)
+                academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: academyZone!)
             } catch {
                 logger.critical("academy dialog cannot start", metadata: ["error": "\(error)"])
                 throw ExitCode(78)
             }
         }
         let dialog = academyDialog
+        let zone = academyZone
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let perBot = min(50, max(1, self.concurrency ?? config.queue.concurrency))
         let shoroWorkers = drainShoro ? perBot : 0
@@ -50,7 +54,9 @@ struct DrainJob: ParsableCommand {
                 QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             } else if let academy = config.academy {
-                let services = dialog.map { AcademyRuntime.services(config: config, academy: academy, dialog: $0, logger: logger) }
+                let services = dialog.flatMap { dialog in
+                    zone.map { AcademyRuntime.services(config: config, academy: academy, dialog: dialog, timeZone: $0, logger: logger) }
+                }
                 let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, services: services, logger: logger)
                 QueueWorker(queue: AcademyQueue.queue, settings: config.queue, logger: logger)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)

@@ -1,3 +1,4 @@
+import AcademyTime
 import ArgumentParser
 import BotCore
 import Bots
@@ -22,7 +23,7 @@ struct DueJobsJob: ParsableCommand {
         }
         let dialog: AcademyDialog
         do {
-            dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyRuntime.timeZone(config: config))
+            dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyTimeZone.configured(config))
         } catch {
             logger.critical("academy texts invalid", metadata: ["error": "\(error)"])
             throw ExitCode(78)

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Trial-lesson booking: the Zoom account (Server-to-Server OAuth) and the timetable slots are cut from.
 ///
@@ -67,6 +67,16 @@ public struct BookingSettings: Sendable {
     }
 
     /// Reads the booking variables; problems are added to `reader`.
+    /// Whether the system's zone database (the one Foundation's `TimeZone` reads) has `identifier`. Checked here
+    /// without Foundation, which this module leaves to the cron executables.
+    static func isKnownZone(_ identifier: String) -> Bool {
+        guard !identifier.isEmpty, !identifier.contains(".."), !identifier.hasPrefix("/"),
+              identifier.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/_+-".contains($0)) })
+        else { return false }
+        let directory = getenv("TZDIR").map { String(cString: $0) } ?? "/usr/share/zoneinfo"
+        return access(directory + "/" + identifier, R_OK) == 0
+    }
+
     public static func read(_ reader: inout EnvironmentReader) -> BookingSettings {
         let zoom = Zoom(
             oauthURL: reader.url("ZOOM_OAUTH_URL", default: "https://zoom.us"),
@@ -79,7 +89,7 @@ public struct BookingSettings: Sendable {
             reader.fail("ZOOM_USER_ID", "must be a Zoom user id, an email or me")
         }
         let zone = reader.string("ACADEMY_TIME_ZONE", default: "Europe/Moscow")
-        if TimeZone(identifier: zone) == nil {
+        if !Self.isKnownZone(zone) {
             reader.fail("ACADEMY_TIME_ZONE", "must be an IANA time zone such as Europe/Moscow, got \"\(zone)\"")
         }
         var settings = BookingSettings(

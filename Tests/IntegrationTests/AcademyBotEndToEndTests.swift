@@ -1,3 +1,4 @@
+import AcademyTime
 import BotCore
 import Bots
 import Curl
@@ -330,7 +331,7 @@ final class AcademyBotEndToEndTests {
     func runDueJobs(at now: Double) throws {
         let config = try AppConfig(environment: E2EStack.environment)
         let academy = try #require(config.academy)
-        let dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyRuntime.timeZone(config: config))
+        let dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyTimeZone.configured(config))
         let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, clock: Clock { now }, logger: BookingFakes.silent)
         try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
     }
@@ -510,5 +511,35 @@ final class AcademyBotEndToEndTests {
         try self.waitForMessages(user, count: 4, "the answer")
         let answer = try self.texts(user).last ?? ""
         #expect(answer.contains("текстом"), "\(answer)")
+    }
+
+    // MARK: Operator commands
+
+    @Test func botctlTelegramSetWebhookRegistersTheURLAndTheSecret() throws {
+        let botctl = try TestStack.binDirectory() + "/botctl"
+        let set = try TestStack.run(botctl, ["telegram", "set-webhook"], environment: try TestStack.stackChildEnvironment(), timeout: 20)
+        #expect(set.status == 0, "\(set.stderr)")
+        let webhook = try #require(try self.control("GET", "/_fake/webhook") as? [String: Any])
+        #expect(webhook["url"] as? String == self.nginxURL + "/webhook/tg")
+        #expect(webhook["secret_token"] as? String == self.secret)
+        #expect(webhook["allowed_updates"] as? [String] == ["message", "callback_query"])
+        let info = try TestStack.run(botctl, ["telegram", "webhook-info"], environment: try TestStack.stackChildEnvironment(), timeout: 20)
+        #expect(info.status == 0 && info.stdout.contains("/webhook/tg"), "\(info.stdout) \(info.stderr)")
+    }
+
+    @Test func botctlChatAcademyWorksThroughAPipe() throws {
+        try self.startDrain()
+        let user = Int64.random(in: 600_000_000...650_000_000)
+        let input = Pipe()
+        let chat = try ChildProcess(
+            try TestStack.binDirectory() + "/botctl", ["chat", "academy", "--client", String(user), "--timeout", "10"],
+            environment: try TestStack.stackChildEnvironment(), standardInput: input)
+        input.fileHandleForWriting.write(Data("/start\n/press 1\n/contact\n".utf8))
+        try input.fileHandleForWriting.close()
+        let result = try chat.wait(timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("[video note]"))
+        #expect(result.stdout.contains("[1] "), "inline buttons are numbered: \(result.stdout)")
+        #expect(result.stdout.contains("email"), "the phone was accepted and the email asked: \(result.stdout)")
     }
 }

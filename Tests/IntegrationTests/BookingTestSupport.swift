@@ -1,3 +1,4 @@
+import AcademyTime
 import BotCore
 import Curl
 import Foundation

@@ -133,10 +133,11 @@ public final class AcademyRuntime {
 
     /// The dialog's external services for one worker thread: booking when Google Calendar and Zoom are
     /// configured, otherwise honest "unavailable" answers.
-    public static func services(config: AppConfig, academy: AppConfig.Academy, dialog: AcademyDialog, logger: Logger) -> AcademyServices {
+    public static func services(
+        config: AppConfig, academy: AppConfig.Academy, dialog: AcademyDialog, timeZone zone: AcademyTimeZone, logger: Logger
+    ) -> AcademyServices {
         var services = AcademyServices.unavailable(managerLink: academy.managerLink)
-        if let google = config.google, let calendarID = google.calendarID, let booking = config.booking,
-           let zone = AcademyTimeZone.named(booking.timeZoneIdentifier) {
+        if let google = config.google, let calendarID = google.calendarID, let booking = config.booking {
             let infrastructure = config.infrastructure
             let lessons = ThreadConfined { () -> LessonBooking? in
                 let http = HTTPClient()
@@ -186,15 +187,6 @@ public final class AcademyRuntime {
             }
         }
         return services
-    }
-
-    /// The academy's time zone from `ACADEMY_TIME_ZONE` (validated at start-up).
-    public static func timeZone(config: AppConfig) throws -> AcademyTimeZone {
-        let identifier = config.booking?.timeZoneIdentifier ?? "Europe/Moscow"
-        guard let zone = AcademyTimeZone.named(identifier) else {
-            throw ConfigurationError(problems: [.init(variable: "ACADEMY_TIME_ZONE", message: "unknown zone \(identifier)")])
-        }
-        return zone
     }
 
     /// Loads the dialog's texts and settings (exit 78 on a broken catalog, at start-up).

@@ -79,7 +79,7 @@ public struct TelegramClient {
         do {
             let acquired = try self.redis.with { connection in
                 var limiters = [self.global]
-                if let chatID { limiters.append(SlidingWindowLimiter(name: "telegram:chat:\(chatID)", limit: 3, windowSeconds: 3)) }
+                if let chatID { limiters.append(Self.chatLimiter(chatID)) }
                 for limiter in limiters where !(try limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: connection)) {
                     return false
                 }
@@ -99,10 +99,15 @@ public struct TelegramClient {
         } catch {
             return .retryable(error: "telegram \(method): \(error)", retryAfter: nil)
         }
-        return self.interpret(response, method: method)
+        return self.interpret(response, method: method, chatID: chatID)
     }
 
-    private func interpret(_ response: HTTPResponse, method: String) -> TelegramResult {
+    /// One chat's window: 3 messages per 3 s (Telegram's "about one per second", with room for a short burst).
+    static func chatLimiter(_ chatID: Int64) -> SlidingWindowLimiter {
+        SlidingWindowLimiter(name: "telegram:chat:\(chatID)", limit: 3, windowSeconds: 3)
+    }
+
+    private func interpret(_ response: HTTPResponse, method: String, chatID: Int64?) -> TelegramResult {
         let envelope = JSONValue.parse(response.text)?.objectValue
         let description = envelope?["description"]?.stringValue ?? "non-JSON answer"
         if response.status == 200, case .bool(true)? = envelope?["ok"] {
@@ -114,7 +119,9 @@ public struct TelegramClient {
                 if case .integer(let seconds) = value { return Double(seconds) }
                 return nil
             } ?? response.header("retry-after").flatMap(Double.init) ?? 1
-            _ = try? self.redis.with { try self.global.pause(seconds: retryAfter, on: $0) }
+            // A flood of one chat pauses that chat only; anything else pauses every sender.
+            let limiter = chatID.map(Self.chatLimiter) ?? self.global
+            _ = try? self.redis.with { try limiter.pause(seconds: retryAfter, on: $0) }
             return .retryable(error: "telegram 429: \(description)", retryAfter: retryAfter)
         case 400 where description.contains("message is not modified"):
             return .ok(.bool(true))

@@ -110,13 +110,20 @@ import Testing
 
     @Test(arguments: [
         AcademyDialog.AudioMessage(kind: .voice, fileID: "a", durationSeconds: 121, fileSize: 10),
-        AcademyDialog.AudioMessage(kind: .videoNote, fileID: "a", durationSeconds: 30, fileSize: 21 * 1024 * 1024),
+        AcademyDialog.AudioMessage(kind: .voice, fileID: "a", durationSeconds: 30, fileSize: 21 * 1024 * 1024),
     ])
     func longVoiceIsNotTranscribed(audio: AcademyDialog.AudioMessage) {
         var chat = AcademyChat.at(.awaitingName)
         let effects = chat.send(.voice(audio))
         #expect(effects.keys == [.voiceTooLong])
         #expect(effects.messages.first?.text.contains("120") == true)
+    }
+
+    @Test func aVideoNoteIsNotTranscribedButAnsweredLikeOtherMedia() {
+        var chat = AcademyChat.at(.awaitingEmail)
+        let effects = chat.send(.voice(.init(kind: .videoNote, fileID: "v", durationSeconds: 10, fileSize: 1000)))
+        #expect(!effects.contains { if case .transcribe = $0 { true } else { false } })
+        #expect(effects.keys == [.useText, .askEmail])
     }
 
     @Test func unsupportedContentAsksForTextAndRepeatsTheStep() {
