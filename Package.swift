@@ -49,15 +49,21 @@ let package = Package(
             name: "Platform",
             dependencies: [
                 "Redis", "Postgres", "Curl", .product(name: "Logging", package: "swift-log"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP edge: what the FastCGI responders need and nothing more (no crypto, no libcurl clients,
+        // no Foundation), so they start fast and stay small.
+        .target(
+            name: "Edge",
+            dependencies: ["BotCore", "Platform", "FastCGI", "Redis", "Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Integrations and the runtime that interprets dialog effects.
         .target(
             name: "Bots",
             dependencies: [
-                "BotCore", "Platform", "FastCGI",
+                "BotCore", "Platform", "Edge", "FastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -68,10 +74,10 @@ let package = Package(
         // Foundation's time-zone database, kept out of the responders.
         .target(name: "AcademyTime", dependencies: ["BotCore", "Platform"], swiftSettings: swiftSettings),
 
-        .executableTarget(name: "HealthResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
-        .executableTarget(name: "Chat2DeskResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
-        .executableTarget(name: "TildaResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
-        .executableTarget(name: "TelegramResponder", dependencies: ["Bots"], swiftSettings: swiftSettings),
+        .executableTarget(name: "HealthResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
+        .executableTarget(name: "Chat2DeskResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
+        .executableTarget(name: "TildaResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
+        .executableTarget(name: "TelegramResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "DueJobsJob",
             dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -102,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Bots", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform",
+                "Bots", "Edge", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

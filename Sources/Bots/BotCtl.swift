@@ -1,3 +1,4 @@
+import Edge
 public import ArgumentParser
 import Curl
 import FoundationEssentials

@@ -1,3 +1,4 @@
+import Edge
 import AcademyTime
 import ArgumentParser
 import Bots
@@ -44,6 +45,16 @@ struct DrainJob: ParsableCommand {
         let shoroWorkers = drainShoro ? perBot : 0
         let stop = StopFlag()
         HTTPClient.globalInit()
+        if drainAcademy, let google = config.google {
+            // The key file's shape was checked with the configuration; the key itself is loaded here, once, so a
+            // broken key stops the start (exit 78) instead of quietly turning booking off.
+            do {
+                _ = try GoogleAuth(settings: google, scopes: [GoogleAuth.calendarScope], http: HTTPClient(), redis: nil, logger: logger)
+            } catch {
+                logger.critical("GOOGLE_SERVICE_ACCOUNT_FILE: the private key cannot be loaded", metadata: ["error": "\(error)"])
+                throw ExitCode(78)
+            }
+        }
         logger.info("drain starting", metadata: ["workers.shoro": "\(shoroWorkers)", "workers.academy": "\(drainAcademy ? perBot : 0)"])
         runWorkerThreads(count: shoroWorkers + (drainAcademy ? perBot : 0), stop: stop) { index in
             if index < shoroWorkers, let shoro = config.shoro, let shoroTexts {

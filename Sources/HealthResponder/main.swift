@@ -1,4 +1,4 @@
-import Bots
+import Edge
 import FoundationEssentials
 import Platform
 

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import _CryptoExtras
 
 /// Google service-account access, the Sheets mirror of leads and the Calendar, read from the environment.
 ///
@@ -36,15 +35,26 @@ public struct GoogleSettings: Sendable {
             }
             guard let email = file.client_email, !email.isEmpty else { throw problem("has no client_email") }
             guard let key = file.private_key, !key.isEmpty else { throw problem("has no private_key") }
-            do {
-                _ = try _RSA.Signing.PrivateKey(pemRepresentation: key)
-            } catch {
+            // The shape is checked here; the key itself is loaded by GoogleAuth when a job starts (this module
+            // stays free of the crypto library, which the FastCGI responders do not need).
+            guard Self.looksLikeRSAKey(key) else {
                 throw problem("private_key is not a usable RSA key (PEM, at least 2048 bits)")
             }
             return ServiceAccount(clientEmail: email, privateKeyPEM: key, tokenURI: file.token_uri)
         }
 
         public var description: String { "ServiceAccount(\(self.clientEmail))" }
+
+        /// A PKCS#8 or PKCS#1 PEM whose base64 body decodes to at least a 2048-bit key's worth of DER.
+        static func looksLikeRSAKey(_ pem: String) -> Bool {
+            let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+            guard let first = lines.first, let last = lines.last,
+                  first == "-----BEGIN PRIVATE KEY-----" || first == "-----BEGIN RSA PRIVATE KEY-----",
+                  last == "-----END PRIVATE KEY-----" || last == "-----END RSA PRIVATE KEY-----",
+                  let der = Data(base64Encoded: lines.dropFirst().dropLast().joined())
+            else { return false }
+            return der.count >= 1100 && der.first == 0x30
+        }
     }
 
     /// `GOOGLE_SERVICE_ACCOUNT_FILE`: path of the key JSON.

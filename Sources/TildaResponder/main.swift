@@ -1,4 +1,4 @@
-import Bots
+import Edge
 import Glibc
 import Logging
 import Platform

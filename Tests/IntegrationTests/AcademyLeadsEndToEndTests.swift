@@ -1,3 +1,4 @@
+import Edge
 import BotCore
 import Bots
 import Curl

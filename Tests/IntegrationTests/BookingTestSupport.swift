@@ -1,3 +1,4 @@
+import Edge
 import AcademyTime
 import BotCore
 import Curl

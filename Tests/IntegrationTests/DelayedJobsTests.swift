@@ -1,3 +1,4 @@
+import Edge
 import Logging
 import Platform
 import Postgres

@@ -1,3 +1,4 @@
+import Edge
 @testable import Bots
 import Curl
 import Foundation

@@ -1,3 +1,4 @@
+import Edge
 import BotCore
 import Foundation
 import Platform

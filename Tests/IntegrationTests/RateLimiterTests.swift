@@ -1,3 +1,4 @@
+import Edge
 import Platform
 import Redis
 import Testing

@@ -1,3 +1,4 @@
+import Edge
 import Bots
 import Curl
 import Foundation

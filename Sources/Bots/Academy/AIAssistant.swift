@@ -1,3 +1,4 @@
+import Edge
 public import BotCore
 import FoundationEssentials
 public import Logging

@@ -1,3 +1,4 @@
+import Edge
 public import BotCore
 import Postgres
 import Curl

@@ -1,3 +1,4 @@
+public import Edge
 public import Curl
 import FoundationEssentials
 public import Platform

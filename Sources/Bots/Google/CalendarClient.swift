@@ -1,3 +1,4 @@
+public import Edge
 import Crypto
 import Curl
 import Logging

@@ -1,3 +1,4 @@
+import Edge
 import Curl
 import Logging
 import Platform

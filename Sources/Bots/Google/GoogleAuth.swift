@@ -1,3 +1,4 @@
+import Edge
 import Crypto
 public import Curl
 import FoundationEssentials

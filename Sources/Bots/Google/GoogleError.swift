@@ -1,3 +1,4 @@
+import Edge
 /// A failed Google call (token endpoint, Sheets or Calendar), after the retries its policy allows.
 ///
 /// `description` is terse (safe for any log line); `debugDescription` adds Google's message.

@@ -1,3 +1,4 @@
+public import Edge
 import FoundationEssentials
 public import Platform
 public import _CryptoExtras

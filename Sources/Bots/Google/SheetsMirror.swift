@@ -1,3 +1,4 @@
+import Edge
 public import Logging
 import Platform
 public import Postgres

@@ -1,3 +1,4 @@
+import Edge
 public import Curl
 import FoundationEssentials
 public import Platform

@@ -1,3 +1,4 @@
+import Edge
 public import BotCore
 public import Curl
 import FoundationEssentials

@@ -1,3 +1,4 @@
+public import Edge
 public import BotCore
 import FoundationEssentials
 public import Platform

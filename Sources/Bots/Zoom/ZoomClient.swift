@@ -1,3 +1,4 @@
+import Edge
 import Crypto
 public import Curl
 public import FoundationEssentials

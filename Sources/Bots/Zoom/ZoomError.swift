@@ -1,3 +1,4 @@
+import Edge
 import Platform
 
 /// A failed Zoom call (token endpoint or API), after the retries the client allows.
