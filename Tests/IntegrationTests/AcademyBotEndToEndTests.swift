@@ -543,4 +543,32 @@ final class AcademyBotEndToEndTests {
         #expect(result.stdout.contains("[1] "), "inline buttons are numbered: \(result.stdout)")
         #expect(result.stdout.contains("email"), "the phone was accepted and the email asked: \(result.stdout)")
     }
+
+    @Test func aStepThatKeepsFailingTellsTheUserWhatToDo() throws {
+        let fakes = try BookingFakes()
+        try self.startBookingDrain(fakes)
+        let user = self.newUser()
+        try self.register(user, email: "error-\(TestStack.randomHex(6))@example.com")
+        let epoch = try self.book(user)
+        // Zoom goes away; cancelling the lesson now fails on every delivery.
+        for process in self.processes where process.isRunning {
+            process.signal(SIGTERM)
+            #expect(process.waitForExit(timeout: 15))
+        }
+        try self.startDrain([
+            "GOOGLE_TOKEN_URL": fakes.googleURL + "/token", "GOOGLE_CALENDAR_API_URL": fakes.googleURL + "/calendar/v3",
+            "GOOGLE_CALENDAR_ID": BookingFakes.calendarID, "ZOOM_OAUTH_URL": "http://127.0.0.1:9", "ZOOM_API_URL": "http://127.0.0.1:9",
+            "ZOOM_ACCOUNT_ID": BookingFakes.zoomAccount, "ZOOM_CLIENT_ID": BookingFakes.zoomClient,
+            "ZOOM_CLIENT_SECRET": BookingFakes.zoomSecret, "QUEUE_MAX_ATTEMPTS": "2", "QUEUE_BACKOFF_SECONDS": "0.2",
+        ])
+        try self.pressData(user, "cl:\(epoch)")
+        try self.waitForButton(user, "cly:", "the cancel question")
+        let before = try self.messages(user).count
+        try self.pressData(user, "cly:")
+        try self.eventually("the error message", timeout: 30) {
+            try self.texts(user).last?.contains("t.me/academy_sandbox_manager") == true && self.messages(user).count > before
+        }
+        #expect(try AcademyQueue.queue.deadLetters(on: self.redis).contains { $0.conversation == "tg:\(user.id)" })
+        #expect(try self.leadRow(tgID: user.id)?["status"] == "SCHEDULED", "the lesson stays booked")
+    }
 }

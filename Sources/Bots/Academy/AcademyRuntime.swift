@@ -78,7 +78,12 @@ public final class AcademyRuntime {
             ])
             if attempt >= self.config.queue.maxAttempts {
                 _ = try? self.postgres.with { connection in
-                    try connection.transaction { try step.queueErrorMessage(update, language: .ru, on: $0) }
+                    // In the user's language when their session says which; Russian otherwise.
+                    let stored = try? connection.query(
+                        "SELECT state ->> 'language' AS language FROM academy_sessions WHERE chat_id = $1 LIMIT 1",
+                        [String(update.chatID)]).first?["language"]
+                    let language = stored.flatMap { $0 }.flatMap { AcademyLanguage(rawValue: $0) } ?? .ru
+                    try connection.transaction { try step.queueErrorMessage(update, language: language, on: $0) }
                 }
                 _ = try? self.flushTelegram(chats: [update.chatID], extendLease: extendLease)
             }
