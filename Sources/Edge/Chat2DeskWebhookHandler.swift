@@ -47,18 +47,10 @@ public struct Chat2DeskWebhookHandler {
             return HTTPEdge.error(400, "bad_request", error.message)
         }
         guard case .inbound(let message) = event else { return HTTPEdge.ok(#""queued":false"#) }
-        do {
-            let payload = message.queuePayload
-            let queued = try self.redis.withReconnect { connection in
-                try Self.queue.enqueue(
-                    payload, conversation: message.clientID, dedupeID: message.messageID,
-                    dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
-            }
-            return HTTPEdge.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
-        } catch {
-            // Not acknowledged: Chat2Desk retries, and nothing was half-stored (the enqueue is one script).
-            self.logger.error("enqueue failed", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
-            return HTTPEdge.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
-        }
+        // Not acknowledged on failure: Chat2Desk retries.
+        return HTTPEdge.enqueue(
+            message.queuePayload, on: Self.queue, conversation: message.clientID, dedupeID: message.messageID,
+            dedupeSeconds: self.dedupeSeconds, redis: self.redis, clock: self.clock, logger: self.logger,
+            requestID: request.requestID)
     }
 }

@@ -70,18 +70,11 @@ public struct TelegramWebhookHandler {
             return HTTPEdge.error(400, "bad_request", error.message)
         }
         guard let inbound else { return HTTPEdge.ok(#""queued":false"#) }
-        do {
-            let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.telegram(inbound)), as: UTF8.self)
-            let queued = try self.redis.withReconnect { connection in
-                try AcademyQueue.queue.enqueue(
-                    json, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",
-                    dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
-            }
-            return HTTPEdge.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
-        } catch {
-            // Telegram retries an unacknowledged update; nothing was half-stored.
-            self.logger.error("enqueue failed", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
-            return HTTPEdge.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
-        }
+        // Not acknowledged on failure: Telegram retries the update.
+        return HTTPEdge.enqueue(
+            String(decoding: try JSONEncoder().encode(AcademyQueueMessage.telegram(inbound)), as: UTF8.self),
+            on: AcademyQueue.queue, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",
+            dedupeSeconds: self.dedupeSeconds, redis: self.redis, clock: self.clock, logger: self.logger,
+            requestID: request.requestID)
     }
 }

@@ -43,22 +43,17 @@ public struct TildaWebhookHandler {
         // The probe has no side effects, and Tilda may send it before the secret is configured on its side.
         guard case .submission(let submission) = payload else { return HTTPEdge.ok(#""test":true"#) }
         if let denied = self.authenticate(request, fields: fields) { return denied }
-        do {
-            let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
-            let queued = try self.redis.withReconnect { connection in
-                try Self.queue.enqueue(
-                    json, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
-                    dedupeSeconds: self.dedupeSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
-            }
+        // Not acknowledged on failure: Tilda retries twice, a minute apart.
+        return HTTPEdge.enqueue(
+            String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self),
+            on: Self.queue, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
+            dedupeSeconds: self.dedupeSeconds, redis: self.redis, clock: self.clock, logger: self.logger,
+            requestID: request.requestID
+        ) { queued in
             self.logger.info("tilda lead queued", metadata: [
                 "request.id": "\(request.requestID)", "tilda.tranid": "\(submission.tranid)", "duplicate": "\(!queued)",
                 "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
             ])
-            return HTTPEdge.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
-        } catch {
-            // Not acknowledged: Tilda retries twice, a minute apart, and nothing was half-stored.
-            self.logger.error("enqueue failed", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
-            return HTTPEdge.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
         }
     }
 

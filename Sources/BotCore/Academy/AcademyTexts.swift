@@ -25,7 +25,7 @@ public struct AcademyTexts: Sendable {
             for key in AcademyTextKey.allCases {
                 guard let template = catalog[key.rawValue] else { throw .missingKey(key.rawValue, language: language) }
                 guard !template.trimmingWhitespace().isEmpty else { throw .emptyText(key.rawValue, language: language) }
-                let used = Self.placeholders(in: template)
+                let used = TextTemplate.placeholders(in: template)
                 if let unknown = used.subtracting(key.placeholders).sorted().first {
                     throw .unknownPlaceholder(unknown, key: key.rawValue, language: language)
                 }
@@ -43,7 +43,7 @@ public struct AcademyTexts: Sendable {
     /// The text of `key` in `language` with its placeholders filled from `values`.
     public func render(_ key: AcademyTextKey, _ language: AcademyLanguage, _ values: [String: String] = [:]) -> String {
         // `init` guarantees every key in every language, so the fallback is never used.
-        Self.fill(self.templates[language]?[key] ?? key.rawValue, with: values)
+        TextTemplate.fill(self.templates[language]?[key] ?? key.rawValue, with: values)
     }
 
     /// A message ready to send: the rendered text with its key and markup.
@@ -59,35 +59,6 @@ public struct AcademyTexts: Sendable {
     /// Short weekday names, Monday first.
     public func weekdays(_ language: AcademyLanguage) -> [String] {
         Self.words(self.render(.weekdays, language))
-    }
-
-    /// Replaces each `{name}` once; values are never expanded again, so user text can't inject placeholders.
-    static func fill(_ template: String, with values: [String: String]) -> String {
-        var result = ""
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "}") else { break }
-            let name = String(rest[afterOpen..<close])
-            result += values[name] ?? "{\(name)}"
-            rest = rest[rest.index(after: close)...]
-        }
-        result += rest
-        return result
-    }
-
-    /// The `{name}` placeholders used in a template.
-    static func placeholders(in template: String) -> Set<String> {
-        var names: Set<String> = []
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "}") else { break }
-            names.insert(String(rest[afterOpen..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
     }
 
     private static func words(_ text: String) -> [String] {

@@ -69,35 +69,16 @@ public struct EmailTemplates: Sendable {
             html: Self.fill(template.html, values, escape: true))
     }
 
+    /// Fills every known placeholder (a missing value becomes empty), HTML-escaping values when asked.
     static func fill(_ template: String, _ values: [String: String], escape: Bool) -> String {
-        var result = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            let after = rest.index(after: open)
-            if let close = rest[after...].firstIndex(of: "}"), Self.placeholders.contains(String(rest[after..<close])) {
-                let value = values[String(rest[after..<close])] ?? ""
-                result += escape ? Self.escapeHTML(value) : value
-                rest = rest[rest.index(after: close)...]
-            } else {
-                result.append("{")
-                rest = rest[after...]
-            }
-        }
-        return result + rest
+        var complete: [String: String] = [:]
+        for name in Self.placeholders { complete[name] = escape ? Self.escapeHTML(values[name] ?? "") : values[name] ?? "" }
+        return TextTemplate.fill(template, with: complete)
     }
 
+    /// Placeholder-like names in a template (CSS or other braces that are not `{name}` are ignored).
     static func placeholderNames(in template: String) -> Set<String> {
-        var names: Set<String> = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            let after = rest.index(after: open)
-            guard let close = rest[after...].firstIndex(of: "}") else { break }
-            let candidate = rest[after..<close]
-            if !candidate.isEmpty, candidate.allSatisfy({ $0.isLetter || $0 == "_" }) { names.insert(String(candidate)) }
-            rest = rest[after...]
-        }
-        return names
+        TextTemplate.placeholders(in: template).filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0 == "_" } }
     }
 
     public static func escapeHTML(_ text: String) -> String {

@@ -23,7 +23,7 @@ public struct ShoroTexts: Sendable {
             }
             for sample in ShoroReply.samples {
                 guard let template = catalog[sample.key] else { throw .missingKey(sample.key, language: language) }
-                let used = Self.placeholders(in: template)
+                let used = TextTemplate.placeholders(in: template)
                 let expected = sample.placeholderNames
                 if let unknown = used.subtracting(expected).sorted().first {
                     throw .unknownPlaceholder(unknown, key: sample.key, language: language)
@@ -42,36 +42,6 @@ public struct ShoroTexts: Sendable {
         let question = if case .textOnly(let inner) = reply { self.render(inner, language: language) } else { "" }
         // `init` guarantees every key in every language, so the fallback is never used.
         let template = self.templates[language]?[reply.key] ?? reply.key
-        return Self.fill(template, with: reply.placeholders(question: question))
-    }
-
-    /// Replaces each `{name}` in `template` with its value; unknown names are left as written.
-    static func fill(_ template: String, with values: [String: String]) -> String {
-        var result = ""
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "}") else { break }
-            let name = String(rest[afterOpen..<close])
-            result += values[name] ?? "{\(name)}"
-            rest = rest[rest.index(after: close)...]
-        }
-        // Values are inserted once, so a `{` typed by the customer in an address is never expanded.
-        result += rest
-        return result
-    }
-
-    /// The `{name}` placeholders used in a template.
-    static func placeholders(in template: String) -> Set<String> {
-        var names: Set<String> = []
-        var rest = template[...]
-        while let open = rest.firstIndex(of: "{") {
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "}") else { break }
-            names.insert(String(rest[afterOpen..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
+        return TextTemplate.fill(template, with: reply.placeholders(question: question))
     }
 }

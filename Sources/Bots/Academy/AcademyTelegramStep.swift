@@ -96,8 +96,8 @@ public struct AcademyTelegramStep {
             for effect in effects {
                 switch effect {
                 case .lookupLead(let email, let phone, let deepLinkRef):
-                    let token = deepLinkRef.flatMap { $0.hasPrefix("lead_") ? String($0.dropFirst(5)) : $0 }
-                    let lead = try self.store.lookup(deepLinkToken: token, tgID: state.userID, email: email, phone: phone, on: connection)
+                    // The dialog keeps the deep link's reference (the lead's link token, `lead_` already removed).
+                    let lead = try self.store.lookup(deepLinkToken: deepLinkRef, tgID: state.userID, email: email, phone: phone, on: connection)
                     pending.append(.leadLookup(lead.map(Self.summary)))
                 case .loadSlots(let from, let days):
                     pending.append(self.services.loadSlots(from, days))
@@ -145,9 +145,8 @@ public struct AcademyTelegramStep {
                     if let text { parameters["text"] = .string(text) }
                     try addOutbox(chat: chat, method: "answerCallbackQuery", parameters)
                 case .upsertLead(let upsert):
-                    let token = upsert.deepLinkRef.flatMap { $0.hasPrefix("lead_") ? String($0.dropFirst(5)) : $0 }
                     try self.store.recordBotRegistration(
-                        tgID: upsert.tgID, chatID: upsert.chatID, mergeInto: upsert.leadID, deepLinkToken: token, name: upsert.name,
+                        tgID: upsert.tgID, chatID: upsert.chatID, mergeInto: upsert.leadID, deepLinkToken: upsert.deepLinkRef, name: upsert.name,
                         phone: upsert.phone, email: upsert.email, language: upsert.language.rawValue, now: now, on: connection)
                 case .cancelEmailChain(let leadID):
                     try self.jobs.cancel(ids: EmailChainStep.allJobIDs(leadID: leadID), reason: "bot_activated", now: now, on: connection)

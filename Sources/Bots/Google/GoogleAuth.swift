@@ -4,7 +4,6 @@ public import Curl
 import FoundationEssentials
 public import Logging
 public import Platform
-import Redis
 import _CryptoExtras
 
 /// Service-account access tokens for Google APIs, and authorised calls made with them.
@@ -25,15 +24,15 @@ public final class GoogleAuth {
     private let tokenURL: String
     private let scopes: [String]
     let http: HTTPClient
-    private let redis: LazyRedis?
     private let clock: Clock
     let logger: Logger
     private let retry: GoogleRetryPolicy
     let timeout: Double
     let connectTimeout: Double
-    /// The Redis key of the shared token (one per account, token URL and scope set).
-    public let cacheKey: String
-    private var cached: (token: String, expiresAt: Double)?
+    /// The shared token (one per account, token URL and scope set).
+    private let tokens: SharedTokenCache
+    /// Its Redis key.
+    public var cacheKey: String { self.tokens.key }
     /// Token requests sent by this instance (every attempt), for logs and tests.
     public private(set) var tokenRequests = 0
 
@@ -54,46 +53,25 @@ public final class GoogleAuth {
         self.tokenURL = settings.tokenURL
         self.scopes = scopes
         self.http = http
-        self.redis = redis
         self.clock = clock
         self.logger = logger
         self.retry = retry
         self.timeout = timeout
         self.connectTimeout = connectTimeout
-        let identity = [self.account.clientEmail, self.tokenURL, scopes.sorted().joined(separator: " ")].joined(separator: "\n")
-        let digest = SHA256.hash(data: Array(identity.utf8)).map { byte in
-            String(byte >> 4, radix: 16) + String(byte & 0xf, radix: 16)
-        }.joined()
-        self.cacheKey = cacheKeyPrefix + String(digest.prefix(24))
+        self.tokens = SharedTokenCache(
+            key: SharedTokenCache.key(
+                prefix: cacheKeyPrefix, identity: [self.account.clientEmail, self.tokenURL, scopes.sorted().joined(separator: " ")]),
+            redis: redis, clock: clock, logger: logger)
     }
 
     /// A valid access token: from memory, else from Redis, else freshly minted (and then shared).
     /// - Parameter forceRefresh: skip both caches (after Google refused the cached token with 401).
     public func accessToken(forceRefresh: Bool = false) throws -> String {
-        let now = self.clock.now()
-        if !forceRefresh {
-            if let cached = self.cached, now < cached.expiresAt { return cached.token }
-            if let shared = self.readShared(now: now) {
-                self.cached = shared
-                return shared.token
-            }
-        }
-        let fresh = try self.requestToken()
-        self.cached = fresh
-        self.writeShared(fresh, now: self.clock.now())
-        return fresh.token
+        try self.tokens.token(forceRefresh: forceRefresh) { try self.requestToken() }
     }
 
     /// Forgets `token` (in memory and in Redis, unless another process already replaced it there).
-    public func invalidate(_ token: String) {
-        if self.cached?.token == token { self.cached = nil }
-        guard let redis = self.redis else { return }
-        do {
-            _ = try redis.with { try $0.evaluate(Self.deleteIfToken, keys: [self.cacheKey], arguments: [token]) }
-        } catch {
-            self.logger.warning("google token cache unavailable", metadata: ["error": "\(error)"])
-        }
-    }
+    public func invalidate(_ token: String) { self.tokens.invalidate(token) }
 
     /// Sends `request` with `Authorization: Bearer <token>`; a 401 answer gets one fresh token and one more try.
     /// Any other status is returned as is. Throws `GoogleError` (token) or `CurlError` (transport).
@@ -181,40 +159,4 @@ public final class GoogleAuth {
 
     /// How long a token is used: `expires_in` less a margin of 4 minutes (at most half the lifetime).
     public static func usableLifetime(expiresIn: Double) -> Double { expiresIn - min(240, expiresIn / 2) }
-
-    // MARK: Shared cache
-
-    /// The token other processes stored, as `"<expiresAt> <token>"`.
-    private func readShared(now: Double) -> (token: String, expiresAt: Double)? {
-        guard let redis = self.redis else { return nil }
-        do {
-            guard let value = try redis.with({ try $0.command(["GET", self.cacheKey]) }).string,
-                  let space = value.firstIndex(of: " "), let expiresAt = Double(value[..<space]), now < expiresAt
-            else { return nil }
-            return (String(value[value.index(after: space)...]), expiresAt)
-        } catch {
-            self.logger.warning("google token cache unavailable", metadata: ["error": "\(error)"])
-            return nil
-        }
-    }
-
-    private func writeShared(_ token: (token: String, expiresAt: Double), now: Double) {
-        guard let redis = self.redis else { return }
-        let milliseconds = Int64((token.expiresAt - now) * 1000)
-        guard milliseconds >= 1000 else { return }
-        do {
-            _ = try redis.with {
-                try $0.command(["SET", self.cacheKey, "\(token.expiresAt) \(token.token)", "PX", String(milliseconds)])
-            }
-        } catch {
-            self.logger.warning("google token cache unavailable", metadata: ["error": "\(error)"])
-        }
-    }
-
-    // KEYS: token key. ARGV: the refused token. Deletes the shared entry only if it still holds that token.
-    private static let deleteIfToken = RedisScript("""
-        local value = redis.call('GET', KEYS[1])
-        if value and string.sub(value, -string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """)
 }

@@ -3,36 +3,16 @@ import Curl
 import FoundationEssentials
 import Logging
 import Platform
-import Redis
 
 extension ZoomClient {
     /// A valid access token: from memory, else from Redis, else freshly requested (and then shared).
     /// - Parameter forceRefresh: skip both caches (after Zoom refused the cached token with 401 code 124).
     public func accessToken(forceRefresh: Bool = false) throws -> String {
-        let now = self.clock.now()
-        if !forceRefresh {
-            if let cached = self.cached, now < cached.expiresAt { return cached.token }
-            if let shared = self.readShared(now: now) {
-                self.cached = shared
-                return shared.token
-            }
-        }
-        let fresh = try self.requestToken()
-        self.cached = fresh
-        self.writeShared(fresh, now: self.clock.now())
-        return fresh.token
+        try self.tokens.token(forceRefresh: forceRefresh) { try self.requestToken() }
     }
 
     /// Forgets `token` (in memory and in Redis, unless another process already replaced it there).
-    public func invalidate(_ token: String) {
-        if self.cached?.token == token { self.cached = nil }
-        guard let redis = self.redis else { return }
-        do {
-            _ = try redis.with { try $0.evaluate(Self.deleteIfToken, keys: [self.cacheKey], arguments: [token]) }
-        } catch {
-            self.logger.warning("zoom token cache unavailable", metadata: ["error": "\(error)"])
-        }
-    }
+    public func invalidate(_ token: String) { self.tokens.invalidate(token) }
 
     /// How long a token is used: `expires_in` less 5 minutes (at most half the lifetime).
     public static func usableLifetime(expiresIn: Double) -> Double { expiresIn - min(300, expiresIn / 2) }
@@ -98,39 +78,4 @@ extension ZoomClient {
         self.logger.debug("zoom token issued", metadata: ["zoom.expires_in": "\(Int(expiresIn))"])
         return (token, self.clock.now() + Self.usableLifetime(expiresIn: expiresIn))
     }
-
-    /// The token another process stored, as `"<expiresAt> <token>"`.
-    private func readShared(now: Double) -> (token: String, expiresAt: Double)? {
-        guard let redis = self.redis else { return nil }
-        do {
-            guard let value = try redis.with({ try $0.command(["GET", self.cacheKey]) }).string,
-                let space = value.firstIndex(of: " "), let expiresAt = Double(value[..<space]), now < expiresAt
-            else { return nil }
-            return (String(value[value.index(after: space)...]), expiresAt)
-        } catch {
-            self.logger.warning("zoom token cache unavailable", metadata: ["error": "\(error)"])
-            return nil
-        }
-    }
-
-    private func writeShared(_ token: (token: String, expiresAt: Double), now: Double) {
-        guard let redis = self.redis else { return }
-        let milliseconds = Int64((token.expiresAt - now) * 1000)
-        guard milliseconds >= 1000 else { return }
-        do {
-            _ = try redis.with {
-                try $0.command(["SET", self.cacheKey, "\(token.expiresAt) \(token.token)", "PX", String(milliseconds)])
-            }
-        } catch {
-            self.logger.warning("zoom token cache unavailable", metadata: ["error": "\(error)"])
-        }
-    }
-
-    // KEYS: token key. ARGV: the refused token. Deletes the shared entry only if it still holds that token.
-    private static let deleteIfToken = RedisScript(
-        """
-        local value = redis.call('GET', KEYS[1])
-        if value and string.sub(value, -string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
-        """)
 }

@@ -1,10 +1,8 @@
 import Edge
-import Crypto
 public import Curl
 public import FoundationEssentials
 public import Logging
 public import Platform
-import Redis
 
 /// Zoom meetings for one host through a Server-to-Server OAuth app: create (never twice), find by marker, delete.
 ///
@@ -71,15 +69,15 @@ public final class ZoomClient {
 
     let settings: BookingSettings.Zoom
     let http: HTTPClient
-    let redis: LazyRedis?
     let clock: Clock
     let logger: Logger
     let retry: ZoomRetryPolicy
     let timeout: Double
     let connectTimeout: Double
-    /// The Redis key of the shared token (one per OAuth URL, account and client).
-    public let cacheKey: String
-    var cached: (token: String, expiresAt: Double)?
+    /// The shared token (one per OAuth URL, account and client).
+    let tokens: SharedTokenCache
+    /// Its Redis key.
+    public var cacheKey: String { self.tokens.key }
     /// Token requests sent by this instance (every attempt), for logs and tests.
     public internal(set) var tokenRequests = 0
 
@@ -93,17 +91,14 @@ public final class ZoomClient {
     ) {
         self.settings = settings
         self.http = http
-        self.redis = redis
         self.clock = clock
         self.logger = logger
         self.retry = retry
         self.timeout = timeout
         self.connectTimeout = connectTimeout
-        let identity = [settings.oauthURL, settings.accountID, settings.clientID].joined(separator: "\n")
-        let digest = SHA256.hash(data: Array(identity.utf8)).map { byte in
-            String(byte >> 4, radix: 16) + String(byte & 0xf, radix: 16)
-        }.joined()
-        self.cacheKey = cacheKeyPrefix + String(digest.prefix(24))
+        self.tokens = SharedTokenCache(
+            key: SharedTokenCache.key(prefix: cacheKeyPrefix, identity: [settings.oauthURL, settings.accountID, settings.clientID]),
+            redis: redis, clock: clock, logger: logger)
     }
 
     // MARK: Meetings
