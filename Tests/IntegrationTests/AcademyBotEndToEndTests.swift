@@ -53,7 +53,9 @@ final class AcademyBotEndToEndTests {
     func startDrain(_ overrides: [String: String] = [:]) throws {
         let stackDirectory = try E2EStack.variable("STACK_DIR")
         var environment = ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
-                           "SEND_RETRY_DELAYS": "0.2,0.4,0.8", "HTTP_TIMEOUT_SECONDS": "3"]
+                           "SEND_RETRY_DELAYS": "0.2,0.4,0.8", "HTTP_TIMEOUT_SECONDS": "3",
+                           // Free text goes to the AI: never to the shared OpenAI fake, whose calls the AI suites count.
+                           "OPENAI_API_URL": "http://127.0.0.1:9"]
         environment.merge(overrides) { _, new in new }
         self.processes.append(try E2EProcess(
             try E2EStack.variable("STACK_BIN_DIR") + "/cron-drain", ["--bot", "academy", "--seconds", "60", "--concurrency", "3"],
