@@ -1,0 +1,134 @@
+import Bots
+import Curl
+import Foundation
+import Glibc
+import Platform
+import Postgres
+import Redis
+import Testing
+
+/// Kills the stack's shared Redis mid-run, so it must not share the stack with any other test: `make test`
+/// skips this suite in its main run and then runs it alone (scripts/run-tests.sh). Other suites running
+/// while Redis is down would see 503s and failed steps that have nothing to do with what they test.
+@Suite("Redis restart (runs alone)", .serialized, .e2eStack)
+struct RedisRestartEndToEndTests {
+    /// 200 webhooks from 4 threads; Redis is killed with SIGKILL after the first 60 answers and restarted once
+    /// 503s were seen. Every message answered 200 must be in the queue (Redis AOF, appendfsync always), and
+    /// after retrying the 503s (as Chat2Desk does) every message must be there exactly once and be processed.
+    @Test func redisRestartLosesNoAcknowledgedWebhook() throws {
+        let e2e = try E2EContext("redis-restart")
+        defer { e2e.finish() }
+        let threads = 4
+        let clientsPerThread = 10
+        let messagesPerClient = 5
+        let total = threads * clientsPerThread * messagesPerClient
+        let clients = (0..<(threads * clientsPerThread)).map { _ in e2eRandomID() }
+        struct Outcome { var client: Int64; var messageID: Int64; var text: String; var status: Int }
+        let outcomes = E2EShared([Outcome]())
+        let restarted = E2EShared(false)
+        let webhookURL = e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret
+        let texts = ["Здравствуйте", "ул. Токтогула 12", "0700 111 222", "3", "нет"]
+
+        let done = E2EShared(false)
+        let posting = Thread {
+            e2eParallel(threads) { thread in
+                let http = E2EHTTP.client()
+                var sent = 0
+                for step in 0..<messagesPerClient {
+                    for slot in 0..<clientsPerThread {
+                        // Keep the last third for after the restart, so the run has a before, a during and an after.
+                        if sent == total / threads * 2 / 3 {
+                            let deadline = e2eNow() + 30
+                            while !restarted.snapshot && e2eNow() < deadline { usleep(5_000) }
+                        }
+                        let client = clients[thread * clientsPerThread + slot]
+                        let messageID = e2eRandomID()
+                        let body = e2eWebhookBody(clientID: client, messageID: messageID, text: texts[step])
+                        let status = (try? http.perform(HTTPRequest(
+                            method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
+                            body: Array(body.utf8), connectTimeout: 2, totalTimeout: 5)))?.status ?? -1
+                        outcomes.with { $0.append(Outcome(client: client, messageID: messageID, text: texts[step], status: status)) }
+                        sent += 1
+                        usleep(10_000)
+                    }
+                }
+            }
+            done.with { $0 = true }
+        }
+        posting.start()
+
+        var killedAt = 0
+        do {
+            try e2e.wait("60 answers before the kill") { outcomes.snapshot.count >= 60 }
+            killedAt = outcomes.snapshot.count
+            try e2e.stackScript("redis-kill")
+            defer {
+                // Whatever happens, Redis comes back for the rest of the suite and the posters are released.
+                if !restarted.snapshot {
+                    do { try e2e.stackScript("redis-start") } catch { Issue.record("redis-start failed: \(error)") }
+                    restarted.with { $0 = true }
+                }
+            }
+            // Until a few webhooks were refused, or every poster waits at its barrier.
+            let beforeBarrier = threads * (total / threads * 2 / 3)
+            try e2e.wait("503s while Redis is down") {
+                let now = outcomes.snapshot
+                return now.filter { $0.status == 503 }.count >= 4 || now.count >= beforeBarrier
+            }
+            try e2e.stackScript("redis-start")
+            restarted.with { $0 = true }
+        } catch {
+            restarted.with { $0 = true }
+            _ = try? e2e.wait("the posters to finish", timeout: 30) { done.snapshot }
+            throw error
+        }
+        try e2e.wait("all \(total) answers", timeout: 30) { done.snapshot }
+
+        let first = outcomes.snapshot
+        let statuses = Dictionary(grouping: first, by: \.status).mapValues(\.count)
+        print("e2e redis restart: kill after \(killedAt) answers; statuses \(statuses)")
+        #expect(first.count == total)
+        #expect((statuses[503] ?? 0) > 0, "Redis was down: some webhooks must have been refused")
+        #expect(Set(statuses.keys).isSubset(of: [200, 503]), "only 200 and 503 are acceptable answers: \(statuses)")
+        #expect((statuses[200] ?? 0) > killedAt / 2, "most webhooks before the kill and after the restart were accepted")
+
+        // Nothing acknowledged was lost (no drainer has run yet: the queue holds everything).
+        let redis = try RedisConnection(e2e.redisConfiguration)
+        func queuedIDs() throws -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for client in clients {
+                for payload in (try redis.command(["LRANGE", "q:{shoro}:c:\(client)", "0", "-1"]).array ?? []).compactMap(\.string) {
+                    let id = (try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any])?["message_id"] as? String
+                    counts[id ?? "?", default: 0] += 1
+                }
+            }
+            return counts
+        }
+        let acknowledged = first.filter { $0.status == 200 }.map { String($0.messageID) }
+        var queued = try queuedIDs()
+        let lost = acknowledged.filter { queued[$0] == nil }
+        #expect(lost.isEmpty, "\(lost.count) webhooks answered 200 are not in the queue")
+
+        // Chat2Desk retries what was refused: afterwards every message is queued exactly once.
+        let http = E2EHTTP.client()
+        for outcome in first where outcome.status != 200 {
+            let response = try e2e.postWebhook(e2eWebhookBody(clientID: outcome.client, messageID: outcome.messageID, text: outcome.text), http: http)
+            #expect(response.status == 200, "retry: \(response.status) \(response.text)")
+        }
+        queued = try queuedIDs()
+        let all = first.map { String($0.messageID) }
+        let exactlyOnce = all.allSatisfy { queued[$0] == 1 }
+        #expect(exactlyOnce, "missing: \(all.filter { queued[$0] == nil }.count), twice: \(queued.filter { $0.value > 1 }.count)")
+        guard lost.isEmpty, exactlyOnce else { return }
+
+        // And a drainer processes every one of them.
+        try e2e.startDrain()
+        try e2e.startDrain()
+        let list = "{" + all.joined(separator: ",") + "}"
+        try e2e.wait("all \(total) messages processed", timeout: 30) {
+            try e2e.db.queryOne(
+                "SELECT count(*) AS n FROM message_logs WHERE source = 'chat2desk' AND success AND message_id = ANY($1::text[])", [list]
+            )["n"] == String(total)
+        }
+    }
+}
