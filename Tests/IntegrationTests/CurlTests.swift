@@ -3,19 +3,34 @@ import Curl
 import Foundation
 import Testing
 
-/// The HTTP client against the fake Chat2Desk. Faults are queued on a path only the test uses
-/// (`/it/<random>`), so parallel tests never take each other's faults.
+/// The HTTP client against a fake Chat2Desk of each test's own: the stack's shared fake takes faults from the
+/// Shoro end-to-end suite (and has them reset by it), which runs at the same time.
 @Suite("HTTP client (libcurl) against the fake Chat2Desk", .stack)
 struct CurlTests {
-    private static func token() throws -> String { try TestStack.variable("CHAT2DESK_TOKEN") }
+    let fake: PrivateFake
+    let token = "curl-tests-token-0123456789"
+
+    init() throws {
+        self.fake = try PrivateFake("chat2desk", ["--token", self.token])
+    }
 
     private static func uniquePath() -> String { "/it/" + TestStack.randomHex(16) }
 
-    private static func addFault(_ json: String) throws { try TestStack.fakeControl("POST", "/_fake/faults", json: json) }
+    @discardableResult
+    private func control(_ method: String, _ path: String, json: String? = nil) throws -> Any {
+        let response = try TestStack.httpClient().perform(HTTPRequest(
+            method: method, url: self.fake.url + path,
+            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
+            connectTimeout: 2, totalTimeout: 5))
+        guard response.status == 200 else { throw StackError("fake control \(method) \(path): HTTP \(response.status) \(response.text)") }
+        return try JSONSerialization.jsonObject(with: Data(response.body))
+    }
+
+    private func addFault(_ json: String) throws { try self.control("POST", "/_fake/faults", json: json) }
 
     /// The calls the fake recorded for `path`.
-    private static func calls(_ path: String) throws -> [[String: Any]] {
-        try TestStack.fakeControl("GET", "/_fake/calls?path=\(path)") as? [[String: Any]] ?? []
+    private func calls(_ path: String) throws -> [[String: Any]] {
+        try self.control("GET", "/_fake/calls?path=\(path)") as? [[String: Any]] ?? []
     }
 
     @Test func postSendsHeadersAndBodyAndReadsTheAnswer() throws {
@@ -23,8 +38,8 @@ struct CurlTests {
         let externalID = "it-" + TestStack.randomHex(8)
         let body = #"{"client_id":\#(clientID),"text":"Привет, \"вода\"","external_id":"\#(externalID)"}"#
         let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: "POST", url: try TestStack.chat2deskURL() + "/v1/messages",
-            headers: [("Authorization", try Self.token()), ("Content-Type", "application/json"), ("X-Request-Id", externalID)],
+            method: "POST", url: self.fake.url + "/v1/messages",
+            headers: [("Authorization", self.token), ("Content-Type", "application/json"), ("X-Request-Id", externalID)],
             body: Array(body.utf8), totalTimeout: 5))
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/json")
@@ -36,7 +51,7 @@ struct CurlTests {
         #expect(data["message_id"] != nil)
 
         // The fake stored exactly what was sent.
-        let messages = try #require(try TestStack.fakeControl("GET", "/_fake/messages?client_id=\(clientID)") as? [[String: Any]])
+        let messages = try #require(try self.control("GET", "/_fake/messages?client_id=\(clientID)") as? [[String: Any]])
         #expect(messages.count == 1)
         #expect(messages.first?["text"] as? String == "Привет, \"вода\"")
         #expect(messages.first?["external_id"] as? String == externalID)
@@ -44,19 +59,19 @@ struct CurlTests {
 
     @Test func anyStatusIsAResponseAndHeadersAndBodyArrive() throws {
         let path = Self.uniquePath()
-        try Self.addFault(#"""
+        try self.addFault(#"""
             {"route":"\#(path)","method":"PUT","mode":"status","status":418,"body":{"teapot":true},"headers":{"X-Fake":"yes","Retry-After":"3"}}
             """#)
         let payload: [UInt8] = Array("binary\u{0}body\n".utf8) + [0xff, 0xfe]
         let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: "PUT", url: try TestStack.chat2deskURL() + path + "?a=1&b=x%20y",
+            method: "PUT", url: self.fake.url + path + "?a=1&b=x%20y",
             headers: [("X-Custom", "value with spaces"), ("Content-Type", "application/octet-stream")], body: payload))
         #expect(response.status == 418)
         #expect(response.header("x-fake") == "yes")
         #expect(response.header("Retry-After") == "3")
         #expect(TestStack.jsonObject(response.body)?["teapot"] as? Bool == true)
 
-        let recorded = try #require(try Self.calls(path).first)
+        let recorded = try #require(try self.calls(path).first)
         #expect(recorded["method"] as? String == "PUT")
         let headers = recorded["headers"] as? [String: String] ?? [:]
         #expect(headers["X-Custom"] == "value with spaces")
@@ -68,8 +83,8 @@ struct CurlTests {
 
     @Test func unauthorizedIsAResponseNotAnError() throws {
         let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: "POST", url: try TestStack.chat2deskURL() + "/v1/messages",
-            headers: [("Authorization", "Bearer " + (try Self.token())), ("Content-Type", "application/json")],
+            method: "POST", url: self.fake.url + "/v1/messages",
+            headers: [("Authorization", "Bearer " + self.token), ("Content-Type", "application/json")],
             body: Array(#"{"client_id":1,"text":"x"}"#.utf8)))
         #expect(response.status == 401)
         #expect(TestStack.jsonObject(response.body)?["message"] as? String == "You need to auth")
@@ -77,8 +92,8 @@ struct CurlTests {
 
     @Test func getWithoutBodyAndHeadWork() throws {
         let client = TestStack.httpClient()
-        let url = try TestStack.chat2deskURL() + "/v1/messages?client_id=\(TestStack.randomID())&limit=5"
-        let response = try client.perform(HTTPRequest(url: url, headers: [("Authorization", try Self.token())]))
+        let url = self.fake.url + "/v1/messages?client_id=\(TestStack.randomID())&limit=5"
+        let response = try client.perform(HTTPRequest(url: url, headers: [("Authorization", self.token)]))
         #expect(response.status == 200)
         #expect((TestStack.jsonObject(response.body)?["data"] as? [Any])?.isEmpty == true)
         // The same client (and its kept-alive connection) serves the next request.
@@ -88,8 +103,8 @@ struct CurlTests {
 
     @Test func aDelayLongerThanTheTimeoutIsAnAmbiguousTimeout() throws {
         let path = Self.uniquePath()
-        try Self.addFault(#"{"route":"\#(path)","mode":"delay","seconds":1.5}"#)
-        let url = try TestStack.chat2deskURL() + path
+        try self.addFault(#"{"route":"\#(path)","mode":"delay","seconds":1.5}"#)
+        let url = self.fake.url + path
         let started = now()
         do {
             _ = try TestStack.httpClient().perform(HTTPRequest(
@@ -102,13 +117,13 @@ struct CurlTests {
         let elapsed = now() - started
         #expect(elapsed >= 0.35 && elapsed < 1.2, "took \(elapsed)s")
         // The fake did receive it: "after send" is true.
-        #expect(try Self.calls(path).count == 1)
+        #expect(try self.calls(path).count == 1)
     }
 
     @Test func aDroppedConnectionIsAnAmbiguousLoss() throws {
         let path = Self.uniquePath()
-        try Self.addFault(#"{"route":"\#(path)","mode":"drop"}"#)
-        let url = try TestStack.chat2deskURL() + path
+        try self.addFault(#"{"route":"\#(path)","mode":"drop"}"#)
+        let url = self.fake.url + path
         do {
             _ = try TestStack.httpClient().perform(HTTPRequest(method: "POST", url: url, body: Array("{}".utf8), totalTimeout: 3))
             Issue.record("a dropped connection answered")
@@ -116,7 +131,7 @@ struct CurlTests {
             #expect(error.code == .connectionLostAfterSend, "got \(String(reflecting: error))")
             #expect(error.isAmbiguous)
         }
-        #expect(try Self.calls(path).count == 1)
+        #expect(try self.calls(path).count == 1)
     }
 
     /// libcurl silently re-sends a request whose reused keep-alive connection closed without an answer;
@@ -124,18 +139,18 @@ struct CurlTests {
     @Test func aDropOnAReusedConnectionIsNotSilentlyResent() throws {
         let path = Self.uniquePath()
         let client = TestStack.httpClient()
-        let url = try TestStack.chat2deskURL() + path
+        let url = self.fake.url + path
         // First request: answered normally (404 from the fake), the connection stays open.
         let first = try client.perform(HTTPRequest(method: "POST", url: url, body: Array("{}".utf8)))
         #expect(first.status == 404)
-        try Self.addFault(#"{"route":"\#(path)","mode":"drop"}"#)
+        try self.addFault(#"{"route":"\#(path)","mode":"drop"}"#)
         do {
             let second = try client.perform(HTTPRequest(method: "POST", url: url, body: Array("{}".utf8), totalTimeout: 3))
             Issue.record("a dropped POST on a reused connection answered \(second.status) (it was re-sent)")
         } catch {
             #expect(error.code == .connectionLostAfterSend, "got \(String(reflecting: error))")
         }
-        #expect(try Self.calls(path).count == 2, "the fake saw the POST more than once")
+        #expect(try self.calls(path).count == 2, "the fake saw the POST more than once")
     }
 
     @Test func aClosedPortCannotConnectAndIsNotAmbiguous() throws {
@@ -152,7 +167,7 @@ struct CurlTests {
     }
 
     @Test func httpsToAPlainHTTPPortFailsWithoutFallingBackToPlaintext() throws {
-        let plain = try TestStack.chat2deskURL()
+        let plain = self.fake.url
         let path = Self.uniquePath()
         let url = plain.replacingOccurrences(of: "http://", with: "https://") + path
         try #require(url.hasPrefix("https://"))
@@ -164,7 +179,7 @@ struct CurlTests {
             #expect(!error.isAmbiguous)
         }
         // No HTTP request reached the server in plaintext.
-        #expect(try Self.calls(path).isEmpty)
+        #expect(try self.calls(path).isEmpty)
     }
 
     @Test func aBadURLIsAnInvalidRequest() throws {
