@@ -44,26 +44,35 @@ let package = Package(
         // Pure core: dialogs and domain rules, no I/O.
         .target(name: "BotCore", swiftSettings: swiftSettings),
 
-        // Platform: configuration, logging, queue, outbox, rate limits, migrations, health.
+        // Platform: configuration, logging, the inbound queue, rate limits, Redis helpers.
         .target(
             name: "Platform",
             dependencies: [
-                "Redis", "Postgres", "Curl", .product(name: "Logging", package: "swift-log"),
+                "Redis", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The HTTP edge: what the FastCGI responders need and nothing more (no crypto, no libcurl clients,
-        // no Foundation), so they start fast and stay small.
+        // What needs PostgreSQL (the outbox, delayed jobs, migrations), kept out of Platform so the webhook
+        // responders, which link Platform through Edge, never load libpq and its TLS/Kerberos/LDAP libraries.
         .target(
-            name: "Edge",
-            dependencies: ["BotCore", "Platform", "FastCGI", "Redis", "Postgres", .product(name: "Logging", package: "swift-log")],
+            name: "Storage",
+            dependencies: ["Platform", "Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The HTTP edge: what the webhook responders need and nothing more (no PostgreSQL, no libcurl, no
+        // crypto, no Foundation proper), so they start fast and stay small.
+        .target(
+            name: "Edge",
+            dependencies: ["BotCore", "Platform", "FastCGI", "Redis", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // `GET /health` checks PostgreSQL too: a module of its own, linked by the health responder only.
+        .target(name: "Health", dependencies: ["Edge", "Storage", "Postgres"], swiftSettings: swiftSettings),
         // Integrations and the runtime that interprets dialog effects.
         .target(
             name: "Bots",
             dependencies: [
-                "BotCore", "Platform", "Edge", "FastCGI",
+                "BotCore", "Platform", "Storage", "Edge", "FastCGI", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -74,7 +83,7 @@ let package = Package(
         // Foundation's time-zone database, kept out of the responders.
         .target(name: "AcademyTime", dependencies: ["BotCore", "Platform"], swiftSettings: swiftSettings),
 
-        .executableTarget(name: "HealthResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
+        .executableTarget(name: "HealthResponder", dependencies: ["Health"], swiftSettings: swiftSettings),
         .executableTarget(name: "Chat2DeskResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
         .executableTarget(name: "TildaResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
         .executableTarget(name: "TelegramResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
@@ -108,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Bots", "Edge", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform",
+                "Bots", "Edge", "Health", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

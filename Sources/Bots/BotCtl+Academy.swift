@@ -4,6 +4,7 @@ import Curl
 import FoundationEssentials
 import Platform
 import Postgres
+import Storage
 
 /// `botctl leads`: the latest Academy leads with their email-chain status.
 struct Leads: ParsableCommand {

@@ -6,6 +6,7 @@ import Logging
 import Platform
 import Postgres
 import Redis
+import Storage
 
 /// `botctl`: the operator's tool.
 public struct BotCtl: ParsableCommand {

@@ -5,6 +5,7 @@ import Bots
 import Curl
 import Logging
 import Platform
+import Storage
 import BotCore
 
 /// cron-drain: started every minute by cron (flock-guarded); drains the inbound queues of the enabled

@@ -1,6 +1,8 @@
 import Edge
 import FoundationEssentials
+import Health
 import Platform
+import Storage
 
 // fcgi-health: GET / and GET /health. Usage: fcgi-health [--socket PATH]   (no socket: fd 0)
 ProcessSetup.runResponder("fcgi-health", arguments: CommandLine.arguments) { config, _ in

@@ -5,6 +5,7 @@ import Curl
 import Logging
 import Platform
 import Synchronization
+import Storage
 
 /// cron-sheets-sync: started every minute by cron (flock-guarded); mirrors new and changed leads to Google Sheets.
 /// Exit 0 when done (or nothing to do), 75 when Google or PostgreSQL is unavailable (the next run catches up),

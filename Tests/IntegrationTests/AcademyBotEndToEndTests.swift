@@ -10,6 +10,7 @@ import Platform
 import Postgres
 import Redis
 import Testing
+import Storage
 
 extension AcademyEndToEnd {
     /// Telegram → nginx → fcgi-telegram → Redis → cron-drain (the Academy dialog) → PostgreSQL → the fake Telegram.

@@ -3,6 +3,7 @@ import Logging
 import Platform
 import Postgres
 import Testing
+import Storage
 
 /// The delayed-jobs engine against a real PostgreSQL (a fresh database per test), with time as an input.
 @Suite("Delayed jobs", .stack)

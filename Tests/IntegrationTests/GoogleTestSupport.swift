@@ -7,6 +7,7 @@ import Platform
 import Postgres
 import Testing
 import _CryptoExtras
+import Storage
 
 /// The fake Google of the local stack (`fakes/google.py`, started by `scripts/stack.sh`) as seen from tests.
 enum GoogleStack {

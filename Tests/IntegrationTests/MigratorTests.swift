@@ -4,6 +4,7 @@ import Logging
 import Platform
 import Postgres
 import Testing
+import Storage
 
 @Suite("Migrator on fresh databases", .stack)
 struct MigratorTests {

@@ -7,6 +7,7 @@ import Platform
 import Postgres
 import Redis
 import Testing
+import Storage
 
 /// The Shoro water-order bot end to end: Chat2Desk webhooks through nginx and the FastCGI responder into
 /// Redis, `cron-drain` / `cron-outbox` processes started here, PostgreSQL, and the fake Chat2Desk.

@@ -5,6 +5,7 @@ import Curl
 import FoundationEssentials
 public import Logging
 public import Platform
+public import Storage
 
 /// Everything one Academy drain or jobs thread needs, built on that thread (connections are not shared).
 public final class AcademyRuntime {

@@ -1,8 +1,9 @@
 public import Edge
 public import BotCore
 public import FoundationEssentials
-public import Platform
+import Platform
 public import Postgres
+public import Storage
 
 /// The external work the dialog asks for, answered as the dialog's own events. The booking and AI
 /// services implement these; tests may pass their own.

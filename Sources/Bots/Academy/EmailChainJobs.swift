@@ -3,6 +3,7 @@ public import BotCore
 public import Logging
 public import Platform
 import Postgres
+public import Storage
 
 /// Why a chain step could not be delivered this time (the job is retried with backoff).
 public struct ChainSendError: Error, CustomStringConvertible, Sendable {

@@ -1,8 +1,9 @@
 public import Edge
 public import BotCore
 import FoundationEssentials
-public import Platform
+import Platform
 public import Postgres
+public import Storage
 
 /// A lead as stored in PostgreSQL (the CRM's source of truth).
 public struct Lead: Sendable, Equatable {

@@ -3,6 +3,7 @@ public import Curl
 import FoundationEssentials
 public import Platform
 import Redis
+public import Storage
 
 /// Telegram's verdict on one Bot API call.
 public enum TelegramResult: Sendable, Equatable {

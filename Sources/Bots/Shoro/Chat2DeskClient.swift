@@ -2,7 +2,8 @@ import Edge
 public import Curl
 import FoundationEssentials
 public import Platform
-public import Redis
+import Redis
+public import Storage
 
 /// Sends replies through Chat2Desk's `POST /v1/messages` with the raw token, under the shared rate limit.
 ///

@@ -1,10 +1,11 @@
 import Edge
 public import BotCore
-public import Curl
+import Curl
 import FoundationEssentials
 public import Logging
 public import Platform
-public import Postgres
+import Postgres
+public import Storage
 
 /// Everything one drain or outbox worker thread needs for Shoro, built on that thread (connections are not shared).
 public final class ShoroRuntime {

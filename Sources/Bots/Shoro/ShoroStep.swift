@@ -1,8 +1,9 @@
 public import Edge
 public import BotCore
 import FoundationEssentials
-public import Platform
+import Platform
 public import Postgres
+public import Storage
 
 /// Runs one inbound message through the Shoro dialog and commits everything it causes in one
 /// PostgreSQL transaction: the new dialog state, the order, the outcome, the replies (as outbox rows)

@@ -1,3 +1,4 @@
+import Platform
 public import Postgres
 
 /// Outbound messages kept in PostgreSQL until the provider confirms them, sent in order per conversation.

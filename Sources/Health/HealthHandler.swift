@@ -1,5 +1,7 @@
 public import FastCGI
+import Edge
 public import Platform
+public import Storage
 import Postgres
 import Redis
 

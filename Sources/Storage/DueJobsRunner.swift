@@ -1,3 +1,4 @@
+public import Platform
 public import Logging
 
 /// Runs due delayed jobs one at a time: claim (with a lease), hand to `handle`, and on a thrown error
