@@ -7,6 +7,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// Release responders carry the Swift runtime and FoundationEssentials statically: a process then keeps only
+// the pages it uses instead of every shared library's relocated data (peak RSS 15.7 → see bench/RESULTS.md).
+// Only the responders: Foundation's time zones (the cron jobs need them) are not found when linked statically.
+let responderLinking: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "chatbots",
     platforms: [.macOS(.v15)],
@@ -83,10 +90,14 @@ let package = Package(
         // Foundation's time-zone database, kept out of the responders.
         .target(name: "AcademyTime", dependencies: ["BotCore", "Platform"], swiftSettings: swiftSettings),
 
-        .executableTarget(name: "HealthResponder", dependencies: ["Health"], swiftSettings: swiftSettings),
-        .executableTarget(name: "Chat2DeskResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
-        .executableTarget(name: "TildaResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
-        .executableTarget(name: "TelegramResponder", dependencies: ["Edge"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "HealthResponder", dependencies: ["Health"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
+        .executableTarget(
+            name: "Chat2DeskResponder", dependencies: ["Edge"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
+        .executableTarget(
+            name: "TildaResponder", dependencies: ["Edge"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
+        .executableTarget(
+            name: "TelegramResponder", dependencies: ["Edge"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
         .executableTarget(
             name: "DueJobsJob",
             dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
