@@ -15,10 +15,10 @@ set +e
 { python3 fakes/test_fakes.py && python3 fakes/test_google_fake.py; } >"$DIR/fakes-test.log" 2>&1; fakes_status=$?
 echo "make test: fake self-tests: $(grep -E 'passed, [0-9]+ failed' "$DIR/fakes-test.log" | tr '\n' ' ')(log: $DIR/fakes-test.log)"
 [ "$fakes_status" = 0 ] || grep -A25 '^FAIL' "$DIR/fakes-test.log"
-# Everything except the suite that kills the shared Redis, in parallel; then that suite alone, so no other
-# test sees Redis go away. The second run must run at least one test: a renamed suite must not vanish silently.
+# Everything except the suite that restarts the shared Redis and PostgreSQL, in parallel; then that suite alone,
+# so no other test sees them go away. The second run must run at least one test: a renamed suite must not vanish.
 # SWIFT_TEST_ARGS (e.g. --filter X) replaces both with one run of what it selects.
-ALONE=RedisRestartEndToEndTests
+ALONE=StackRestartEndToEndTests
 if [ -n "${SWIFT_TEST_ARGS:-}" ]; then
   swift test --skip-build $SWIFT_TEST_ARGS 2>&1 | tee "$DIR/swift-test.log"
   status=${PIPESTATUS[0]}

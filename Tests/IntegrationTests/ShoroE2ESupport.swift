@@ -277,7 +277,8 @@ final class E2EContext {
 
     // MARK: Processes
 
-    private func start(_ product: String, _ arguments: [String], overrides: [String: String]) throws -> E2EProcess {
+    /// Starts one of the stack's executables with the stack's environment plus `overrides` (stopped by `finish`).
+    func start(_ product: String, _ arguments: [String], overrides: [String: String]) throws -> E2EProcess {
         let path = self.binDirectory + "/" + product
         guard FileManager.default.isExecutableFile(atPath: path) else { throw E2EError("\(path) is not built") }
         var environment = ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": self.stackDirectory + "/stack.env"]

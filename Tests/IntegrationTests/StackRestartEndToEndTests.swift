@@ -2,16 +2,17 @@ import Bots
 import Curl
 import Foundation
 import Glibc
+import Logging
 import Platform
 import Postgres
 import Redis
 import Testing
 
-/// Kills the stack's shared Redis mid-run, so it must not share the stack with any other test: `make test`
-/// skips this suite in its main run and then runs it alone (scripts/run-tests.sh). Other suites running
-/// while Redis is down would see 503s and failed steps that have nothing to do with what they test.
-@Suite("Redis restart (runs alone)", .serialized, .e2eStack)
-struct RedisRestartEndToEndTests {
+/// Restarts of the stack's shared Redis and PostgreSQL, so these tests must not share the stack with any other:
+/// `make test` skips this suite in its main run and then runs it alone (scripts/run-tests.sh). Other suites
+/// running while Redis or PostgreSQL is down would see 503s and failed steps unrelated to what they test.
+@Suite("Stack restarts (run alone)", .serialized, .e2eStack)
+struct StackRestartEndToEndTests {
     /// 200 webhooks from 4 threads; Redis is killed with SIGKILL after the first 60 answers and restarted once
     /// 503s were seen. Every message answered 200 must be in the queue (Redis AOF, appendfsync always), and
     /// after retrying the 503s (as Chat2Desk does) every message must be there exactly once and be processed.
@@ -130,5 +131,49 @@ struct RedisRestartEndToEndTests {
                 "SELECT count(*) AS n FROM message_logs WHERE source = 'chat2desk' AND success AND message_id = ANY($1::text[])", [list]
             )["n"] == String(total)
         }
+    }
+
+    /// Everything restarts twice: after a Tilda form was acknowledged (it is only in Redis) and after the drain
+    /// scheduled its email (the job is only in PostgreSQL). Nothing is lost and the email goes out once.
+    @Test func aLeadAndItsEmailSurviveRestartsOfRedisAndPostgreSQL() throws {
+        let e2e = try E2EContext("restart-everything")
+        defer { e2e.finish() }
+        let email = "restart-\(TestStack.randomHex(8))@example.com"
+        let form = "Name=Anna&Email=\(email.replacingOccurrences(of: "@", with: "%40"))&Phone=%2B79991234567&tranid=\(TestStack.randomHex(10))"
+        let submitted = Date().timeIntervalSince1970
+        let accepted = try e2e.http.perform(HTTPRequest(
+            method: "POST", url: e2e.nginxURL + "/webhook/tilda?token=" + (try E2EStack.variable("TILDA_WEBHOOK_SECRET")),
+            headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8), connectTimeout: 2, totalTimeout: 10))
+        #expect(accepted.status == 200, "\(accepted.text)")
+
+        func restartEverything() throws {
+            try e2e.stackScript("redis-kill")
+            try e2e.stackScript("pg-stop")
+            try e2e.stackScript("redis-start")
+            try e2e.stackScript("pg-start")
+        }
+        func lead() throws -> Lead? { try LeadStore().find(email: email, phone: nil, on: try TestStack.postgres()) }
+
+        try restartEverything()
+        let drain = try e2e.start("cron-drain", ["--bot", "academy", "--seconds", "30", "--concurrency", "2"], overrides: [:])
+        try e2e.wait("the lead from the form acknowledged before the restart") { try lead() != nil }
+        let stored = try #require(try lead())
+        e2e.stop(drain)
+
+        try restartEverything()
+        var environment = E2EStack.environment
+        environment["HTTP_TIMEOUT_SECONDS"] = "3"
+        let config = try AppConfig(environment: environment)
+        let academy = try #require(config.academy)
+        let runtime = AcademyRuntime(
+            config: config, academy: academy, clock: Clock { submitted + 1800 + 60 }, logger: Logger(label: "test-restart"))
+        try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+        try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+
+        let resend = try E2EStack.variable("STACK_FAKE_RESEND_URL")
+        let response = try e2e.http.perform(HTTPRequest(url: resend + "/_fake/emails?to=\(email)", totalTimeout: 5))
+        let emails = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
+        #expect(emails.map { $0["idempotency_key"] as? String } == ["email1/\(stored.id)"], "email 1, once, after both restarts")
+        #expect(try TestStack.postgres().query("SELECT status FROM scheduled_jobs WHERE id = $1", ["email1/\(stored.id)"]).first?["status"] == "done")
     }
 }
