@@ -28,7 +28,7 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
         case .confirmSlot, .confirmReschedule, .confirmCancel: ["date", "time"]
         case .reminder5h: ["time", "link"]
         case .noSlots, .bookingFailed, .bookedWithOtherContact, .lessonAlreadyStarted, .priceAnswer,
-            .somethingWentWrong:
+            .somethingWentWrong, .aiUnavailable:
             ["manager"]
         case .voiceTooLong: ["seconds"]
         default: []

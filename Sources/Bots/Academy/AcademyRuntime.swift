@@ -31,7 +31,8 @@ public final class AcademyRuntime {
         self.config = config
         self.academy = academy
         self.dialog = dialog
-        self.services = services ?? AcademyServices.unavailable(managerLink: academy.managerLink)
+        self.services = services ?? dialog.map { AcademyServices.unavailable(texts: $0.settings.texts, managerLink: academy.managerLink) }
+            ?? AcademyServices.unavailable(texts: nil, managerLink: academy.managerLink)
         self.redis = LazyRedis(config.infrastructure.redis)
         self.postgres = LazyPostgres(conninfo: config.infrastructure.databaseURL)
         self.clock = clock
@@ -143,7 +144,7 @@ public final class AcademyRuntime {
     public static func services(
         config: AppConfig, academy: AppConfig.Academy, dialog: AcademyDialog, timeZone zone: AcademyTimeZone, logger: Logger
     ) -> AcademyServices {
-        var services = AcademyServices.unavailable(managerLink: academy.managerLink)
+        var services = AcademyServices.unavailable(texts: dialog.settings.texts, managerLink: academy.managerLink)
         if let google = config.google, let calendarID = google.calendarID, let booking = config.booking {
             let infrastructure = config.infrastructure
             let lessons = ThreadConfined { () -> LessonBooking? in
@@ -186,7 +187,7 @@ public final class AcademyRuntime {
                 switch clients.value.0.answer(question: question, tgUserID: tgID, language: language) {
                 case .reply(let text): text
                 case .rateLimited: texts.render(.aiRateLimited, language)
-                case .unavailable: texts.render(.aiUnavailable, language)
+                case .unavailable: texts.render(.aiUnavailable, language, ["manager": academy.managerLink])
                 }
             }
             services.transcribe = { fileID, _, language in

@@ -306,16 +306,16 @@ private func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(val
 
 extension AcademyServices {
     /// Services for a deployment where booking, AI or voice are not configured: the dialog gets honest
-    /// "unavailable" answers (it tells the parent and offers the manager), never a fake success.
-    public static func unavailable(managerLink: String) -> AcademyServices {
+    /// "unavailable" answers (it tells the parent and offers the manager), never a fake success. The AI's
+    /// answer is the catalog's `aiUnavailable` text; `texts` is nil only for runtimes that run no dialog
+    /// (the due-jobs runner), which never ask.
+    public static func unavailable(texts: AcademyTexts?, managerLink: String) -> AcademyServices {
         AcademyServices(
             loadSlots: { _, _ in .slotsUnavailable },
             book: { _ in .bookingFailed(.unavailable) },
             cancelBooking: { _ in },
             askAI: { _, _, language in
-                language == .en
-                    ? "I can't answer right now, please try later or write to the manager: \(managerLink)"
-                    : "Сейчас не могу ответить, попробуйте позже или напишите менеджеру: \(managerLink)"
+                texts?.render(.aiUnavailable, language, ["manager": managerLink]) ?? managerLink
             },
             transcribe: { _, _, _ in .transcriptionFailed })
     }
