@@ -1,4 +1,4 @@
-public import FoundationEssentials
+import FoundationEssentials
 
 /// An inbound Chat2Desk message as the queue carries it: decoded defensively at the edge, so the
 /// drain never re-parses the platform's payload.

@@ -244,9 +244,11 @@ enum Scripts {
         return {1, conversation, message, attempt}
         """)
 
-    // KEYS: sched, attempts, owner, depth, wake. ARGV: conversation, token, now ms, prefix.
-    static let acknowledge = RedisScript("""
-        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+    /// Lua shared by `acknowledge` and `deadLetter`: drops the conversation's head message and its claim, then
+    /// makes the conversation due at once (waking a drainer) if more messages wait, else unschedules it.
+    /// KEYS[1] sched, [2] attempts, [3] owner, [4] depth; ARGV[1] conversation, [3] now ms, [4] prefix.
+    private static func removeHead(wakeKey: String) -> String {
+        """
         local list = ARGV[4] .. 'c:' .. ARGV[1]
         redis.call('LPOP', list)
         redis.call('DECR', KEYS[4])
@@ -254,11 +256,18 @@ enum Scripts {
         redis.call('HDEL', KEYS[3], ARGV[1])
         if redis.call('LLEN', list) > 0 then
           redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-          redis.call('LPUSH', KEYS[5], '1')
-          redis.call('LTRIM', KEYS[5], 0, 63)
+          redis.call('LPUSH', \(wakeKey), '1')
+          redis.call('LTRIM', \(wakeKey), 0, 63)
         else
           redis.call('ZREM', KEYS[1], ARGV[1])
         end
+        """
+    }
+
+    // KEYS: sched, attempts, owner, depth, wake. ARGV: conversation, token, now ms, prefix.
+    static let acknowledge = RedisScript("""
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+        \(removeHead(wakeKey: "KEYS[5]"))
         return 1
         """)
 
@@ -273,19 +282,8 @@ enum Scripts {
     // KEYS: sched, attempts, owner, depth, dead, wake. ARGV: conversation, token, now ms, prefix, record.
     static let deadLetter = RedisScript("""
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-        local list = ARGV[4] .. 'c:' .. ARGV[1]
-        redis.call('LPOP', list)
-        redis.call('DECR', KEYS[4])
         redis.call('RPUSH', KEYS[5], ARGV[5])
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        redis.call('HDEL', KEYS[3], ARGV[1])
-        if redis.call('LLEN', list) > 0 then
-          redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-          redis.call('LPUSH', KEYS[6], '1')
-          redis.call('LTRIM', KEYS[6], 0, 63)
-        else
-          redis.call('ZREM', KEYS[1], ARGV[1])
-        end
+        \(removeHead(wakeKey: "KEYS[6]"))
         return 1
         """)
 

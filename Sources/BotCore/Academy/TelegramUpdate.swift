@@ -116,39 +116,27 @@ public struct TelegramContact: Sendable, Hashable, Decodable {
     }
 }
 
+/// A voice message or a round video message: the file to fetch with `getFile`, its length and size.
+public struct TelegramMediaFile: Sendable, Hashable, Decodable {
+    public let fileID: String
+    public let duration: Int?
+    public let fileSize: Int?
+
+    public init(fileID: String, duration: Int?, fileSize: Int?) {
+        self.fileID = fileID
+        self.duration = duration
+        self.fileSize = fileSize
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case fileID = "file_id", duration, fileSize = "file_size"
+    }
+}
+
 /// A voice message.
-public struct TelegramVoice: Sendable, Hashable, Decodable {
-    public let fileID: String
-    public let duration: Int?
-    public let fileSize: Int?
-
-    public init(fileID: String, duration: Int?, fileSize: Int?) {
-        self.fileID = fileID
-        self.duration = duration
-        self.fileSize = fileSize
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case fileID = "file_id", duration, fileSize = "file_size"
-    }
-}
-
-/// A round video message.
-public struct TelegramVideoNote: Sendable, Hashable, Decodable {
-    public let fileID: String
-    public let duration: Int?
-    public let fileSize: Int?
-
-    public init(fileID: String, duration: Int?, fileSize: Int?) {
-        self.fileID = fileID
-        self.duration = duration
-        self.fileSize = fileSize
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case fileID = "file_id", duration, fileSize = "file_size"
-    }
-}
+public typealias TelegramVoice = TelegramMediaFile
+/// A round video message (never transcribed).
+public typealias TelegramVideoNote = TelegramMediaFile
 
 /// A pressed inline button.
 public struct TelegramCallbackQuery: Sendable, Hashable, Decodable {
