@@ -52,7 +52,7 @@ public struct SlidingWindowLimiter: Sendable {
 
     /// Gives back a slot that was taken but not used.
     public func release(member: String, on redis: RedisConnection) throws {
-        try redis.command(["ZREM", self.key, member])
+        try redis.evaluate(Self.releaseScript, keys: [self.key], arguments: [member])
     }
 
     /// Blocks until a slot is free (or `maxWaitSeconds` passed: returns false).
@@ -72,7 +72,12 @@ public struct SlidingWindowLimiter: Sendable {
     }
 
     // KEYS: window zset, pause flag. ARGV: now ms, window ms, limit, unique member. Returns ms to wait (0 = taken).
+    //
+    // The window is not written to the AOF or to replicas (`set_repl`): it is worth nothing after a restart, and
+    // with `appendfsync always` every AOF write is an fsync that the queue's writes would wait behind. A Redis
+    // restart therefore starts an empty window; a provider's 429 is still honoured. (The 429 pause is kept.)
     static let script = RedisScript("""
+        redis.set_repl(redis.REPL_NONE)
         local paused = redis.call('PTTL', KEYS[2])
         if paused > 0 then return paused end
         local now = tonumber(ARGV[1])
@@ -88,6 +93,13 @@ public struct SlidingWindowLimiter: Sendable {
         end
         local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
         return math.max(1, tonumber(oldest[2]) + window - now)
+        """)
+
+    // KEYS: window zset. ARGV: member. Not persisted, like the window it changes.
+    static let releaseScript = RedisScript("""
+        redis.set_repl(redis.REPL_NONE)
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        return 1
         """)
 }
 

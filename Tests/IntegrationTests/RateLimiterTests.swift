@@ -1,4 +1,5 @@
 import Edge
+import Foundation
 import Platform
 import Redis
 import Testing
@@ -30,5 +31,27 @@ struct RateLimiterTests {
         try limiter.pause(seconds: 5, on: redis)
         let wait = try limiter.tryAcquire(nowMilliseconds: 1_900_000_000_000, on: redis)
         #expect(wait > 4 && wait <= 5)
+    }
+
+    /// Windows live only in memory: with `appendfsync always` an AOF write would make every send wait for an
+    /// fsync. The 429 pause is still persisted, and so is everything the queue writes (checked on the same AOF).
+    @Test func windowsAreNotWrittenToTheAppendOnlyFileButThePauseIs() throws {
+        let redis = try TestStack.redis()
+        let name = "aof-\(TestStack.randomHex())"
+        let limiter = SlidingWindowLimiter(name: name, limit: 5, windowSeconds: 60)
+        #expect(try limiter.tryAcquire(nowMilliseconds: 1_900_000_000_000, on: redis) == 0)
+        let paused = SlidingWindowLimiter(name: name + "-paused", limit: 5, windowSeconds: 60)
+        try paused.pause(seconds: 30, on: redis)
+        #expect(try redis.command(["EXISTS", limiter.key]).integer == 1, "the window is in Redis")
+
+        let directory = try TestStack.stackDirectory() + "/redis/appendonlydir"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".incr.aof") }
+        #expect(!files.isEmpty, "the stack's Redis writes an AOF")
+        let aof = try files.map { try String(contentsOfFile: directory + "/" + $0, encoding: .isoLatin1) }.joined()
+        // Booleans first, so a failure does not print the whole file.
+        let windowPersisted = aof.contains(limiter.key)
+        let pausePersisted = aof.contains(paused.key + ":pause")
+        #expect(!windowPersisted, "the window's writes are not in the AOF")
+        #expect(pausePersisted, "the pause is")
     }
 }
