@@ -125,7 +125,7 @@ final class BookingFakes {
     ) throws -> LessonBooking {
         LessonBooking(
             calendar: try self.calendar(), zoom: try zoom ?? self.zoom(tokenPrefix: prefix + "zoom:"), grid: Self.grid,
-            timeZone: Self.moscow, timeZoneIdentifier: "Europe/Moscow",
+            timeZone: Self.moscow, timeZoneIdentifier: "Europe/Moscow", texts: try AcademyServicesTests.repositoryTexts(),
             redis: LazyRedis(try TestStack.redisConfiguration()),
             cacheSeconds: cacheSeconds, logger: Self.silent, clock: clock, cacheKeyPrefix: prefix + "slots:")
     }

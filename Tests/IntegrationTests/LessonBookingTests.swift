@@ -124,12 +124,16 @@ struct LessonBookingTests {
         #expect(meeting["timezone"] as? String == "Europe/Moscow")
         #expect(meeting["type"] as? Int == 2)
         #expect((meeting["agenda"] as? String)?.contains("booking:" + request.idempotencyKey) == true)
+        let texts = try AcademyServicesTests.repositoryTexts()
+        #expect(meeting["topic"] as? String == texts.render(.meetingTopic, request.language, ["name": request.name]))
+        #expect((meeting["topic"] as? String)?.contains(request.name) == true)
 
         let events = try fakes.events()
         #expect(events.count == 1)
         let event = try #require(events.first)
         #expect(event["id"] as? String == lesson.calendarEventID)
         #expect((event["description"] as? String)?.contains(lesson.joinURL) == true)
+        #expect(event["summary"] as? String == texts.render(.calendarEventSummary, request.language, ["name": request.name]))
         #expect((event["start"] as? [String: Any])?["dateTime"] as? String == LessonBooking.rfc3339(slot.start))
         #expect((event["end"] as? [String: Any])?["dateTime"] as? String == LessonBooking.rfc3339(slot.end))
 

@@ -17,12 +17,14 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
     // AI, voice, errors
     case priceAnswer, injectionAnswer, aiIntro, buttonReturn, aiUnavailable, aiRateLimited
     case useText, voiceTooLong, voiceNotRecognised, somethingWentWrong
+    // The booking's titles: the Zoom meeting the parent joins and the academy's calendar event.
+    case meetingTopic, calendarEventSummary
 
     /// The `{name}` placeholders the template must use, no more and no fewer.
     public var placeholders: Set<String> {
         switch self {
         case .invalidName: ["min", "max"]
-        case .registered: ["name"]
+        case .registered, .meetingTopic, .calendarEventSummary: ["name"]
         case .alreadyBooked, .booked, .scheduledInfo, .reminder24h: ["date", "time", "link"]
         case .chooseTime: ["date"]
         case .confirmSlot, .confirmReschedule, .confirmCancel: ["date", "time"]

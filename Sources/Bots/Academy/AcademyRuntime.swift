@@ -160,7 +160,7 @@ public final class AcademyRuntime {
                         settings: booking.zoom, http: http, redis: redis, logger: logger, timeout: infrastructure.httpTimeout,
                         connectTimeout: infrastructure.httpConnectTimeout),
                     grid: LessonBooking.grid(booking, minimumNoticeSeconds: dialog.settings.minimumNoticeSeconds),
-                    timeZone: zone, timeZoneIdentifier: booking.timeZoneIdentifier, redis: redis,
+                    timeZone: zone, timeZoneIdentifier: booking.timeZoneIdentifier, texts: dialog.settings.texts, redis: redis,
                     cacheSeconds: booking.slotsCacheSeconds, logger: logger)
             }
             services.loadSlots = { from, days in lessons.value?.loadSlots(from: from, days: days) ?? .slotsUnavailable }

@@ -154,10 +154,9 @@ extension LessonBooking {
     }
 
     private func newMeeting(_ request: AcademyDialog.BookingRequest) -> ZoomClient.NewMeeting {
-        let topic = request.language == .en ? "Trial lesson — \(request.name)" : "Пробный урок — \(request.name)"
-        return ZoomClient.NewMeeting(
-            topic: topic, start: request.slot.start, durationMinutes: max(1, request.slot.durationSeconds / 60),
-            timeZone: self.timeZoneIdentifier)
+        ZoomClient.NewMeeting(
+            topic: self.texts.render(.meetingTopic, request.language, ["name": request.name]), start: request.slot.start,
+            durationMinutes: max(1, request.slot.durationSeconds / 60), timeZone: self.timeZoneIdentifier)
     }
 
     private func eventBody(_ request: AcademyDialog.BookingRequest, meeting: ZoomClient.Meeting) -> JSONValue {
@@ -170,7 +169,7 @@ extension LessonBooking {
             "Zoom meeting: \(meeting.id)", Self.marker(request.idempotencyKey),
         ].joined(separator: "\n")
         return .object([
-            "summary": .string("Trial lesson: \(request.name)"), "description": .string(description),
+            "summary": .string(self.texts.render(.calendarEventSummary, request.language, ["name": request.name])), "description": .string(description),
             "location": .string(meeting.joinURL), "start": time(request.slot.start), "end": time(request.slot.end),
             "transparency": .string("opaque"),
             "extendedProperties": .object([

@@ -23,6 +23,8 @@ public final class LessonBooking {
     public let grid: SlotGrid
     let timeZone: AcademyTimeZone
     let timeZoneIdentifier: String
+    /// The catalog the meeting topic and the event summary come from (`meetingTopic`, `calendarEventSummary`).
+    let texts: AcademyTexts
     let redis: LazyRedis?
     let cacheSeconds: Int
     let clock: Clock
@@ -35,7 +37,7 @@ public final class LessonBooking {
     ///   - cacheSeconds: how long a free/busy answer is reused; 0 reads the calendar every time.
     public init(
         calendar: CalendarClient, zoom: ZoomClient, grid: SlotGrid, timeZone: AcademyTimeZone,
-        timeZoneIdentifier: String,
+        timeZoneIdentifier: String, texts: AcademyTexts,
         redis: LazyRedis?, cacheSeconds: Int, logger: Logger, clock: Clock = .system,
         cacheKeyPrefix: String = "academy:slots:"
     ) {
@@ -44,6 +46,7 @@ public final class LessonBooking {
         self.grid = grid
         self.timeZone = timeZone
         self.timeZoneIdentifier = timeZoneIdentifier
+        self.texts = texts
         self.redis = redis
         self.cacheSeconds = cacheSeconds
         self.clock = clock
