@@ -147,10 +147,7 @@ public final class GoogleAuth {
     }
 
     private func parseToken(_ response: HTTPResponse) throws -> (token: String, expiresAt: Double) {
-        guard let object = JSONValue.parse(response.text)?.objectValue,
-              let token = object["access_token"]?.stringValue, !token.isEmpty,
-              let expiresIn = object["expires_in"].flatMap({ $0.stringValue.flatMap(Double.init) }), expiresIn > 0
-        else {
+        guard let (token, expiresIn) = OAuthTokenResponse.parse(response.text) else {
             throw GoogleError(code: .invalidResponse, status: response.status, message: "token response without access_token/expires_in")
         }
         self.logger.debug("google token issued", metadata: ["google.expires_in": "\(Int(expiresIn))"])
