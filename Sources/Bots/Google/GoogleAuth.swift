@@ -77,19 +77,12 @@ public final class GoogleAuth {
     /// Any other status is returned as is. Throws `GoogleError` (token) or `CurlError` (transport).
     public func perform(_ request: HTTPRequest) throws -> HTTPResponse {
         var token = try self.accessToken()
-        let response = try self.http.perform(Self.authorised(request, token))
+        let response = try self.http.perform(request.authorised(bearer: token))
         guard response.status == 401 else { return response }
         self.logger.info("google api answered 401: refreshing the token once", metadata: ["google.url": "\(Self.path(request.url))"])
         self.invalidate(token)
         token = try self.accessToken(forceRefresh: true)
-        return try self.http.perform(Self.authorised(request, token))
-    }
-
-    private static func authorised(_ request: HTTPRequest, _ token: String) -> HTTPRequest {
-        var request = request
-        request.headers.removeAll { $0.name.lowercased() == "authorization" }
-        request.headers.append(("Authorization", "Bearer " + token))
-        return request
+        return try self.http.perform(request.authorised(bearer: token))
     }
 
     /// The URL without its query, for logs.

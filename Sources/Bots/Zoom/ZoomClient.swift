@@ -265,21 +265,14 @@ public final class ZoomClient {
     /// Sends `request` with the bearer token; a 401 with code 124 gets one fresh token and one more try.
     func perform(_ request: HTTPRequest) throws -> HTTPResponse {
         var token = try self.accessToken()
-        let response = try self.http.perform(Self.authorised(request, token))
+        let response = try self.http.perform(request.authorised(bearer: token))
         guard response.status == 401, Self.zoomCode(response) == 124 else { return response }
         self.logger.info("zoom: token refused (code 124); refreshing it once")
         // Drops the token here and in Redis (unless another process already replaced it there, whose newer token
         // is then used instead of minting one more).
         self.invalidate(token)
         token = try self.accessToken()
-        return try self.http.perform(Self.authorised(request, token))
-    }
-
-    private static func authorised(_ request: HTTPRequest, _ token: String) -> HTTPRequest {
-        var request = request
-        request.headers.removeAll { $0.name.lowercased() == "authorization" }
-        request.headers.append(("Authorization", "Bearer " + token))
-        return request
+        return try self.http.perform(request.authorised(bearer: token))
     }
 
     static func meeting(_ json: JSONValue?) throws -> Meeting {
