@@ -1,4 +1,3 @@
-import Curl
 import Edge
 
 /// An OAuth 2 token endpoint's answer (`access_token`, `expires_in`), as Google and Zoom both send it.
@@ -10,15 +9,5 @@ enum OAuthTokenResponse {
               let expiresIn = object["expires_in"].flatMap({ $0.stringValue.flatMap(Double.init) }), expiresIn > 0
         else { return nil }
         return (token, expiresIn)
-    }
-}
-
-extension HTTPRequest {
-    /// The request with `Authorization: Bearer <token>` in place of any Authorization header it had.
-    func authorised(bearer token: String) -> HTTPRequest {
-        var request = self
-        request.headers.removeAll { $0.name.lowercased() == "authorization" }
-        request.headers.append(("Authorization", "Bearer " + token))
-        return request
     }
 }

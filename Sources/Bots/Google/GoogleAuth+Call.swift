@@ -14,13 +14,7 @@ extension GoogleAuth {
         _ method: String, _ url: String, json: JSONValue? = nil, policy: GoogleRetryPolicy,
         isRetryable: (Int, GoogleErrorBody) -> Bool
     ) throws -> HTTPResponse {
-        var request = HTTPRequest(
-            method: method, url: url, headers: [("Accept", "application/json")], body: nil,
-            connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
-        if let json {
-            request.headers.append(("Content-Type", "application/json"))
-            request.body = Array(json.serialized.utf8)
-        }
+        let request = HTTPRequest.jsonAPI(method, url, json: json, connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
         var attempt = 0
         var ambiguous = false
         while true {

@@ -222,14 +222,7 @@ public final class ZoomClient {
     }
 
     private func request(_ method: String, _ url: String, json: JSONValue? = nil) -> HTTPRequest {
-        var request = HTTPRequest(
-            method: method, url: url, headers: [("Accept", "application/json")], body: nil,
-            connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
-        if let json {
-            request.headers.append(("Content-Type", "application/json"))
-            request.body = Array(json.serialized.utf8)
-        }
-        return request
+        .jsonAPI(method, url, json: json, connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
     }
 
     /// A call that is safe to repeat (list, get, delete): retried on transport failures, 429 and 5xx.
