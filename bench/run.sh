@@ -40,7 +40,7 @@ nginx_pids() { pgrep -x nginx | tr '\n' ' '; }
 redis_pid=$(cat "$DIR/pids/redis.pid")
 pg0=$(ticks $(pg_pids)); redis0=$(ticks "$redis_pid"); nginx0=$(ticks $(nginx_pids))
 start=$(date +%s.%N)
-(CHAT2DESK_API_URL="$STACK_NGINX_URL/bench/chat2desk" CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 \
+(CHAT2DESK_API_URL="$STACK_NGINX_URL/bench/chat2desk" CHAT2DESK_RATE_LIMIT_PER_MINUTE=${RL:-1000000} \
   env_run "$BIN/cron-drain" --seconds 600 --concurrency "$workers") & dpid=$!
 while [ "$(redis-cli -p "$STACK_REDIS_PORT" get "q:{shoro}:depth")" != 0 ]; do kill -0 $dpid 2>/dev/null || { echo "bench: drain died"; exit 1; }; sleep 0.2; done
 end=$(date +%s.%N)
@@ -54,7 +54,7 @@ kill -TERM $dpid; wait $dpid || true
 steps=$(python3 -c "print(f'{$queued/($end-$start):.0f}')")
 
 # Reply latency at a fixed 100 messages/s with a drain running (default concurrency), replies to the Python fake.
-(CHAT2DESK_RATE_LIMIT_PER_MINUTE=100000 env_run "$BIN/cron-drain" --seconds 30) & dpid=$!
+(CHAT2DESK_RATE_LIMIT_PER_MINUTE=${RL:-1000000} env_run "$BIN/cron-drain" --seconds 30) & dpid=$!
 curl -s -XDELETE "$CHAT2DESK_API_URL/_fake/calls" >/dev/null
 latency=$(python3 bench/latency.py "$STACK_NGINX_URL" "$CHAT2DESK_WEBHOOK_SECRET" "$CHAT2DESK_API_URL" 100 10)
 kill -TERM $dpid; wait $dpid || true

@@ -57,6 +57,7 @@ start_redis() {
   mkdir -p "$DIR/redis"
   # AOF with fsync on every write: a webhook acknowledged with 200 survives even kill -9 of Redis.
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DIR/redis" --daemonize yes \
+    --unixsocket "$DIR/run/redis.sock" --unixsocketperm 700 \
     --pidfile "$PIDS/redis.pid" --logfile "$DIR/log/redis.log" --save "" \
     --appendonly yes --appendfsync "${REDIS_APPENDFSYNC:-always}" --protected-mode yes
   for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
@@ -102,7 +103,7 @@ write_env() {
   cat >"$DIR/stack.env" <<ENV
 # Written by scripts/stack.sh for the local $MODE stack; not for production.
 DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/chatbots
-REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+REDIS_URL=unix://$DIR/run/redis.sock
 LOG_LEVEL=${LOG_LEVEL:-info}
 TEXTS_DIR=$ROOT/resources/texts
 SHORO_ENABLED=true

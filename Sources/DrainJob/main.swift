@@ -64,7 +64,9 @@ struct DrainJob: ParsableCommand {
                     _ = try? runtime.postgres.with { try runtime.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
                 }
                 QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger)
-                    .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
+                    .run(redis: runtime.redis, stop: stop, deadline: deadline, batchSize: config.queue.batchSize) {
+                        runtime.handle($0, extendLeases: $1)
+                    }
             } else if let academy = config.academy {
                 let services = dialog.flatMap { dialog in
                     zone.map { AcademyRuntime.services(config: config, academy: academy, dialog: dialog, timeZone: $0, logger: logger) }

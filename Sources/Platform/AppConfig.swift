@@ -30,6 +30,9 @@ public struct AppConfig: Sendable {
     public struct Queue: Sendable {
         /// `DRAIN_CONCURRENCY`: worker threads per drain process (1...50).
         public var concurrency: Int
+        /// `DRAIN_BATCH_SIZE`: conversations a Shoro worker may claim and step together (1...50) when that many
+        /// are waiting; with fewer waiting it takes what there is, so a quiet queue is served one at a time.
+        public var batchSize: Int
         /// `DRAIN_RUN_SECONDS`: how long one cron-started drain keeps going before it exits.
         public var runSeconds: Double
         /// `QUEUE_LEASE_SECONDS`: a claimed conversation is re-delivered if not acknowledged in time.
@@ -114,6 +117,7 @@ public struct AppConfig: Sendable {
             publicBaseURL: reader.url("PUBLIC_BASE_URL", default: "http://127.0.0.1:8080"))
         self.queue = Queue(
             concurrency: reader.int("DRAIN_CONCURRENCY", default: 5, range: 1...50),
+            batchSize: reader.int("DRAIN_BATCH_SIZE", default: 8, range: 1...50),
             runSeconds: reader.seconds("DRAIN_RUN_SECONDS", default: 55, range: 0...3600),
             leaseSeconds: reader.seconds("QUEUE_LEASE_SECONDS", default: 30, range: 1...3600),
             maxAttempts: reader.int("QUEUE_MAX_ATTEMPTS", default: 3, range: 1...100),
@@ -129,7 +133,7 @@ public struct AppConfig: Sendable {
                 apiURL: reader.url("CHAT2DESK_API_URL", default: "https://api.chat2desk.com"),
                 token: reader.string("CHAT2DESK_TOKEN"),
                 webhookSecret: reader.secret("CHAT2DESK_WEBHOOK_SECRET"),
-                rateLimitPerMinute: reader.int("CHAT2DESK_RATE_LIMIT_PER_MINUTE", default: 300, range: 1...100_000),
+                rateLimitPerMinute: reader.int("CHAT2DESK_RATE_LIMIT_PER_MINUTE", default: 300, range: 1...1_000_000),
                 dialogTTLSeconds: reader.int("SHORO_DIALOG_TTL_SECONDS", default: 86400, range: 60...(30 * 86400)))
         } else {
             self.shoro = nil

@@ -71,13 +71,31 @@ public struct InboundQueue: Sendable {
 
     /// Claims the oldest due conversation's head message for `leaseSeconds`.
     public func claim(leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> ClaimResult {
+        switch try self.claim(upTo: 1, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis) {
+        case .deliveries(let deliveries): return .delivery(deliveries[0])
+        case .empty(let nextDue): return .empty(nextDueMilliseconds: nextDue)
+        }
+    }
+
+    /// What a claim of several conversations found.
+    public enum BatchClaimResult: Sendable, Equatable {
+        /// One to `upTo` deliveries, each the head message of a different conversation, oldest due first.
+        case deliveries([Delivery])
+        /// Nothing due; `nextDueMilliseconds` is when the earliest conversation becomes due, if any.
+        case empty(nextDueMilliseconds: Int64?)
+    }
+
+    /// Claims the head messages of up to `max` due conversations (oldest due first) in one script: under a
+    /// backlog a worker takes several conversations per round trip; when one is due it gets that one at once.
+    /// Each conversation is leased on its own, so every guarantee of `claim` holds per conversation.
+    public func claim(upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> BatchClaimResult {
         let token = Self.makeToken()
         while true {
             let reply = try redis.evaluate(
                 Scripts.claim, keys: self.claimKeys,
-                arguments: self.claimArguments(leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token))
+                arguments: self.claimArguments(max: max, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token))
             if let result = try self.claimResult(reply, token: token) { return result }
-            // a conversation with an empty list was cleaned up; look again
+            // only conversations with an empty list were due, and were cleaned up; look again
         }
     }
 
@@ -86,40 +104,62 @@ public struct InboundQueue: Sendable {
     public func acknowledgeAndClaim(
         _ delivery: Delivery, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection
     ) throws -> (acknowledged: Bool, next: ClaimResult) {
+        let (acknowledged, next) = try self.acknowledgeAndClaim(
+            [delivery], upTo: 1, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis)
+        switch next {
+        case .deliveries(let deliveries): return (acknowledged[0], .delivery(deliveries[0]))
+        case .empty(let nextDue): return (acknowledged[0], .empty(nextDueMilliseconds: nextDue))
+        }
+    }
+
+    /// Acknowledges `deliveries` (see `acknowledge`; one flag each, in order) and claims up to `max` more
+    /// (see `claim(upTo:)`) in one round trip: one AOF fsync for the whole batch with `appendfsync always`.
+    public func acknowledgeAndClaim(
+        _ deliveries: [Delivery], upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection
+    ) throws -> (acknowledged: [Bool], next: BatchClaimResult) {
         let token = Self.makeToken()
         let replies = try redis.evaluate([
             (Scripts.acknowledge, self.acknowledgeKeys,
-             [delivery.conversation, delivery.token, String(nowMilliseconds), self.prefix]),
+             [String(nowMilliseconds), self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] }),
             (Scripts.claim, self.claimKeys,
-             self.claimArguments(leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token)),
+             self.claimArguments(max: max, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token)),
         ])
-        let acknowledged = replies[0].integer == 1
+        let acknowledged = try self.flags(replies[0], count: deliveries.count, script: "acknowledge")
         if let next = try self.claimResult(replies[1], token: token) { return (acknowledged, next) }
-        return (acknowledged, try self.claim(leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis))
+        return (acknowledged, try self.claim(upTo: max, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis))
     }
 
     private var claimKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey] }
     private var acknowledgeKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey] }
 
-    private func claimArguments(leaseSeconds: Double, nowMilliseconds: Int64, token: String) -> [String] {
-        [String(nowMilliseconds), String(Int64(leaseSeconds * 1000)), token, self.prefix]
+    private func claimArguments(max: Int, leaseSeconds: Double, nowMilliseconds: Int64, token: String) -> [String] {
+        [String(nowMilliseconds), String(Int64(leaseSeconds * 1000)), token, self.prefix, String(Swift.max(1, max))]
     }
 
-    /// The claim script's reply; nil when it only cleaned up an empty conversation (claim again).
-    private func claimResult(_ reply: RedisValue, token: String) throws -> ClaimResult? {
+    /// The claim script's reply; nil when it only cleaned up empty conversations (claim again).
+    private func claimResult(_ reply: RedisValue, token: String) throws -> BatchClaimResult? {
         guard let items = reply.array, let kind = items.first?.integer else {
             throw RedisError(code: .unexpectedReply, message: "claim")
         }
         switch kind {
         case 1:
-            return .delivery(Delivery(
-                conversation: items[1].string ?? "", payload: items[2].string ?? "",
-                attempt: Int(items[3].integer ?? 1), token: token))
+            guard items.count >= 4, (items.count - 1) % 3 == 0 else { throw RedisError(code: .unexpectedReply, message: "claim") }
+            return .deliveries(stride(from: 1, to: items.count, by: 3).map { index in
+                Delivery(
+                    conversation: items[index].string ?? "", payload: items[index + 1].string ?? "",
+                    attempt: Int(items[index + 2].integer ?? 1), token: token)
+            })
         case 2:
             return nil
         default:
             return .empty(nextDueMilliseconds: items.count > 1 ? items[1].integer : nil)
         }
+    }
+
+    /// One 0/1 flag per item of a looping script's reply.
+    private func flags(_ reply: RedisValue, count: Int, script: String) throws -> [Bool] {
+        guard let items = reply.array, items.count == count else { throw RedisError(code: .unexpectedReply, message: script) }
+        return items.map { $0.integer == 1 }
     }
 
     /// Blocks up to `seconds` for an enqueue signal (returns early when one arrives).
@@ -132,10 +172,16 @@ public struct InboundQueue: Sendable {
     /// (another worker now owns the conversation and will re-run the message).
     @discardableResult
     public func acknowledge(_ delivery: Delivery, nowMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
-        try redis.evaluate(
+        try self.acknowledge([delivery], nowMilliseconds: nowMilliseconds, on: redis)[0]
+    }
+
+    /// Acknowledges several deliveries in one script; one flag each, in order (see `acknowledge`).
+    @discardableResult
+    public func acknowledge(_ deliveries: [Delivery], nowMilliseconds: Int64, on redis: RedisConnection) throws -> [Bool] {
+        let reply = try redis.evaluate(
             Scripts.acknowledge, keys: self.acknowledgeKeys,
-            arguments: [delivery.conversation, delivery.token, String(nowMilliseconds), self.prefix]
-        ).integer == 1
+            arguments: [String(nowMilliseconds), self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] })
+        return try self.flags(reply, count: deliveries.count, script: "acknowledge")
     }
 
     /// Schedules the head message again after `delaySeconds` (the conversation waits with it, keeping order).
@@ -164,10 +210,16 @@ public struct InboundQueue: Sendable {
     /// Pushes the lease further while a long step (inline send retries) is still running.
     @discardableResult
     public func extendLease(_ delivery: Delivery, untilMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
-        try redis.evaluate(
+        try self.extendLeases([delivery], untilMilliseconds: untilMilliseconds, on: redis)[0]
+    }
+
+    /// Pushes several leases further in one script; one flag each, in order (see `extendLease`).
+    @discardableResult
+    public func extendLeases(_ deliveries: [Delivery], untilMilliseconds: Int64, on redis: RedisConnection) throws -> [Bool] {
+        let reply = try redis.evaluate(
             Scripts.extend, keys: [self.scheduleKey, self.ownerKey],
-            arguments: [delivery.conversation, delivery.token, String(untilMilliseconds)]
-        ).integer == 1
+            arguments: [String(untilMilliseconds)] + deliveries.flatMap { [$0.conversation, $0.token] })
+        return try self.flags(reply, count: deliveries.count, script: "extend")
     }
 
     /// Messages waiting or in flight.
@@ -222,53 +274,72 @@ enum Scripts {
         return 1
         """)
 
-    // KEYS: sched, attempts, owner. ARGV: now ms, lease ms, token, prefix.
+    // KEYS: sched, attempts, owner. ARGV: now ms, lease ms, token, prefix, max conversations.
+    // Replies {1, conversation, message, attempt, ...} for each claimed conversation; {2} when every due
+    // conversation had an empty list (cleaned up: claim again); {0[, next due ms]} when nothing is due.
     static let claim = RedisScript("""
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
         if #due == 0 then
           local nextDue = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
           if nextDue[2] then return {0, tonumber(nextDue[2])} end
           return {0}
         end
-        local conversation = due[1]
-        local message = redis.call('LINDEX', ARGV[4] .. 'c:' .. conversation, 0)
-        if not message then
-          redis.call('ZREM', KEYS[1], conversation)
-          redis.call('HDEL', KEYS[2], conversation)
-          redis.call('HDEL', KEYS[3], conversation)
-          return {2}
+        local claimed = {1}
+        local leaseUntil = tonumber(ARGV[1]) + tonumber(ARGV[2])
+        for _, conversation in ipairs(due) do
+          local message = redis.call('LINDEX', ARGV[4] .. 'c:' .. conversation, 0)
+          if message then
+            local attempt = redis.call('HINCRBY', KEYS[2], conversation, 1)
+            redis.call('ZADD', KEYS[1], leaseUntil, conversation)
+            redis.call('HSET', KEYS[3], conversation, ARGV[3])
+            claimed[#claimed + 1] = conversation
+            claimed[#claimed + 1] = message
+            claimed[#claimed + 1] = attempt
+          else
+            redis.call('ZREM', KEYS[1], conversation)
+            redis.call('HDEL', KEYS[2], conversation)
+            redis.call('HDEL', KEYS[3], conversation)
+          end
         end
-        local attempt = redis.call('HINCRBY', KEYS[2], conversation, 1)
-        redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), conversation)
-        redis.call('HSET', KEYS[3], conversation, ARGV[3])
-        return {1, conversation, message, attempt}
+        if #claimed == 1 then return {2} end
+        return claimed
         """)
 
     /// Lua shared by `acknowledge` and `deadLetter`: drops the conversation's head message and its claim, then
     /// makes the conversation due at once (waking a drainer) if more messages wait, else unschedules it.
-    /// KEYS[1] sched, [2] attempts, [3] owner, [4] depth; ARGV[1] conversation, [3] now ms, [4] prefix.
-    private static func removeHead(wakeKey: String) -> String {
+    /// KEYS[1] sched, [2] attempts, [3] owner, [4] depth; the arguments name Lua expressions.
+    private static func removeHead(conversation: String, now: String, prefix: String, wakeKey: String) -> String {
         """
-        local list = ARGV[4] .. 'c:' .. ARGV[1]
+        local list = \(prefix) .. 'c:' .. \(conversation)
         redis.call('LPOP', list)
         redis.call('DECR', KEYS[4])
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        redis.call('HDEL', KEYS[3], ARGV[1])
+        redis.call('HDEL', KEYS[2], \(conversation))
+        redis.call('HDEL', KEYS[3], \(conversation))
         if redis.call('LLEN', list) > 0 then
-          redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+          redis.call('ZADD', KEYS[1], \(now), \(conversation))
           redis.call('LPUSH', \(wakeKey), '1')
           redis.call('LTRIM', \(wakeKey), 0, 63)
         else
-          redis.call('ZREM', KEYS[1], ARGV[1])
+          redis.call('ZREM', KEYS[1], \(conversation))
         end
         """
     }
 
-    // KEYS: sched, attempts, owner, depth, wake. ARGV: conversation, token, now ms, prefix.
+    // KEYS: sched, attempts, owner, depth, wake. ARGV: now ms, prefix, then conversation, token pairs.
+    // Replies one 1 (acknowledged) or 0 (the lease was lost) per pair.
     static let acknowledge = RedisScript("""
-        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-        \(removeHead(wakeKey: "KEYS[5]"))
-        return 1
+        local results = {}
+        local now, prefix = ARGV[1], ARGV[2]
+        for index = 3, #ARGV, 2 do
+          local conversation, token = ARGV[index], ARGV[index + 1]
+          if redis.call('HGET', KEYS[3], conversation) == token then
+            \(removeHead(conversation: "conversation", now: "now", prefix: "prefix", wakeKey: "KEYS[5]"))
+            results[#results + 1] = 1
+          else
+            results[#results + 1] = 0
+          end
+        end
+        return results
         """)
 
     // KEYS: sched, owner. ARGV: conversation, token, due ms.
@@ -283,14 +354,21 @@ enum Scripts {
     static let deadLetter = RedisScript("""
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('RPUSH', KEYS[5], ARGV[5])
-        \(removeHead(wakeKey: "KEYS[6]"))
+        \(removeHead(conversation: "ARGV[1]", now: "ARGV[3]", prefix: "ARGV[4]", wakeKey: "KEYS[6]"))
         return 1
         """)
 
-    // KEYS: sched, owner. ARGV: conversation, token, until ms.
+    // KEYS: sched, owner. ARGV: until ms, then conversation, token pairs. Replies one 1/0 per pair.
     static let extend = RedisScript("""
-        if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-        redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-        return 1
+        local results = {}
+        for index = 2, #ARGV, 2 do
+          if redis.call('HGET', KEYS[2], ARGV[index]) == ARGV[index + 1] then
+            redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[index])
+            results[#results + 1] = 1
+          else
+            results[#results + 1] = 0
+          end
+        end
+        return results
         """)
 }

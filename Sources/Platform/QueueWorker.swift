@@ -23,30 +23,47 @@ public struct QueueWorker {
         redis: LazyRedis, stop: StopFlag, deadline: Double,
         handle: (_ delivery: InboundQueue.Delivery, _ extendLease: () -> Void) throws -> Void
     ) {
-        // A handled message is acknowledged together with the next claim (one Redis round trip, one fsync wait).
-        var handled: InboundQueue.Delivery?
+        withoutActuallyEscaping(handle) { handle in
+            self.run(redis: redis, stop: stop, deadline: deadline, batchSize: 1) { deliveries, extendLeases in
+                deliveries.map { delivery in Result { try handle(delivery, extendLeases) } }
+            }
+        }
+    }
+
+    /// Like `run(handle:)`, but claims up to `batchSize` conversations at a time (as many as are due) and hands
+    /// them over together, so a handler can share round trips and a transaction among them. Every
+    /// conversation keeps its own lease, attempts, retries and dead letter.
+    /// - Parameter handleBatch: one result per delivery, in order; `extendLeases` extends every lease of the batch.
+    public func run(
+        redis: LazyRedis, stop: StopFlag, deadline: Double, batchSize: Int,
+        handleBatch: (_ deliveries: [InboundQueue.Delivery], _ extendLeases: () -> Void) -> [Result<Void, any Error>]
+    ) {
+        // Handled messages are acknowledged together with the next claim (one Redis round trip, one fsync wait).
+        var handled: [InboundQueue.Delivery] = []
         while !stop.isSet && monotonicSeconds() < deadline {
             do {
                 let connection = try redis.get()
-                let claimed: InboundQueue.ClaimResult
-                if let delivery = handled {
-                    handled = nil
+                let claimed: InboundQueue.BatchClaimResult
+                if !handled.isEmpty {
+                    let done = handled
+                    handled = []
                     let (acknowledged, next) = try self.queue.acknowledgeAndClaim(
-                        delivery, leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds,
-                        on: connection)
-                    if !acknowledged { self.warnLeaseLost(delivery) }
+                        done, upTo: batchSize, leaseSeconds: self.settings.leaseSeconds,
+                        nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                    for (delivery, acknowledged) in zip(done, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
                     claimed = next
                 } else {
                     claimed = try self.queue.claim(
-                        leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                        upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds,
+                        on: connection)
                 }
                 switch claimed {
                 case .empty(let nextDue):
                     var wait = min(1.0, deadline - monotonicSeconds())
                     if let nextDue { wait = min(wait, Double(nextDue - self.clock.nowMilliseconds) / 1000) }
                     try self.queue.waitForWork(seconds: max(0.01, wait), on: connection)
-                case .delivery(let delivery):
-                    handled = try self.process(delivery, redis: redis, handle: handle)
+                case .deliveries(let deliveries):
+                    handled = try self.process(deliveries, redis: redis, handleBatch: handleBatch)
                 }
             } catch {
                 self.logger.error("queue unavailable", metadata: ["queue": "\(self.queue.name)", "error": "\(error)"])
@@ -54,14 +71,13 @@ public struct QueueWorker {
                 sleepSeconds(0.5)
             }
         }
-        if let delivery = handled {
+        if !handled.isEmpty {
             do {
-                if try !self.queue.acknowledge(delivery, nowMilliseconds: self.clock.nowMilliseconds, on: try redis.get()) {
-                    self.warnLeaseLost(delivery)
-                }
+                let acknowledged = try self.queue.acknowledge(handled, nowMilliseconds: self.clock.nowMilliseconds, on: try redis.get())
+                for (delivery, acknowledged) in zip(handled, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
             } catch {
-                self.logger.error("acknowledgement failed; the message will be re-run idempotently after its lease", metadata: [
-                    "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "error": "\(error)",
+                self.logger.error("acknowledgement failed; the messages will be re-run idempotently after their lease", metadata: [
+                    "queue": "\(self.queue.name)", "conversations": "\(handled.map(\.conversation))", "error": "\(error)",
                 ])
             }
         }
@@ -73,37 +89,51 @@ public struct QueueWorker {
         ])
     }
 
+    private func metadata(_ delivery: InboundQueue.Delivery) -> Logger.Metadata {
+        ["queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)"]
+    }
+
+    /// Runs a claimed batch; returns the deliveries that were handled (to acknowledge). Failed ones are retried
+    /// later or dead-lettered here, one by one.
     private func process(
-        _ delivery: InboundQueue.Delivery, redis: LazyRedis,
-        handle: (InboundQueue.Delivery, () -> Void) throws -> Void
-    ) throws -> InboundQueue.Delivery? {
-        let metadata: Logger.Metadata = [
-            "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
-        ]
-        if delivery.attempt > self.settings.maxAttempts {
+        _ claimed: [InboundQueue.Delivery], redis: LazyRedis,
+        handleBatch: ([InboundQueue.Delivery], () -> Void) -> [Result<Void, any Error>]
+    ) throws -> [InboundQueue.Delivery] {
+        var deliveries: [InboundQueue.Delivery] = []
+        for delivery in claimed {
+            guard delivery.attempt > self.settings.maxAttempts else {
+                deliveries.append(delivery)
+                continue
+            }
             // Earlier deliveries never came back: the worker died or overran its lease each time.
             let error = "gave up after \(delivery.attempt - 1) deliveries without an acknowledgement"
             try self.queue.deadLetter(delivery, error: error, now: self.clock.now(), on: try redis.get())
-            self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return nil
+            self.logger.error("message dead-lettered", metadata: self.metadata(delivery).merging(["error": "\(error)"]) { $1 })
         }
-        // The lease was just taken (or pushed): a heartbeat within the first sixth of it changes nothing that
+        guard !deliveries.isEmpty else { return [] }
+        // The leases were just taken (or pushed): a heartbeat within the first sixth of them changes nothing that
         // matters, so it is skipped; that spares the common step (one send right after the commit) a Redis
         // write, which is an fsync wait with `appendfsync always`. Later heartbeats extend as before, so a
         // lease is lost only if heartbeats stop for five sixths of it (25 s of the default 30 s).
         var extendedAt = monotonicSeconds()
-        let extendLease = {
+        let extendLeases = {
             let now = monotonicSeconds()
             guard now - extendedAt >= self.settings.leaseSeconds / 6 else { return }
             let until = self.clock.nowMilliseconds + Int64(self.settings.leaseSeconds * 1000)
-            if (try? self.queue.extendLease(delivery, untilMilliseconds: until, on: try redis.get())) != nil {
+            if (try? self.queue.extendLeases(deliveries, untilMilliseconds: until, on: try redis.get())) != nil {
                 extendedAt = now
             }
         }
-        do {
-            try handle(delivery, extendLease)
-        } catch {
+        let results = handleBatch(deliveries, extendLeases)
+        precondition(results.count == deliveries.count, "handleBatch must return one result per delivery")
+        var handled: [InboundQueue.Delivery] = []
+        for (delivery, result) in zip(deliveries, results) {
+            guard case .failure(let error) = result else {
+                handled.append(delivery)
+                continue
+            }
             let connection = try redis.get()
+            let metadata = self.metadata(delivery)
             if delivery.attempt >= self.settings.maxAttempts {
                 try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
                 self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
@@ -112,8 +142,7 @@ public struct QueueWorker {
                 try self.queue.retry(delivery, delaySeconds: delay, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
                 self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
             }
-            return nil
         }
-        return delivery  // handled: the caller acknowledges it
+        return handled
     }
 }

@@ -3,9 +3,14 @@ public import Postgres
 /// A PostgreSQL connection opened on first use and reset after it breaks.
 public final class LazyPostgres {
     public let conninfo: String
+    /// Server settings for every session (see `PostgresConnection.init(conninfo:connectTimeoutSeconds:options:)`).
+    public let options: String?
     private var connection: PostgresConnection?
 
-    public init(conninfo: String) { self.conninfo = conninfo }
+    public init(conninfo: String, options: String? = nil) {
+        self.conninfo = conninfo
+        self.options = options
+    }
 
     /// The live connection, connecting (or reconnecting) if needed.
     public func get() throws(PostgresError) -> PostgresConnection {
@@ -13,7 +18,7 @@ public final class LazyPostgres {
             if connection.isHealthy { return connection }
             self.connection = nil
         }
-        let connection = try PostgresConnection(conninfo: self.conninfo, connectTimeoutSeconds: 2)
+        let connection = try PostgresConnection(conninfo: self.conninfo, connectTimeoutSeconds: 2, options: self.options)
         self.connection = connection
         return connection
     }

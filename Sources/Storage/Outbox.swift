@@ -87,29 +87,55 @@ public struct Outbox: Sendable {
     /// append them to a round trip it makes anyway (the drain sends them right after its step's COMMIT).
     /// Turn their rows into a claim with `claim(conversation:results:)`.
     public func claimStatements(conversation: String) -> [PostgresStatement] {
+        self.claimStatements(conversations: [conversation])
+    }
+
+    /// `claimStatements` for several conversations at once: still two statements (the locks, then the rows), so a
+    /// batch of conversations costs PostgreSQL no more statements than one. Turn their rows into claims with
+    /// `claims(conversations:results:)`.
+    public func claimStatements(conversations: [String]) -> [PostgresStatement] {
         [
+            // The locks are taken before the rows are read (a separate statement, so a separate snapshot): a sender
+            // that just released a lock has committed what it sent.
             PostgresStatement(
-                "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [self.lockKey(conversation)]),
+                """
+                SELECT t.conversation, pg_try_advisory_lock(hashtextextended($1 || t.conversation, 0)) AS locked
+                FROM unnest($2::text[]) WITH ORDINALITY AS t(conversation, ordinal) ORDER BY t.ordinal
+                """, [self.lockPrefix, PostgresArray.literal(conversations)]),
             PostgresStatement(
                 """
                 SELECT id, conversation, payload::text AS payload, attempts FROM outbox
-                WHERE channel = $1 AND conversation = $2 AND status = 'pending' ORDER BY id
-                """, [self.channel, conversation]),
+                WHERE channel = $1 AND conversation = ANY($2::text[]) AND status = 'pending' ORDER BY id
+                """, [self.channel, PostgresArray.literal(conversations)]),
         ]
     }
 
     /// The claim from the rows of `claimStatements`; nil when another process holds the lock (its rows are ignored).
     public func claim(conversation: String, results: ArraySlice<[PostgresRow]>) throws -> Claim? {
-        guard results.count == 2, let lock = results.first?.first else {
+        try self.claims(conversations: [conversation], results: results)[0]
+    }
+
+    /// One claim per conversation from the rows of `claimStatements(conversations:)`, in order; nil for a
+    /// conversation whose lock another process holds (its rows are ignored).
+    public func claims(conversations: [String], results: ArraySlice<[PostgresRow]>) throws -> [Claim?] {
+        guard results.count == 2 else {
             throw PostgresError(code: .unexpectedResult, message: "outbox claim: expected 2 results")
         }
-        guard try lock.decode("locked", as: Bool.self) else { return nil }
-        let messages = try results[results.startIndex + 1].map { row in
-            Message(
+        let locks = results[results.startIndex]
+        guard locks.count == conversations.count else {
+            throw PostgresError(code: .unexpectedResult, message: "outbox claim: one lock per conversation expected")
+        }
+        var pending: [String: [Message]] = [:]
+        for row in results[results.startIndex + 1] {
+            let message = Message(
                 id: try row.decode("id"), conversation: try row.decode("conversation"),
                 payload: try row.decode("payload"), attempts: try row.decode("attempts"))
+            pending[message.conversation, default: []].append(message)
         }
-        return Claim(conversation: conversation, messages: messages)
+        return try zip(conversations, locks).map { conversation, lock in
+            guard try lock.decode("locked", as: Bool.self) else { return nil }
+            return Claim(conversation: conversation, messages: pending[conversation] ?? [])
+        }
     }
 
     /// Sends the conversation's pending messages in order, stopping at the first that fails.
@@ -131,66 +157,104 @@ public struct Outbox: Sendable {
         _ claim: Claim, policy: Policy, on connection: PostgresConnection,
         onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
     ) throws -> FlushResult {
+        try self.deliver([claim], policy: policy, on: connection, onAttempt: onAttempt, send: send)[0]
+    }
+
+    /// Sends several claims' messages, conversation after conversation, each in order; returns one result per
+    /// claim and releases every lock.
+    ///
+    /// An outcome is stored before the next send of the same conversation; the rest are stored together with
+    /// the unlocks in one round trip at the end (delivered ones in one statement). Once a conversation's
+    /// send has failed after its inline retries, the later conversations get a single attempt each: the
+    /// provider is in trouble, and their waits would add up; the outbox job retries them.
+    public func deliver(
+        _ claims: [Claim], policy: Policy, on connection: PostgresConnection,
+        onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
+    ) throws -> [FlushResult] {
         let unlock = PostgresStatement(
-            "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [self.lockKey(claim.conversation)])
-        var pending: [PostgresStatement] = []
-        var delivered = 0
-        var result = FlushResult.done(delivered: 0)
+            "SELECT pg_advisory_unlock(hashtextextended($1 || c, 0)) FROM unnest($2::text[]) AS c",
+            [self.lockPrefix, PostgresArray.literal(claims.map(\.conversation))])
+        var outcomes = Outcomes()
+        var results: [FlushResult] = []
+        var inlineDelays = policy.inlineDelays
         do {
-            messages: for message in claim.messages {
-                // The previous outcome is stored before the next send, as order and at-least-once require.
-                if !pending.isEmpty {
-                    try connection.pipeline(pending)
-                    pending = []
-                }
-                var lastError = ""
-                var outcome = SendOutcome.failed(error: "not attempted", retryAfter: nil)
-                for attempt in 0...policy.inlineDelays.count {
-                    onAttempt()
-                    outcome = send(message)
-                    guard case .failed(let error, let retryAfter) = outcome else { break }
-                    lastError = error
-                    if attempt < policy.inlineDelays.count {
-                        sleepSeconds(max(policy.inlineDelays[attempt], retryAfter ?? 0))
+            for claim in claims {
+                var delivered = 0
+                var result = FlushResult.done(delivered: 0)
+                messages: for (index, message) in claim.messages.enumerated() {
+                    // The previous outcome is stored before the next send, as order and at-least-once require.
+                    if index > 0 && !outcomes.isEmpty {
+                        try connection.pipeline(outcomes.statements)
+                        outcomes = Outcomes()
+                    }
+                    var lastError = ""
+                    var outcome = SendOutcome.failed(error: "not attempted", retryAfter: nil)
+                    for attempt in 0...inlineDelays.count {
+                        onAttempt()
+                        outcome = send(message)
+                        guard case .failed(let error, let retryAfter) = outcome else { break }
+                        lastError = error
+                        if attempt < inlineDelays.count {
+                            sleepSeconds(max(inlineDelays[attempt], retryAfter ?? 0))
+                        }
+                    }
+                    switch outcome {
+                    case .delivered:
+                        outcomes.delivered.append(String(message.id))
+                        delivered += 1
+                    case .rejected(let error):
+                        outcomes.others.append(PostgresStatement(
+                            "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                            [String(message.id), error]))
+                    case .failed(_, let retryAfter):
+                        inlineDelays = []
+                        let attempts = message.attempts + 1
+                        let dead = attempts >= policy.maxAttempts
+                        let wait = max(policy.backoff(afterAttempts: attempts), retryAfter ?? 0)
+                        outcomes.others.append(PostgresStatement(
+                            """
+                            UPDATE outbox SET attempts = $2, last_error = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
+                                next_attempt_at = now() + make_interval(secs => $5::double precision) WHERE id = $1
+                            """, [String(message.id), String(attempts), lastError, dead ? "true" : "false", String(wait)]))
+                        // A dead message no longer blocks the ones after it; a pending one does, to keep order.
+                        if !dead {
+                            result = .deferred(delivered: delivered, error: lastError)
+                            break messages
+                        }
                     }
                 }
-                switch outcome {
-                case .delivered:
-                    pending.append(PostgresStatement(
-                        "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1",
-                        [String(message.id)]))
-                    delivered += 1
-                case .rejected(let error):
-                    pending.append(PostgresStatement(
-                        "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                        [String(message.id), error]))
-                case .failed(_, let retryAfter):
-                    let attempts = message.attempts + 1
-                    let dead = attempts >= policy.maxAttempts
-                    let wait = max(policy.backoff(afterAttempts: attempts), retryAfter ?? 0)
-                    pending.append(PostgresStatement(
-                        """
-                        UPDATE outbox SET attempts = $2, last_error = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
-                            next_attempt_at = now() + make_interval(secs => $5::double precision) WHERE id = $1
-                        """, [String(message.id), String(attempts), lastError, dead ? "true" : "false", String(wait)]))
-                    // A dead message no longer blocks the ones after it; a pending one does, to keep order.
-                    if !dead {
-                        result = .deferred(delivered: delivered, error: lastError)
-                        break messages
-                    }
-                }
+                if case .done = result { result = .done(delivered: delivered) }
+                results.append(result)
             }
-            if case .done = result { result = .done(delivered: delivered) }
-            try connection.pipeline(pending + [unlock])
+            try connection.pipeline(outcomes.statements + [unlock])
         } catch {
-            // The unlock may not have run; a lock left behind would block this conversation's replies.
+            // The unlocks may not have run; a lock left behind would block these conversations' replies.
             if connection.isHealthy { _ = try? connection.pipeline([unlock]) }
             throw error
         }
-        return result
+        return results
     }
 
-    private func lockKey(_ conversation: String) -> String { "outbox:\(self.channel):\(conversation)" }
+    /// Send outcomes waiting to be stored.
+    private struct Outcomes {
+        var delivered: [String] = []
+        var others: [PostgresStatement] = []
+
+        var isEmpty: Bool { self.delivered.isEmpty && self.others.isEmpty }
+
+        var statements: [PostgresStatement] {
+            var statements = self.others
+            if !self.delivered.isEmpty {
+                statements.append(PostgresStatement(
+                    "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])",
+                    [PostgresArray.literal(self.delivered)]))
+            }
+            return statements
+        }
+    }
+
+    /// Advisory-lock keys are `hashtextextended(lockPrefix || conversation, 0)`.
+    private var lockPrefix: String { "outbox:\(self.channel):" }
 
     /// Conversations with a pending message that is due, oldest first.
     public func dueConversations(limit: Int, on connection: PostgresConnection) throws -> [String] {

@@ -69,6 +69,8 @@ struct ConfigurationTests {
     @Test(arguments: [
         InvalidCase(variable: "DRAIN_CONCURRENCY", value: "99"),
         InvalidCase(variable: "DRAIN_CONCURRENCY", value: "0"),
+        InvalidCase(variable: "DRAIN_BATCH_SIZE", value: "0"),
+        InvalidCase(variable: "DRAIN_BATCH_SIZE", value: "51"),
         InvalidCase(variable: "FCGI_THREADS", value: "x"),
         InvalidCase(variable: "FCGI_THREADS", value: "1.5"),
         InvalidCase(variable: "CHAT2DESK_WEBHOOK_SECRET", value: "abcde"),

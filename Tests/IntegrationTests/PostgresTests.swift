@@ -31,6 +31,33 @@ struct PostgresTests {
         #expect(row["c"] == "ü 🚰 \u{1}")
     }
 
+    @Test func arrayLiteralsCarryEveryValueUnchanged() throws {
+        let connection = try TestStack.postgres()
+        let values: [String?] = [
+            "plain", "", nil, "NULL", "with, comma", "{braces}", "\"quoted\"", "back\\slash\\", "ул. Киевская 95 🚰",
+            "line\nbreak\ttab", " leading and trailing ", "'single'; DROP TABLE x; --",
+        ]
+        let rows = try connection.query(
+            "SELECT value, ordinal FROM unnest($1::text[]) WITH ORDINALITY AS t(value, ordinal) ORDER BY ordinal",
+            [PostgresArray.literal(values)])
+        #expect(rows.count == values.count)
+        for (row, expected) in zip(rows, values) {
+            #expect(try row.decodeIfPresent("value", as: String.self) == expected)
+        }
+        let empty = try connection.queryOne("SELECT cardinality($1::text[]) AS n", [PostgresArray.literal([])])
+        #expect(try empty.decode("n", as: Int.self) == 0)
+    }
+
+    @Test func sessionOptionsApplyToTheConnectionAndSurviveAReset() throws {
+        let url = try TestStack.variable("DATABASE_URL")
+        let plain = try PostgresConnection(conninfo: url)
+        #expect(try plain.queryOne("SHOW plan_cache_mode").decode("plan_cache_mode", as: String.self) == "auto")
+        let generic = try PostgresConnection(conninfo: url, options: "-c plan_cache_mode=force_generic_plan")
+        #expect(try generic.queryOne("SHOW plan_cache_mode").decode("plan_cache_mode", as: String.self) == "force_generic_plan")
+        try generic.reset()
+        #expect(try generic.queryOne("SHOW plan_cache_mode").decode("plan_cache_mode", as: String.self) == "force_generic_plan")
+    }
+
     @Test func decodesTypedColumns() throws {
         let connection = try TestStack.postgres()
         let row = try connection.queryOne("""

@@ -451,4 +451,44 @@ struct ShoroEndToEndTests {
         #expect(again.first?.attempts == 3)
         #expect((again.first?.failedAt ?? 0) > letters[0].failedAt)
     }
+    /// Conversations waiting together are stepped in one transaction. When PostgreSQL refuses one message, that
+    /// whole transaction rolls back and its messages run one by one: the bad one fails alone (retried, then
+    /// dead-lettered), the others are answered once.
+    @Test func aMessageRefusedByTheDatabaseFailsAloneInItsBatch() throws {
+        let e2e = try E2EContext("db-poison")
+        defer { e2e.finish() }
+        let marker = "db-poison-\(e2eRandomID())"
+        let trigger = "e2e_refuse_\(e2eRandomID())"
+        // Fault injection in the real database: a trigger that refuses this test's marked text, nothing else.
+        try e2e.db.execute(script: """
+            CREATE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.text = '\(marker)' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER \(trigger) BEFORE INSERT OR UPDATE ON message_logs FOR EACH ROW EXECUTE FUNCTION \(trigger)();
+            """)
+        defer { try? e2e.db.execute(script: "DROP TRIGGER IF EXISTS \(trigger) ON message_logs; DROP FUNCTION IF EXISTS \(trigger)();") }
+        let poisonClient = e2eRandomID()
+        let others = (0..<5).map { _ in e2eRandomID() }
+        // All queued before the drain starts, so its first claim takes them together.
+        try e2e.say(poisonClient, marker)
+        for client in others { try e2e.say(client, "Здравствуйте") }
+
+        let drain = try e2e.startDrain(concurrency: 1)
+        let mine = { try E2EContext.queue.deadLetters(on: e2e.redis).filter { $0.conversation == String(poisonClient) } }
+        try e2e.wait("every other message answered") { try others.allSatisfy { try e2e.delivered($0).count >= 2 } }
+        try e2e.wait("the refused message dead-lettered") { try !mine().isEmpty }
+        let letters = try mine()
+        try #require(letters.count == 1)
+        #expect(letters[0].attempts == 3)
+        #expect(letters[0].error.contains("P0001"), "the trigger's RAISE (SQLSTATE P0001): \(letters[0].error)")
+        #expect(try e2e.delivered(poisonClient).isEmpty, "a refused step commits nothing, so it sends nothing")
+        for client in others {
+            #expect(try e2e.deliveredTexts(client) == [e2e.texts.greeting, e2e.texts.askAddress])
+            #expect(try e2e.messageLogs(client).map(\.success) == [true])
+        }
+        e2e.stop(drain)
+        #expect(drain.output.contains("batch failed; running its messages one by one"), "the six were claimed together")
+    }
 }

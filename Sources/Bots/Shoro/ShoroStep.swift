@@ -30,119 +30,221 @@ public struct ShoroStep {
 
     /// Handles `message` at time `now` (seconds since 1970).
     public func run(_ message: Chat2DeskInbound, now: Double, on connection: PostgresConnection) throws -> Result {
-        try self.run(message, now: now, claimingOutbox: false, on: connection).result
+        try self.run([message], now: now, claimingOutbox: false, on: connection)[0].result
     }
 
-    /// Handles `message` in two round trips: `BEGIN` + the reads (the dialog row locked first, then whether the
-    /// message already committed and the client's last order), then every write + `COMMIT`. With
-    /// `claimingOutbox`, the same second round trip also takes the conversation's outbox lock and reads its
-    /// pending replies after the commit: the claim is nil when another process holds the lock, and the caller
-    /// must pass a claim to `Outbox.deliver`, which releases the lock.
+    /// Handles `message`; with `claimingOutbox`, also claims its conversation's outbox (see the batch form).
     public func run(
         _ message: Chat2DeskInbound, now: Double, claimingOutbox: Bool, on connection: PostgresConnection
     ) throws -> (result: Result, claim: Outbox.Claim?) {
+        try self.run([message], now: now, claimingOutbox: claimingOutbox, on: connection)[0]
+    }
+
+    /// Handles several messages of different clients in one transaction and two round trips: `BEGIN` + the reads
+    /// (the dialog rows locked first, then which messages already committed and each client's last order),
+    /// then every write + `COMMIT`. Each kind of row is written by one statement for the whole batch, so a
+    /// batch costs PostgreSQL about as many statements as one message. With `claimingOutbox`, the second
+    /// round trip also takes the conversations' outbox locks and reads their pending replies after the commit:
+    /// a claim is nil when another process holds that lock, and the caller must pass the claims to
+    /// `Outbox.deliver`, which releases the locks. One result per message, in order.
+    ///
+    /// A failure rolls back the whole batch; the caller then runs the messages one by one to find the culprit.
+    public func run(
+        _ messages: [Chat2DeskInbound], now: Double, claimingOutbox: Bool, on connection: PostgresConnection
+    ) throws -> [(result: Result, claim: Outbox.Claim?)] {
+        guard Set(messages.map(\.clientID)).count == messages.count else {
+            throw PostgresError(code: .unexpectedResult, message: "shoro step: one message per client in a batch")
+        }
+        guard !messages.isEmpty else { return [] }
         do {
-            return try self.step(message, now: now, claimingOutbox: claimingOutbox, on: connection)
+            return try self.step(messages, now: now, claimingOutbox: claimingOutbox, on: connection)
         } catch {
             if connection.isHealthy { connection.rollbackIfInTransaction() }
             throw error
         }
     }
 
+    /// The rows one batch writes, a column array per table.
+    private struct Writes {
+        var outbox = Columns(3)  // conversation, source key, payload
+        var orders = Columns(5)  // phone, address, bottles, client id, idempotency key
+        var outcomes = Columns(7)  // client id, dialog id, outcome, completed, dropoff state, total messages, duration
+        var dialogs = Columns(2)  // client id, dialog JSON
+        var logs = Columns(4)  // client id, message id, text, state before
+
+        struct Columns {
+            var values: [[String?]]
+            init(_ count: Int) { self.values = Array(repeating: [], count: count) }
+            var isEmpty: Bool { self.values[0].isEmpty }
+            mutating func append(_ row: [String?]) {
+                for (index, value) in row.enumerated() { self.values[index].append(value) }
+            }
+            var arrays: [PostgresBind] { self.values.map(PostgresArray.literal) }
+        }
+
+        var statements: [PostgresStatement] {
+            var statements: [PostgresStatement] = []
+            if !self.outbox.isEmpty {
+                // Ids follow the order of the arrays, which is the order replies must be sent in.
+                statements.append(PostgresStatement(
+                    """
+                    INSERT INTO outbox (channel, conversation, source_key, payload)
+                    SELECT $1, t.conversation, t.source_key, t.payload::jsonb
+                    FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, ordinal)
+                    ORDER BY t.ordinal
+                    ON CONFLICT (source_key) DO NOTHING
+                    """, [ShoroStep.outbox.channel] + self.outbox.arrays))
+            }
+            if !self.orders.isEmpty {
+                statements.append(PostgresStatement(
+                    """
+                    INSERT INTO orders (client_phone, delivery_address, bottles_count, source, chat2desk_client_id, status, idempotency_key)
+                    SELECT t.phone, t.address, t.bottles::int, 'chat2desk', t.client_id, 'new', t.idempotency_key
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(phone, address, bottles, client_id, idempotency_key)
+                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key
+                    """, self.orders.arrays))
+            }
+            if !self.outcomes.isEmpty {
+                statements.append(PostgresStatement(
+                    """
+                    INSERT INTO dialog_outcomes (client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration_seconds)
+                    SELECT t.client_id, t.dialog_id, t.outcome, t.completed::boolean, t.dropoff_state, t.total_messages::int, t.duration::int
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                        AS t(client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration)
+                    ON CONFLICT DO NOTHING
+                    """, self.outcomes.arrays))
+            }
+            if !self.dialogs.isEmpty {
+                statements.append(PostgresStatement(
+                    """
+                    INSERT INTO shoro_dialogs (client_id, dialog, updated_at)
+                    SELECT t.client_id, t.dialog::jsonb, now() FROM unnest($1::text[], $2::text[]) AS t(client_id, dialog)
+                    ON CONFLICT (client_id) DO UPDATE SET dialog = EXCLUDED.dialog, updated_at = now()
+                    """, self.dialogs.arrays))
+            }
+            if !self.logs.isEmpty {
+                statements.append(PostgresStatement(
+                    """
+                    INSERT INTO message_logs (source, client_id, message_id, text, dialog_state, success)
+                    SELECT 'chat2desk', t.client_id, t.message_id, t.text, t.state, true
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(client_id, message_id, text, state)
+                    ON CONFLICT (source, message_id) DO UPDATE SET success = true, error_reason = NULL, dialog_state = EXCLUDED.dialog_state
+                    """, self.logs.arrays))
+            }
+            return statements
+        }
+    }
+
     private func step(
-        _ message: Chat2DeskInbound, now: Double, claimingOutbox: Bool, on connection: PostgresConnection
-    ) throws -> (result: Result, claim: Outbox.Claim?) {
+        _ messages: [Chat2DeskInbound], now: Double, claimingOutbox: Bool, on connection: PostgresConnection
+    ) throws -> [(result: Result, claim: Outbox.Claim?)] {
+        let clientIDs = PostgresArray.literal(messages.map(\.clientID))
         let reads = try connection.pipeline([
             PostgresStatement("BEGIN"),
-            // The lock comes first, so the check below sees a commit by whoever held the row before us.
-            PostgresStatement("SELECT dialog::text AS dialog FROM shoro_dialogs WHERE client_id = $1 FOR UPDATE", [message.clientID]),
+            // The locks come first (in one order, so two batches cannot deadlock), so the check below sees a commit
+            // by whoever held a row before us.
+            PostgresStatement(
+                "SELECT client_id, dialog::text AS dialog FROM shoro_dialogs WHERE client_id = ANY($1::text[]) ORDER BY client_id FOR UPDATE",
+                [clientIDs]),
             PostgresStatement(
                 """
-                SELECT EXISTS (SELECT 1 FROM message_logs WHERE source = 'chat2desk' AND message_id = $1 AND success) AS done,
+                SELECT t.ordinal,
+                       EXISTS (SELECT 1 FROM message_logs WHERE source = 'chat2desk' AND message_id = t.message_id AND success) AS done,
                        last.delivery_address, last.client_phone
-                FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-                    SELECT delivery_address, client_phone FROM orders WHERE chat2desk_client_id = $2 AND source = 'chat2desk'
+                FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(message_id, client_id, ordinal)
+                LEFT JOIN LATERAL (
+                    SELECT delivery_address, client_phone FROM orders WHERE chat2desk_client_id = t.client_id AND source = 'chat2desk'
                     ORDER BY created_at DESC, id DESC LIMIT 1) AS last ON true
-                """, [message.messageID, message.clientID]),
+                ORDER BY t.ordinal
+                """, [PostgresArray.literal(messages.map(\.messageID)), clientIDs]),
         ])
-        guard reads.count == 3, let facts = reads[2].first else {
+        guard reads.count == 3, reads[2].count == messages.count else {
             throw PostgresError(code: .unexpectedResult, message: "shoro step reads")
         }
-        var writes: [PostgresStatement] = []
-        var orderStatement: Int?
-        var result: Result
-        if try facts.decode("done", as: Bool.self) {
-            result = Result(alreadyProcessed: true, stateBefore: "", stateAfter: "", replies: 0, orderCreated: false)
-        } else {
-            let date = Date(timeIntervalSince1970: now)
-            // A dialog stored by an older, incompatible version starts over instead of failing every message.
-            var dialog = reads[1].first?["dialog"].flatMap { try? JSONDecoder().decode(ShoroDialog.self, from: Data($0.utf8)) }
-            if var stale = dialog, !stale.isFinished, stale.updatedAt.timeIntervalSince1970 + self.dialogTTLSeconds <= now {
-                var expiry = stale.expire(at: date)
-                if expiry.isEmpty { expiry = self.forcedExpiry(stale) }
-                for case .recordOutcome(let outcome) in expiry {
-                    writes.append(self.outcomeStatement(outcome, clientID: message.clientID, dialogKey: stale.orderKey))
-                }
-                dialog = nil
-            }
-            if dialog == nil || dialog!.isFinished {
-                let returning = try facts.decodeIfPresent("delivery_address", as: String.self).map { address in
-                    ShoroCustomer(lastAddress: address, lastPhone: try facts.decode("client_phone"))
-                }
-                dialog = ShoroDialog(id: message.messageID, startedAt: date, returning: returning)
-            }
-            var current = dialog!
-            let stateBefore = current.state.rawValue
-            let text = message.text.trimmingSpaces
-            let effects = current.handle(text.isEmpty && message.hasMedia ? .nonText : .text(message.text), now: date)
-
-            var replies = 0
-            for effect in effects {
-                switch effect {
-                case .reply(let reply):
-                    let payload = Chat2DeskClient.payload(
-                        clientID: message.clientID, text: self.texts.render(reply, language: current.language),
-                        transport: message.transport, channelID: message.channelID)
-                    writes.append(Self.outbox.addStatement(
-                        conversation: message.clientID, sourceKey: "chat2desk:\(message.messageID):\(replies)",
-                        payload: payload))
-                    replies += 1
-                case .createOrder(let draft):
-                    orderStatement = writes.count
-                    writes.append(PostgresStatement(
-                        """
-                        INSERT INTO orders (client_phone, delivery_address, bottles_count, source, chat2desk_client_id, status, idempotency_key)
-                        VALUES ($1, $2, $3, 'chat2desk', $4, 'new', $5) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
-                        """, [draft.phone, draft.address, String(draft.bottles), message.clientID,
-                              "chat2desk:\(message.clientID):\(draft.dialogID)"]))
-                case .recordOutcome(let outcome):
-                    writes.append(self.outcomeStatement(outcome, clientID: message.clientID, dialogKey: current.orderKey))
-                }
-            }
-            writes.append(PostgresStatement(
-                """
-                INSERT INTO shoro_dialogs (client_id, dialog, updated_at) VALUES ($1, $2::jsonb, now())
-                ON CONFLICT (client_id) DO UPDATE SET dialog = EXCLUDED.dialog, updated_at = now()
-                """, [message.clientID, String(decoding: try JSONEncoder().encode(current), as: UTF8.self)]))
-            writes.append(PostgresStatement(
-                """
-                INSERT INTO message_logs (source, client_id, message_id, text, dialog_state, success)
-                VALUES ('chat2desk', $1, $2, $3, $4, true)
-                ON CONFLICT (source, message_id) DO UPDATE SET success = true, error_reason = NULL, dialog_state = EXCLUDED.dialog_state
-                """, [message.clientID, message.messageID, message.text, stateBefore]))
-            result = Result(
-                alreadyProcessed: false, stateBefore: stateBefore, stateAfter: current.state.rawValue, replies: replies,
-                orderCreated: false)
+        var storedDialogs: [String: String] = [:]
+        for row in reads[1] { storedDialogs[try row.decode("client_id")] = try row.decodeIfPresent("dialog") }
+        var writes = Writes()
+        var results: [Result] = []
+        var orderKeys: [String?] = []
+        for (message, facts) in zip(messages, reads[2]) {
+            var orderKey: String?
+            results.append(try self.plan(
+                message, storedDialog: storedDialogs[message.clientID], facts: facts, now: now, writes: &writes,
+                orderKey: &orderKey))
+            orderKeys.append(orderKey)
         }
-        writes.append(PostgresStatement("COMMIT"))
-        let committedThrough = writes.count
-        if claimingOutbox { writes += Self.outbox.claimStatements(conversation: message.clientID) }
-        let results = try connection.pipeline(writes)
-        guard results.count == writes.count else { throw PostgresError(code: .unexpectedResult, message: "shoro step writes") }
-        if let orderStatement { result.orderCreated = !results[orderStatement].isEmpty }
-        let claim = claimingOutbox
-            ? try Self.outbox.claim(conversation: message.clientID, results: results[committedThrough...]) : nil
-        return (result, claim)
+        var statements = writes.statements
+        let orderStatement = writes.orders.isEmpty ? nil : statements.firstIndex { $0.sql.contains("INSERT INTO orders") }
+        statements.append(PostgresStatement("COMMIT"))
+        let committedThrough = statements.count
+        let conversations = messages.map(\.clientID)
+        if claimingOutbox { statements += Self.outbox.claimStatements(conversations: conversations) }
+        let rows = try connection.pipeline(statements)
+        guard rows.count == statements.count else { throw PostgresError(code: .unexpectedResult, message: "shoro step writes") }
+        if let orderStatement {
+            let created = Set(try rows[orderStatement].map { try $0.decode("idempotency_key", as: String.self) })
+            for index in results.indices {
+                if let key = orderKeys[index] { results[index].orderCreated = created.contains(key) }
+            }
+        }
+        let claims = claimingOutbox
+            ? try Self.outbox.claims(conversations: conversations, results: rows[committedThrough...])
+            : Array(repeating: nil, count: messages.count)
+        return Array(zip(results, claims))
+    }
+
+    /// Runs one message through its dialog and adds what it causes to `writes`; `orderKey` is set when it creates an order.
+    private func plan(
+        _ message: Chat2DeskInbound, storedDialog: String?, facts: PostgresRow, now: Double, writes: inout Writes,
+        orderKey: inout String?
+    ) throws -> Result {
+        if try facts.decode("done", as: Bool.self) {
+            return Result(alreadyProcessed: true, stateBefore: "", stateAfter: "", replies: 0, orderCreated: false)
+        }
+        let date = Date(timeIntervalSince1970: now)
+        // A dialog stored by an older, incompatible version starts over instead of failing every message.
+        var dialog = storedDialog.flatMap { try? JSONDecoder().decode(ShoroDialog.self, from: Data($0.utf8)) }
+        if var stale = dialog, !stale.isFinished, stale.updatedAt.timeIntervalSince1970 + self.dialogTTLSeconds <= now {
+            var expiry = stale.expire(at: date)
+            if expiry.isEmpty { expiry = self.forcedExpiry(stale) }
+            for case .recordOutcome(let outcome) in expiry {
+                writes.outcomes.append(self.outcomeRow(outcome, clientID: message.clientID, dialogKey: stale.orderKey))
+            }
+            dialog = nil
+        }
+        if dialog == nil || dialog!.isFinished {
+            let returning = try facts.decodeIfPresent("delivery_address", as: String.self).map { address in
+                ShoroCustomer(lastAddress: address, lastPhone: try facts.decode("client_phone"))
+            }
+            dialog = ShoroDialog(id: message.messageID, startedAt: date, returning: returning)
+        }
+        var current = dialog!
+        let stateBefore = current.state.rawValue
+        let text = message.text.trimmingSpaces
+        let effects = current.handle(text.isEmpty && message.hasMedia ? .nonText : .text(message.text), now: date)
+
+        var replies = 0
+        for effect in effects {
+            switch effect {
+            case .reply(let reply):
+                let payload = Chat2DeskClient.payload(
+                    clientID: message.clientID, text: self.texts.render(reply, language: current.language),
+                    transport: message.transport, channelID: message.channelID)
+                writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):\(replies)", payload])
+                replies += 1
+            case .createOrder(let draft):
+                let key = "chat2desk:\(message.clientID):\(draft.dialogID)"
+                orderKey = key
+                writes.orders.append([draft.phone, draft.address, String(draft.bottles), message.clientID, key])
+            case .recordOutcome(let outcome):
+                writes.outcomes.append(self.outcomeRow(outcome, clientID: message.clientID, dialogKey: current.orderKey))
+            }
+        }
+        writes.dialogs.append([message.clientID, String(decoding: try JSONEncoder().encode(current), as: UTF8.self)])
+        writes.logs.append([message.clientID, message.messageID, message.text, stateBefore])
+        return Result(
+            alreadyProcessed: false, stateBefore: stateBefore, stateAfter: current.state.rawValue, replies: replies,
+            orderCreated: false)
     }
 
     /// Records a failed attempt in message_logs (best effort, outside the step's transaction).
@@ -193,15 +295,13 @@ public struct ShoroStep {
     private func recordOutcome(
         _ outcome: DialogOutcome, clientID: String, dialogKey: String, on connection: PostgresConnection
     ) throws {
-        try connection.pipeline([self.outcomeStatement(outcome, clientID: clientID, dialogKey: dialogKey)])
+        var writes = Writes()
+        writes.outcomes.append(self.outcomeRow(outcome, clientID: clientID, dialogKey: dialogKey))
+        try connection.pipeline(writes.statements)
     }
 
-    private func outcomeStatement(_ outcome: DialogOutcome, clientID: String, dialogKey: String) -> PostgresStatement {
-        PostgresStatement(
-            """
-            INSERT INTO dialog_outcomes (client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration_seconds)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING
-            """, [clientID, dialogKey, outcome.kind.rawValue, outcome.completed ? "true" : "false",
-                  outcome.completed ? nil : outcome.dropoffState, String(outcome.totalMessages), String(outcome.durationSeconds)])
+    private func outcomeRow(_ outcome: DialogOutcome, clientID: String, dialogKey: String) -> [String?] {
+        [clientID, dialogKey, outcome.kind.rawValue, outcome.completed ? "true" : "false",
+         outcome.completed ? nil : outcome.dropoffState, String(outcome.totalMessages), String(outcome.durationSeconds)]
     }
 }
