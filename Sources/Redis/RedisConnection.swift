@@ -81,9 +81,16 @@ public final class RedisConnection {
 
     /// Connects immediately, so a wrong address fails at start-up rather than at the first command.
     public init(_ configuration: RedisConfiguration) throws(RedisError) {
+        _ = Self.ignoreBrokenPipes
         self.configuration = configuration
         try self.connect()
     }
+
+    /// hiredis writes with `write(2)`, which raises SIGPIPE when Redis has closed the socket; on a unix socket that
+    /// happens on the first write after the close. The default action would kill the process (botctl, a test
+    /// run) instead of letting the command fail with EPIPE and reconnect, so every process that uses Redis
+    /// ignores SIGPIPE, as the responders and cron jobs already do.
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     deinit {
         if let context = self.context { redisFree(context) }
