@@ -19,26 +19,18 @@ public final class PostgresConnection {
 
     /// Connects with a libpq connection string (`host=/abs/socket/dir port=5432 dbname=x user=y`)
     /// or URL (`postgresql://user@host:port/db`).
-    /// - Parameter options: server settings for this session (libpq's `options`, e.g. `-c plan_cache_mode=...`);
-    ///   they replace any `options` in `conninfo`.
-    public init(conninfo: String, connectTimeoutSeconds: Int = 5, options: String? = nil) throws(PostgresError) {
+    public init(conninfo: String, connectTimeoutSeconds: Int = 5) throws(PostgresError) {
         self.conninfo = conninfo
-        self.raw = try Self.open(conninfo, connectTimeoutSeconds: connectTimeoutSeconds, options: options)
+        self.raw = try Self.open(conninfo, connectTimeoutSeconds: connectTimeoutSeconds)
     }
 
     deinit { PQfinish(self.raw) }
 
-    private static func open(_ conninfo: String, connectTimeoutSeconds: Int, options: String?) throws(PostgresError) -> OpaquePointer {
+    private static func open(_ conninfo: String, connectTimeoutSeconds: Int) throws(PostgresError) -> OpaquePointer {
         // Both arrays are NULL-terminated, as PQconnectdbParams requires.
-        var keys: [String?] = ["dbname", "connect_timeout", "application_name"]
-        var values: [String?] = [conninfo, String(connectTimeoutSeconds), "chatbots"]
-        if let options {
-            keys.append("options")
-            values.append(options)
-        }
-        keys.append(nil)
-        values.append(nil)
-        // expand_dbname=1 lets `dbname` carry the whole connection string or URL; keywords after it override it.
+        let keys: [String?] = ["dbname", "connect_timeout", "application_name", nil]
+        let values: [String?] = [conninfo, String(connectTimeoutSeconds), "chatbots", nil]
+        // expand_dbname=1 lets `dbname` carry the whole connection string or URL.
         let connection: OpaquePointer? = Self.withCStrings(keys) { keyPointers in
             Self.withCStrings(values) { valuePointers in
                 PQconnectdbParams(keyPointers, valuePointers, 1)

@@ -3,14 +3,9 @@ public import Postgres
 /// A PostgreSQL connection opened on first use and reset after it breaks.
 public final class LazyPostgres {
     public let conninfo: String
-    /// Server settings for every session (see `PostgresConnection.init(conninfo:connectTimeoutSeconds:options:)`).
-    public let options: String?
     private var connection: PostgresConnection?
 
-    public init(conninfo: String, options: String? = nil) {
-        self.conninfo = conninfo
-        self.options = options
-    }
+    public init(conninfo: String) { self.conninfo = conninfo }
 
     /// The live connection, connecting (or reconnecting) if needed.
     public func get() throws(PostgresError) -> PostgresConnection {
@@ -18,7 +13,7 @@ public final class LazyPostgres {
             if connection.isHealthy { return connection }
             self.connection = nil
         }
-        let connection = try PostgresConnection(conninfo: self.conninfo, connectTimeoutSeconds: 2, options: self.options)
+        let connection = try PostgresConnection(conninfo: self.conninfo, connectTimeoutSeconds: 2)
         self.connection = connection
         return connection
     }

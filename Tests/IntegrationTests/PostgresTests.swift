@@ -48,16 +48,6 @@ struct PostgresTests {
         #expect(try empty.decode("n", as: Int.self) == 0)
     }
 
-    @Test func sessionOptionsApplyToTheConnectionAndSurviveAReset() throws {
-        let url = try TestStack.variable("DATABASE_URL")
-        let plain = try PostgresConnection(conninfo: url)
-        #expect(try plain.queryOne("SHOW plan_cache_mode").decode("plan_cache_mode", as: String.self) == "auto")
-        let generic = try PostgresConnection(conninfo: url, options: "-c plan_cache_mode=force_generic_plan")
-        #expect(try generic.queryOne("SHOW plan_cache_mode").decode("plan_cache_mode", as: String.self) == "force_generic_plan")
-        try generic.reset()
-        #expect(try generic.queryOne("SHOW plan_cache_mode").decode("plan_cache_mode", as: String.self) == "force_generic_plan")
-    }
-
     @Test func decodesTypedColumns() throws {
         let connection = try TestStack.postgres()
         let row = try connection.queryOne("""

@@ -22,11 +22,7 @@ public final class ShoroRuntime {
         self.config = config
         self.shoro = shoro
         self.redis = LazyRedis(config.infrastructure.redis)
-        // The batched step's statements take arrays. A generic plan cannot know an array's length, so PostgreSQL
-        // would find custom plans cheaper and plan those statements again on every execution; forcing the
-        // (cached) generic plan cut PostgreSQL's CPU per step by a third in `make bench`.
-        self.postgres = LazyPostgres(
-            conninfo: config.infrastructure.databaseURL, options: "-c plan_cache_mode=force_generic_plan")
+        self.postgres = LazyPostgres(conninfo: config.infrastructure.databaseURL)
         self.client = Chat2DeskClient(
             baseURL: shoro.apiURL, token: shoro.token, rateLimitPerMinute: shoro.rateLimitPerMinute,
             timeout: config.infrastructure.httpTimeout, connectTimeout: config.infrastructure.httpConnectTimeout,
