@@ -31,7 +31,7 @@ responder_rss=$(grep VmHWM "/proc/$(cat "$DIR/pids/chat2desk.pid")/status" | awk
 # claims up to DRAIN_BATCH_SIZE (default 8) conversations in one Redis call and steps them in one PostgreSQL
 # transaction; workers still wait on round trips (the AOF fsync of each ack+claim, the HTTP replies), so more
 # workers than cores pay off. The rate limit is raised out of the way (the production default is 300/min).
-workers=${BENCH_DRAIN_WORKERS:-16}
+workers=${BENCH_DRAIN_WORKERS:-8}
 batch=${DRAIN_BATCH_SIZE:-8}  # the drain's default unless the caller exported another
 redis-cli -p "$STACK_REDIS_PORT" del 'rl:{chat2desk}' >/dev/null
 # CPU time (user + system clock ticks) of a set of processes: steps/s moves with whatever else the shared

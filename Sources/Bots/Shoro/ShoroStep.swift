@@ -82,8 +82,10 @@ public struct ShoroStep {
             var arrays: [PostgresBind] { self.values.map(PostgresArray.literal) }
         }
 
-        var statements: [PostgresStatement] {
+        /// The statements, and which one inserts the orders (its rows are the orders created).
+        var statements: (all: [PostgresStatement], orders: Int?) {
             var statements: [PostgresStatement] = []
+            var orders: Int?
             if !self.outbox.isEmpty {
                 // Ids follow the order of the arrays, which is the order replies must be sent in.
                 statements.append(PostgresStatement(
@@ -96,6 +98,7 @@ public struct ShoroStep {
                     """, [ShoroStep.outbox.channel] + self.outbox.arrays))
             }
             if !self.orders.isEmpty {
+                orders = statements.count
                 statements.append(PostgresStatement(
                     """
                     INSERT INTO orders (client_phone, delivery_address, bottles_count, source, chat2desk_client_id, status, idempotency_key)
@@ -131,7 +134,7 @@ public struct ShoroStep {
                     ON CONFLICT (source, message_id) DO UPDATE SET success = true, error_reason = NULL, dialog_state = EXCLUDED.dialog_state
                     """, self.logs.arrays))
             }
-            return statements
+            return (statements, orders)
         }
     }
 
@@ -173,15 +176,15 @@ public struct ShoroStep {
                 orderKey: &orderKey))
             orderKeys.append(orderKey)
         }
-        var statements = writes.statements
-        let orderStatement = writes.orders.isEmpty ? nil : statements.firstIndex { $0.sql.contains("INSERT INTO orders") }
+        let planned = writes.statements
+        var statements = planned.all
         statements.append(PostgresStatement("COMMIT"))
         let committedThrough = statements.count
         let conversations = messages.map(\.clientID)
         if claimingOutbox { statements += Self.outbox.claimStatements(conversations: conversations) }
         let rows = try connection.pipeline(statements)
         guard rows.count == statements.count else { throw PostgresError(code: .unexpectedResult, message: "shoro step writes") }
-        if let orderStatement {
+        if let orderStatement = planned.orders {
             let created = Set(try rows[orderStatement].map { try $0.decode("idempotency_key", as: String.self) })
             for index in results.indices {
                 if let key = orderKeys[index] { results[index].orderCreated = created.contains(key) }
@@ -297,7 +300,7 @@ public struct ShoroStep {
     ) throws {
         var writes = Writes()
         writes.outcomes.append(self.outcomeRow(outcome, clientID: clientID, dialogKey: dialogKey))
-        try connection.pipeline(writes.statements)
+        try connection.pipeline(writes.statements.all)
     }
 
     private func outcomeRow(_ outcome: DialogOutcome, clientID: String, dialogKey: String) -> [String?] {
