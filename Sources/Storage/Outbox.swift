@@ -96,7 +96,8 @@ public struct Outbox: Sendable {
     public func claimStatements(conversations: [String]) -> [PostgresStatement] {
         [
             // The locks are taken before the rows are read (a separate statement, so a separate snapshot): a sender
-            // that just released a lock has committed what it sent.
+            // that just released a lock has committed what it sent. The rows are read per conversation (LATERAL),
+            // so each is a probe of the (channel, conversation, id) index, whatever the statistics say.
             PostgresStatement(
                 """
                 SELECT t.conversation, pg_try_advisory_lock(hashtextextended($1 || t.conversation, 0)) AS locked
@@ -104,8 +105,12 @@ public struct Outbox: Sendable {
                 """, [self.lockPrefix, PostgresArray.literal(conversations)]),
             PostgresStatement(
                 """
-                SELECT id, conversation, payload::text AS payload, attempts FROM outbox
-                WHERE channel = $1 AND conversation = ANY($2::text[]) AND status = 'pending' ORDER BY id
+                SELECT o.id, o.conversation, o.payload::text AS payload, o.attempts
+                FROM unnest($2::text[]) AS t(conversation)
+                CROSS JOIN LATERAL (
+                    SELECT id, conversation, payload, attempts FROM outbox
+                    WHERE channel = $1 AND conversation = t.conversation AND status = 'pending' ORDER BY id) AS o
+                ORDER BY o.id
                 """, [self.channel, PostgresArray.literal(conversations)]),
         ]
     }
@@ -164,7 +169,7 @@ public struct Outbox: Sendable {
     /// claim and releases every lock.
     ///
     /// An outcome is stored before the next send of the same conversation; the rest are stored together with
-    /// the unlocks in one round trip at the end (delivered ones in one statement). Once a conversation's
+    /// the unlocks in one round trip at the end. Once a conversation's
     /// send has failed after its inline retries, the later conversations get a single attempt each: the
     /// provider is in trouble, and their waits would add up; the outbox job retries them.
     public func deliver(
@@ -242,14 +247,13 @@ public struct Outbox: Sendable {
 
         var isEmpty: Bool { self.delivered.isEmpty && self.others.isEmpty }
 
+        /// One statement per message, each a primary-key lookup. (One `id = ANY($1)` statement for all of them was
+        /// planned, while the table was small, as a sequential scan that PostgreSQL then kept: in `make bench` on a
+        /// fresh database it came to take most of PostgreSQL's time as the table grew.)
         var statements: [PostgresStatement] {
-            var statements = self.others
-            if !self.delivered.isEmpty {
-                statements.append(PostgresStatement(
-                    "UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY($1::bigint[])",
-                    [PostgresArray.literal(self.delivered)]))
+            self.others + self.delivered.map { id in
+                PostgresStatement("UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1", [id])
             }
-            return statements
         }
     }
 

@@ -151,10 +151,11 @@ public struct ShoroStep {
                 [clientIDs]),
             PostgresStatement(
                 """
-                SELECT t.ordinal,
-                       EXISTS (SELECT 1 FROM message_logs WHERE source = 'chat2desk' AND message_id = t.message_id AND success) AS done,
-                       last.delivery_address, last.client_phone
+                SELECT t.ordinal, logged.message_id IS NOT NULL AS done, last.delivery_address, last.client_phone
                 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(message_id, client_id, ordinal)
+                LEFT JOIN LATERAL (
+                    SELECT message_id FROM message_logs WHERE source = 'chat2desk' AND message_id = t.message_id AND success
+                    LIMIT 1) AS logged ON true
                 LEFT JOIN LATERAL (
                     SELECT delivery_address, client_phone FROM orders WHERE chat2desk_client_id = t.client_id AND source = 'chat2desk'
                     ORDER BY created_at DESC, id DESC LIMIT 1) AS last ON true
