@@ -21,13 +21,6 @@ public struct InboundQueue: Sendable {
         public let token: String
     }
 
-    /// What a claim found.
-    public enum ClaimResult: Sendable, Equatable {
-        case delivery(Delivery)
-        /// Nothing due; `nextDueMilliseconds` is when the earliest conversation becomes due, if any.
-        case empty(nextDueMilliseconds: Int64?)
-    }
-
     /// A dead letter: the message, the error and when it failed.
     public struct DeadLetter: Codable, Sendable, Equatable {
         public let conversation: String
@@ -69,16 +62,8 @@ public struct InboundQueue: Sendable {
         return result.integer == 1
     }
 
-    /// Claims the oldest due conversation's head message for `leaseSeconds`.
-    public func claim(leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> ClaimResult {
-        switch try self.claim(upTo: 1, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis) {
-        case .deliveries(let deliveries): return .delivery(deliveries[0])
-        case .empty(let nextDue): return .empty(nextDueMilliseconds: nextDue)
-        }
-    }
-
-    /// What a claim of several conversations found.
-    public enum BatchClaimResult: Sendable, Equatable {
+    /// What a claim found.
+    public enum ClaimResult: Sendable, Equatable {
         /// One to `upTo` deliveries, each the head message of a different conversation, oldest due first.
         case deliveries([Delivery])
         /// Nothing due; `nextDueMilliseconds` is when the earliest conversation becomes due, if any.
@@ -88,7 +73,7 @@ public struct InboundQueue: Sendable {
     /// Claims the head messages of up to `max` due conversations (oldest due first) in one script: under a
     /// backlog a worker takes several conversations per round trip; when one is due it gets that one at once.
     /// Each conversation is leased on its own, so every guarantee of `claim` holds per conversation.
-    public func claim(upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> BatchClaimResult {
+    public func claim(upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> ClaimResult {
         let token = Self.makeToken()
         while true {
             let reply = try redis.evaluate(
@@ -99,24 +84,12 @@ public struct InboundQueue: Sendable {
         }
     }
 
-    /// Acknowledges `delivery` (see `acknowledge`) and claims the next message in the same round trip,
-    /// which halves the Redis writes a busy worker waits for (each one is an fsync with `appendfsync always`).
-    public func acknowledgeAndClaim(
-        _ delivery: Delivery, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection
-    ) throws -> (acknowledged: Bool, next: ClaimResult) {
-        let (acknowledged, next) = try self.acknowledgeAndClaim(
-            [delivery], upTo: 1, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis)
-        switch next {
-        case .deliveries(let deliveries): return (acknowledged[0], .delivery(deliveries[0]))
-        case .empty(let nextDue): return (acknowledged[0], .empty(nextDueMilliseconds: nextDue))
-        }
-    }
-
     /// Acknowledges `deliveries` (see `acknowledge`; one flag each, in order) and claims up to `max` more
-    /// (see `claim(upTo:)`) in one round trip: one AOF fsync for the whole batch with `appendfsync always`.
+    /// (see `claim(upTo:)`) in one round trip, which halves the Redis writes a busy worker waits for (each
+    /// one is an fsync with `appendfsync always`), and covers a whole batch with one of them.
     public func acknowledgeAndClaim(
         _ deliveries: [Delivery], upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection
-    ) throws -> (acknowledged: [Bool], next: BatchClaimResult) {
+    ) throws -> (acknowledged: [Bool], next: ClaimResult) {
         let token = Self.makeToken()
         let replies = try redis.evaluate([
             (Scripts.acknowledge, self.acknowledgeKeys,
@@ -137,7 +110,7 @@ public struct InboundQueue: Sendable {
     }
 
     /// The claim script's reply; nil when it only cleaned up empty conversations (claim again).
-    private func claimResult(_ reply: RedisValue, token: String) throws -> BatchClaimResult? {
+    private func claimResult(_ reply: RedisValue, token: String) throws -> ClaimResult? {
         guard let items = reply.array, let kind = items.first?.integer else {
             throw RedisError(code: .unexpectedReply, message: "claim")
         }
@@ -168,14 +141,8 @@ public struct InboundQueue: Sendable {
         try redis.command(["BLPOP", self.wakeKey, String(format3(timeout))], blockingSeconds: timeout)
     }
 
-    /// Removes the head message after it was handled. False when the lease was lost meanwhile
-    /// (another worker now owns the conversation and will re-run the message).
-    @discardableResult
-    public func acknowledge(_ delivery: Delivery, nowMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
-        try self.acknowledge([delivery], nowMilliseconds: nowMilliseconds, on: redis)[0]
-    }
-
-    /// Acknowledges several deliveries in one script; one flag each, in order (see `acknowledge`).
+    /// Removes the head messages after they were handled, in one script; one flag each, in order. False when
+    /// that lease was lost meanwhile (another worker now owns the conversation and will re-run the message).
     @discardableResult
     public func acknowledge(_ deliveries: [Delivery], nowMilliseconds: Int64, on redis: RedisConnection) throws -> [Bool] {
         let reply = try redis.evaluate(
@@ -207,13 +174,8 @@ public struct InboundQueue: Sendable {
         ).integer == 1
     }
 
-    /// Pushes the lease further while a long step (inline send retries) is still running.
-    @discardableResult
-    public func extendLease(_ delivery: Delivery, untilMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
-        try self.extendLeases([delivery], untilMilliseconds: untilMilliseconds, on: redis)[0]
-    }
-
-    /// Pushes several leases further in one script; one flag each, in order (see `extendLease`).
+    /// Pushes leases further while a long step (inline send retries) is still running, in one script; one flag
+    /// each, in order (false: that lease was lost).
     @discardableResult
     public func extendLeases(_ deliveries: [Delivery], untilMilliseconds: Int64, on redis: RedisConnection) throws -> [Bool] {
         let reply = try redis.evaluate(
@@ -325,22 +287,29 @@ enum Scripts {
         """
     }
 
-    // KEYS: sched, attempts, owner, depth, wake. ARGV: now ms, prefix, then conversation, token pairs.
-    // Replies one 1 (acknowledged) or 0 (the lease was lost) per pair.
-    static let acknowledge = RedisScript("""
+    /// Lua that runs `body` for each (conversation, token) pair of ARGV from `firstPair` on whose lease the
+    /// token still holds (`owner` names the owner hash), and replies one 1 (done) or 0 (lease lost) per pair.
+    private static func forEachOwned(owner: String, firstPair: Int, _ body: String) -> String {
+        """
         local results = {}
-        local now, prefix = ARGV[1], ARGV[2]
-        for index = 3, #ARGV, 2 do
+        for index = \(firstPair), #ARGV, 2 do
           local conversation, token = ARGV[index], ARGV[index + 1]
-          if redis.call('HGET', KEYS[3], conversation) == token then
-            \(removeHead(conversation: "conversation", now: "now", prefix: "prefix", wakeKey: "KEYS[5]"))
+          if redis.call('HGET', \(owner), conversation) == token then
+            \(body)
             results[#results + 1] = 1
           else
             results[#results + 1] = 0
           end
         end
         return results
-        """)
+        """
+    }
+
+    // KEYS: sched, attempts, owner, depth, wake. ARGV: now ms, prefix, then conversation, token pairs.
+    static let acknowledge = RedisScript(forEachOwned(owner: "KEYS[3]", firstPair: 3, """
+        local now, prefix = ARGV[1], ARGV[2]
+        \(removeHead(conversation: "conversation", now: "now", prefix: "prefix", wakeKey: "KEYS[5]"))
+        """))
 
     // KEYS: sched, owner. ARGV: conversation, token, due ms.
     static let retry = RedisScript("""
@@ -358,17 +327,8 @@ enum Scripts {
         return 1
         """)
 
-    // KEYS: sched, owner. ARGV: until ms, then conversation, token pairs. Replies one 1/0 per pair.
-    static let extend = RedisScript("""
-        local results = {}
-        for index = 2, #ARGV, 2 do
-          if redis.call('HGET', KEYS[2], ARGV[index]) == ARGV[index + 1] then
-            redis.call('ZADD', KEYS[1], 'XX', ARGV[1], ARGV[index])
-            results[#results + 1] = 1
-          else
-            results[#results + 1] = 0
-          end
-        end
-        return results
-        """)
+    // KEYS: sched, owner. ARGV: until ms, then conversation, token pairs.
+    static let extend = RedisScript(forEachOwned(owner: "KEYS[2]", firstPair: 2, """
+        redis.call('ZADD', KEYS[1], 'XX', ARGV[1], conversation)
+        """))
 }

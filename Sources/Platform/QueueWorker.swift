@@ -43,7 +43,7 @@ public struct QueueWorker {
         while !stop.isSet && monotonicSeconds() < deadline {
             do {
                 let connection = try redis.get()
-                let claimed: InboundQueue.BatchClaimResult
+                let claimed: InboundQueue.ClaimResult
                 if !handled.isEmpty {
                     let done = handled
                     handled = []

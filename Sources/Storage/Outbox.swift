@@ -83,16 +83,9 @@ public struct Outbox: Sendable {
         public let messages: [Message]
     }
 
-    /// Two statements that try the conversation's sending lock and read its pending messages, so a caller can
-    /// append them to a round trip it makes anyway (the drain sends them right after its step's COMMIT).
-    /// Turn their rows into a claim with `claim(conversation:results:)`.
-    public func claimStatements(conversation: String) -> [PostgresStatement] {
-        self.claimStatements(conversations: [conversation])
-    }
-
-    /// `claimStatements` for several conversations at once: still two statements (the locks, then the rows), so a
-    /// batch of conversations costs PostgreSQL no more statements than one. Turn their rows into claims with
-    /// `claims(conversations:results:)`.
+    /// Two statements that try the conversations' sending locks and read their pending messages (two for any
+    /// number of conversations), so a caller can append them to a round trip it makes anyway (the drain sends
+    /// them right after its step's COMMIT). Turn their rows into claims with `claims(conversations:results:)`.
     public func claimStatements(conversations: [String]) -> [PostgresStatement] {
         [
             // The locks are taken before the rows are read (a separate statement, so a separate snapshot): a sender
@@ -113,11 +106,6 @@ public struct Outbox: Sendable {
                 ORDER BY o.id
                 """, [self.channel, PostgresArray.literal(conversations)]),
         ]
-    }
-
-    /// The claim from the rows of `claimStatements`; nil when another process holds the lock (its rows are ignored).
-    public func claim(conversation: String, results: ArraySlice<[PostgresRow]>) throws -> Claim? {
-        try self.claims(conversations: [conversation], results: results)[0]
     }
 
     /// One claim per conversation from the rows of `claimStatements(conversations:)`, in order; nil for a
@@ -149,20 +137,11 @@ public struct Outbox: Sendable {
         conversation: String, policy: Policy, on connection: PostgresConnection,
         onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
     ) throws -> FlushResult {
-        let results = try connection.pipeline(self.claimStatements(conversation: conversation))
-        guard let claim = try self.claim(conversation: conversation, results: results[...]) else {
+        let results = try connection.pipeline(self.claimStatements(conversations: [conversation]))
+        guard let claim = try self.claims(conversations: [conversation], results: results[...])[0] else {
             return .busy
         }
-        return try self.deliver(claim, policy: policy, on: connection, onAttempt: onAttempt, send: send)
-    }
-
-    /// Sends a claim's messages in order, records each outcome before the next send, and releases the lock
-    /// (in the same round trip as the last outcome).
-    public func deliver(
-        _ claim: Claim, policy: Policy, on connection: PostgresConnection,
-        onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
-    ) throws -> FlushResult {
-        try self.deliver([claim], policy: policy, on: connection, onAttempt: onAttempt, send: send)[0]
+        return try self.deliver([claim], policy: policy, on: connection, onAttempt: onAttempt, send: send)[0]
     }
 
     /// Sends several claims' messages, conversation after conversation, each in order; returns one result per

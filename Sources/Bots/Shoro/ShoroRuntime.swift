@@ -53,11 +53,6 @@ public final class ShoroRuntime {
             backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds)
     }
 
-    /// Handles one queued message: the dialog step (one transaction), then its replies, in order.
-    public func handle(_ delivery: InboundQueue.Delivery, extendLease: () -> Void) throws {
-        try self.handle([delivery], extendLeases: extendLease)[0].get()
-    }
-
     /// Handles queued messages of different conversations together: one transaction for all their dialog steps,
     /// then each conversation's replies, in order. One result per delivery. When the batch fails, each message
     /// runs alone, so one bad message fails only itself (and is retried or dead-lettered on its own).

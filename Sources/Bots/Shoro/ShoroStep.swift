@@ -28,18 +28,6 @@ public struct ShoroStep {
         public var orderCreated: Bool
     }
 
-    /// Handles `message` at time `now` (seconds since 1970).
-    public func run(_ message: Chat2DeskInbound, now: Double, on connection: PostgresConnection) throws -> Result {
-        try self.run([message], now: now, claimingOutbox: false, on: connection)[0].result
-    }
-
-    /// Handles `message`; with `claimingOutbox`, also claims its conversation's outbox (see the batch form).
-    public func run(
-        _ message: Chat2DeskInbound, now: Double, claimingOutbox: Bool, on connection: PostgresConnection
-    ) throws -> (result: Result, claim: Outbox.Claim?) {
-        try self.run([message], now: now, claimingOutbox: claimingOutbox, on: connection)[0]
-    }
-
     /// Handles several messages of different clients in one transaction and two round trips: `BEGIN` + the reads
     /// (the dialog rows locked first, then which messages already committed and each client's last order),
     /// then every write + `COMMIT`. Each kind of row is written by one statement for the whole batch, so a
@@ -48,7 +36,8 @@ public struct ShoroStep {
     /// a claim is nil when another process holds that lock, and the caller must pass the claims to
     /// `Outbox.deliver`, which releases the locks. One result per message, in order.
     ///
-    /// A failure rolls back the whole batch; the caller then runs the messages one by one to find the culprit.
+    /// `now` is seconds since 1970. A failure rolls back the whole batch; the caller then runs the messages one
+    /// by one to find the culprit.
     public func run(
         _ messages: [Chat2DeskInbound], now: Double, claimingOutbox: Bool, on connection: PostgresConnection
     ) throws -> [(result: Result, claim: Outbox.Claim?)] {
