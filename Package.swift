@@ -63,7 +63,7 @@ let package = Package(
         // responders, which link Platform through Edge, never load libpq and its TLS/Kerberos/LDAP libraries.
         .target(
             name: "Storage",
-            dependencies: ["Platform", "Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Platform", "Postgres", "Redis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The HTTP edge: what the webhook responders need and nothing more (no PostgreSQL, no libcurl, no

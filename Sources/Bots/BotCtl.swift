@@ -102,7 +102,7 @@ struct DeadLetters: ParsableCommand {
         func run() throws {
             let (config, _) = ProcessSetup.load("botctl")
             let redis = try RedisConnection(config.infrastructure.redis)
-            let replayed = try InboundQueue(name: self.queue).replayDeadLetters(nowMilliseconds: Clock.system.nowMilliseconds, on: redis)
+            let replayed = try InboundQueue(name: self.queue).replayDeadLetters(on: redis)
             let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
             let sends = try connection.query(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE status = 'dead' RETURNING id")

@@ -50,7 +50,7 @@ public struct Chat2DeskWebhookHandler {
         // Not acknowledged on failure: Chat2Desk retries.
         return HTTPEdge.enqueue(
             message.queuePayload, on: Self.queue, conversation: message.clientID, dedupeID: message.messageID,
-            dedupeSeconds: self.dedupeSeconds, redis: self.redis, clock: self.clock, logger: self.logger,
+            dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
             requestID: request.requestID)
     }
 }

@@ -20,7 +20,7 @@ public enum HTTPEdge {
     /// platform retries and nothing was half-stored. `queued` reports a new message (false for a duplicate).
     public static func enqueue(
         _ payload: @autoclosure () throws -> String, on queue: InboundQueue, conversation: String, dedupeID: String,
-        dedupeSeconds: Int, redis: LazyRedis, clock: Clock, logger: Logger, requestID: String,
+        dedupeSeconds: Int, redis: LazyRedis, logger: Logger, requestID: String,
         queued onQueued: (Bool) -> Void = { _ in }
     ) -> FastCGIResponse {
         do {
@@ -28,8 +28,7 @@ public enum HTTPEdge {
             // A reconnect and second try is safe: the dedupe key turns an applied first attempt into a duplicate.
             let queued = try redis.withReconnect { connection in
                 try queue.enqueue(
-                    payload, conversation: conversation, dedupeID: dedupeID, dedupeSeconds: dedupeSeconds,
-                    nowMilliseconds: clock.nowMilliseconds, on: connection)
+                    payload, conversation: conversation, dedupeID: dedupeID, dedupeSeconds: dedupeSeconds, on: connection)
             }
             onQueued(queued)
             return self.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)

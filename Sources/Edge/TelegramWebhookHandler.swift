@@ -74,7 +74,7 @@ public struct TelegramWebhookHandler {
         return HTTPEdge.enqueue(
             String(decoding: try JSONEncoder().encode(AcademyQueueMessage.telegram(inbound)), as: UTF8.self),
             on: AcademyQueue.queue, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",
-            dedupeSeconds: self.dedupeSeconds, redis: self.redis, clock: self.clock, logger: self.logger,
+            dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
             requestID: request.requestID)
     }
 }

@@ -47,7 +47,7 @@ public struct TildaWebhookHandler {
         return HTTPEdge.enqueue(
             String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self),
             on: Self.queue, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
-            dedupeSeconds: self.dedupeSeconds, redis: self.redis, clock: self.clock, logger: self.logger,
+            dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
             requestID: request.requestID
         ) { queued in
             self.logger.info("tilda lead queued", metadata: [

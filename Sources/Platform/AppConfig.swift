@@ -41,6 +41,9 @@ public struct AppConfig: Sendable {
         public var maxAttempts: Int
         /// `QUEUE_BACKOFF_SECONDS`: first retry delay; doubles each attempt.
         public var backoffSeconds: Double
+        /// `QUEUE_OUTAGE_BACKOFF_MAX_SECONDS`: while PostgreSQL or Redis is unavailable a conversation waits
+        /// `QUEUE_BACKOFF_SECONDS` doubled for each failure in a row, up to this; such failures spend no attempt.
+        public var outageBackoffMaxSeconds: Double
         /// `DEDUPE_TTL_SECONDS`: how long a source message id is remembered.
         public var dedupeSeconds: Int
     }
@@ -122,6 +125,7 @@ public struct AppConfig: Sendable {
             leaseSeconds: reader.seconds("QUEUE_LEASE_SECONDS", default: 30, range: 1...3600),
             maxAttempts: reader.int("QUEUE_MAX_ATTEMPTS", default: 3, range: 1...100),
             backoffSeconds: reader.seconds("QUEUE_BACKOFF_SECONDS", default: 1, range: 0...3600),
+            outageBackoffMaxSeconds: reader.seconds("QUEUE_OUTAGE_BACKOFF_MAX_SECONDS", default: 60, range: 1...3600),
             dedupeSeconds: reader.int("DEDUPE_TTL_SECONDS", default: 7 * 86400, range: 60...(90 * 86400)))
         self.outbound = Outbound(
             inlineRetryDelays: reader.secondsList("SEND_RETRY_DELAYS", default: [1, 2, 4]),

@@ -44,21 +44,26 @@ public struct InboundQueue: Sendable {
     var depthKey: String { self.prefix + "depth" }
     var wakeKey: String { self.prefix + "wake" }
     var deadKey: String { self.prefix + "dead" }
+    /// Failures in a row that were not the head message's fault (outages), for its backoff.
+    var stallsKey: String { self.prefix + "stalls" }
     func conversationKey(_ conversation: String) -> String { self.prefix + "c:" + conversation }
     func seenKey(_ id: String) -> String { self.prefix + "seen:" + id }
 
     /// Appends a message unless `dedupeID` was seen within `dedupeSeconds`; both happen in one script,
     /// so a retried webhook can never be queued twice. Returns false for a duplicate.
+    ///
+    /// Every time the queue stores (due times, lease deadlines) is Redis's own clock (`TIME` inside the
+    /// scripts), never the calling host's: a host whose clock runs 40 s ahead could otherwise take over live
+    /// conversations, and one running behind would hold its leases too long.
     @discardableResult
     public func enqueue(
-        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, nowMilliseconds: Int64,
-        on redis: RedisConnection
+        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, on redis: RedisConnection
     ) throws -> Bool {
         let result = try redis.evaluate(
             Scripts.enqueue,
             keys: [dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
                    self.scheduleKey, self.depthKey, self.wakeKey],
-            arguments: [payload, conversation, String(nowMilliseconds), dedupeID == nil ? "" : String(dedupeSeconds)])
+            arguments: [payload, conversation, dedupeID == nil ? "" : String(dedupeSeconds)])
         return result.integer == 1
     }
 
@@ -66,19 +71,19 @@ public struct InboundQueue: Sendable {
     public enum ClaimResult: Sendable, Equatable {
         /// One to `upTo` deliveries, each the head message of a different conversation, oldest due first.
         case deliveries([Delivery])
-        /// Nothing due; `nextDueMilliseconds` is when the earliest conversation becomes due, if any.
-        case empty(nextDueMilliseconds: Int64?)
+        /// Nothing due; `nextDueInMilliseconds` is how long until the earliest conversation becomes due, if any.
+        case empty(nextDueInMilliseconds: Int64?)
     }
 
     /// Claims the head messages of up to `max` due conversations (oldest due first) in one script: under a
     /// backlog a worker takes several conversations per round trip; when one is due it gets that one at once.
     /// Each conversation is leased on its own, so every guarantee of `claim` holds per conversation.
-    public func claim(upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> ClaimResult {
+    public func claim(upTo max: Int, leaseSeconds: Double, on redis: RedisConnection) throws -> ClaimResult {
         let token = Self.makeToken()
         while true {
             let reply = try redis.evaluate(
                 Scripts.claim, keys: self.claimKeys,
-                arguments: self.claimArguments(max: max, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token))
+                arguments: self.claimArguments(max: max, leaseSeconds: leaseSeconds, token: token))
             if let result = try self.claimResult(reply, token: token) { return result }
             // only conversations with an empty list were due, and were cleaned up; look again
         }
@@ -88,25 +93,25 @@ public struct InboundQueue: Sendable {
     /// (see `claim(upTo:)`) in one round trip, which halves the Redis writes a busy worker waits for (each
     /// one is an fsync with `appendfsync always`), and covers a whole batch with one of them.
     public func acknowledgeAndClaim(
-        _ deliveries: [Delivery], upTo max: Int, leaseSeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection
+        _ deliveries: [Delivery], upTo max: Int, leaseSeconds: Double, on redis: RedisConnection
     ) throws -> (acknowledged: [Bool], next: ClaimResult) {
         let token = Self.makeToken()
         let replies = try redis.evaluate([
-            (Scripts.acknowledge, self.acknowledgeKeys,
-             [String(nowMilliseconds), self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] }),
-            (Scripts.claim, self.claimKeys,
-             self.claimArguments(max: max, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, token: token)),
+            (Scripts.acknowledge, self.acknowledgeKeys, [self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] }),
+            (Scripts.claim, self.claimKeys, self.claimArguments(max: max, leaseSeconds: leaseSeconds, token: token)),
         ])
         let acknowledged = try self.flags(replies[0], count: deliveries.count, script: "acknowledge")
         if let next = try self.claimResult(replies[1], token: token) { return (acknowledged, next) }
-        return (acknowledged, try self.claim(upTo: max, leaseSeconds: leaseSeconds, nowMilliseconds: nowMilliseconds, on: redis))
+        return (acknowledged, try self.claim(upTo: max, leaseSeconds: leaseSeconds, on: redis))
     }
 
-    private var claimKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey] }
-    private var acknowledgeKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey] }
+    private var claimKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey, self.stallsKey] }
+    private var acknowledgeKeys: [String] {
+        [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey]
+    }
 
-    private func claimArguments(max: Int, leaseSeconds: Double, nowMilliseconds: Int64, token: String) -> [String] {
-        [String(nowMilliseconds), String(Int64(leaseSeconds * 1000)), token, self.prefix, String(Swift.max(1, max))]
+    private func claimArguments(max: Int, leaseSeconds: Double, token: String) -> [String] {
+        [String(Int64(leaseSeconds * 1000)), token, self.prefix, String(Swift.max(1, max))]
     }
 
     /// The claim script's reply; nil when it only cleaned up empty conversations (claim again).
@@ -125,7 +130,7 @@ public struct InboundQueue: Sendable {
         case 2:
             return nil
         default:
-            return .empty(nextDueMilliseconds: items.count > 1 ? items[1].integer : nil)
+            return .empty(nextDueInMilliseconds: items.count > 1 ? items[1].integer : nil)
         }
     }
 
@@ -144,20 +149,38 @@ public struct InboundQueue: Sendable {
     /// Removes the head messages after they were handled, in one script; one flag each, in order. False when
     /// that lease was lost meanwhile (another worker now owns the conversation and will re-run the message).
     @discardableResult
-    public func acknowledge(_ deliveries: [Delivery], nowMilliseconds: Int64, on redis: RedisConnection) throws -> [Bool] {
+    public func acknowledge(_ deliveries: [Delivery], on redis: RedisConnection) throws -> [Bool] {
         let reply = try redis.evaluate(
             Scripts.acknowledge, keys: self.acknowledgeKeys,
-            arguments: [String(nowMilliseconds), self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] })
+            arguments: [self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] })
         return try self.flags(reply, count: deliveries.count, script: "acknowledge")
     }
 
     /// Schedules the head message again after `delaySeconds` (the conversation waits with it, keeping order).
+    /// The delivery counts toward the message's attempts: use this when the failure may be the message's own.
     @discardableResult
-    public func retry(_ delivery: Delivery, delaySeconds: Double, nowMilliseconds: Int64, on redis: RedisConnection) throws -> Bool {
+    public func retry(_ delivery: Delivery, delaySeconds: Double, on redis: RedisConnection) throws -> Bool {
         try redis.evaluate(
             Scripts.retry, keys: [self.scheduleKey, self.ownerKey],
-            arguments: [delivery.conversation, delivery.token, String(nowMilliseconds + Int64(delaySeconds * 1000))]
+            arguments: [delivery.conversation, delivery.token, String(Int64(delaySeconds * 1000))]
         ).integer == 1
+    }
+
+    /// Schedules the head message again after a failure that was not the message's fault (PostgreSQL or Redis
+    /// down or restarting): the delivery is given back (it does not count toward the dead letter), and the
+    /// conversation waits `backoff` doubled for each such failure in a row, capped (1 s, 2 s, 4 s … 60 s by
+    /// default), so an outage of any length makes work wait instead of burning its attempts.
+    /// Returns the wait in seconds, or nil when the lease was lost meanwhile.
+    @discardableResult
+    public func postpone(
+        _ delivery: Delivery, backoffSeconds: Double, maxBackoffSeconds: Double, on redis: RedisConnection
+    ) throws -> Double? {
+        let reply = try redis.evaluate(
+            Scripts.postpone, keys: [self.scheduleKey, self.ownerKey, self.attemptsKey, self.stallsKey],
+            arguments: [delivery.conversation, delivery.token, String(Int64(backoffSeconds * 1000)),
+                        String(Int64(maxBackoffSeconds * 1000))])
+        guard let milliseconds = reply.integer, milliseconds >= 0 else { return nil }
+        return Double(milliseconds) / 1000
     }
 
     /// Moves the head message to the dead letters with the error, and lets the conversation continue.
@@ -169,18 +192,18 @@ public struct InboundQueue: Sendable {
         let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
         return try redis.evaluate(
             Scripts.deadLetter,
-            keys: [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.deadKey, self.wakeKey],
-            arguments: [delivery.conversation, delivery.token, String(Int64(now * 1000)), self.prefix, json]
+            keys: [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.deadKey, self.wakeKey, self.stallsKey],
+            arguments: [delivery.conversation, delivery.token, self.prefix, json]
         ).integer == 1
     }
 
-    /// Pushes leases further while a long step (inline send retries) is still running, in one script; one flag
-    /// each, in order (false: that lease was lost).
+    /// Pushes leases to `leaseSeconds` from now (Redis's clock) while a long step is still running, in one script;
+    /// one flag each, in order (false: that lease was lost).
     @discardableResult
-    public func extendLeases(_ deliveries: [Delivery], untilMilliseconds: Int64, on redis: RedisConnection) throws -> [Bool] {
+    public func extendLeases(_ deliveries: [Delivery], leaseSeconds: Double, on redis: RedisConnection) throws -> [Bool] {
         let reply = try redis.evaluate(
             Scripts.extend, keys: [self.scheduleKey, self.ownerKey],
-            arguments: [String(untilMilliseconds)] + deliveries.flatMap { [$0.conversation, $0.token] })
+            arguments: [String(Int64(leaseSeconds * 1000))] + deliveries.flatMap { [$0.conversation, $0.token] })
         return try self.flags(reply, count: deliveries.count, script: "extend")
     }
 
@@ -196,15 +219,25 @@ public struct InboundQueue: Sendable {
     }
 
     /// Re-queues every dead letter (bypassing de-duplication) and removes it from the dead list.
-    public func replayDeadLetters(nowMilliseconds: Int64, on redis: RedisConnection) throws -> Int {
+    ///
+    /// A replayed message goes to the *front* of its conversation, not behind the messages that arrived since:
+    /// it runs next (right after the message being handled now, if one is), before anything newer, so the
+    /// conversation keeps the order the customer wrote in as far as it still can. Several dead letters of one
+    /// conversation keep their order among themselves. A dialog that moved on meanwhile reads the replayed
+    /// message in its current state (its usual re-prompts apply); a message already committed (its id is in the
+    /// step's log) changes nothing. Each letter moves in one script, so a crash cannot lose or double it.
+    public func replayDeadLetters(on redis: RedisConnection) throws -> Int {
+        let raws = (try redis.command(["LRANGE", self.deadKey, "0", "-1"]).array ?? []).compactMap(\.string)
+        // Newest first: each replay goes in front of the ones replayed before it, so the oldest ends up first.
         var replayed = 0
-        while let raw = try redis.command(["LINDEX", self.deadKey, "0"]).string {
+        for raw in raws.reversed() {
             let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(raw.utf8))
-            try self.enqueue(
-                letter.payload, conversation: letter.conversation, dedupeID: nil, dedupeSeconds: 0,
-                nowMilliseconds: nowMilliseconds, on: redis)
-            try redis.command(["LREM", self.deadKey, "1", raw])
-            replayed += 1
+            let moved = try redis.evaluate(
+                Scripts.replay,
+                keys: [self.deadKey, self.conversationKey(letter.conversation), self.scheduleKey, self.attemptsKey,
+                       self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey],
+                arguments: [raw, letter.payload, letter.conversation])
+            if moved.integer == 1 { replayed += 1 }
         }
         return replayed
     }
@@ -221,39 +254,48 @@ private func format3(_ value: Double) -> String {
     return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
 }
 
-/// The Lua scripts; each runs atomically on the server.
+/// The Lua scripts; each runs atomically on the server and reads the time from Redis itself (`TIME`; Redis 5+
+/// replicates a script's effects, not the script, so this is safe with replicas and the AOF).
 enum Scripts {
-    // KEYS: seen, conversation list, sched, depth, wake. ARGV: payload, conversation, now ms, dedupe ttl ('' = none).
+    /// Lua that sets `now` to Redis's clock in milliseconds.
+    private static let now = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        """
+
+    // KEYS: seen, conversation list, sched, depth, wake. ARGV: payload, conversation, dedupe ttl ('' = none).
     static let enqueue = RedisScript("""
-        if ARGV[4] ~= '' then
-          if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[4]) then return 0 end
+        if ARGV[3] ~= '' then
+          if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return 0 end
         end
+        \(now)
         redis.call('RPUSH', KEYS[2], ARGV[1])
         redis.call('INCR', KEYS[4])
-        redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[2])
+        redis.call('ZADD', KEYS[3], 'NX', now, ARGV[2])
         redis.call('LPUSH', KEYS[5], '1')
         redis.call('LTRIM', KEYS[5], 0, 63)
         return 1
         """)
 
-    // KEYS: sched, attempts, owner. ARGV: now ms, lease ms, token, prefix, max conversations.
+    // KEYS: sched, attempts, owner, stalls. ARGV: lease ms, token, prefix, max conversations.
     // Replies {1, conversation, message, attempt, ...} for each claimed conversation; {2} when every due
-    // conversation had an empty list (cleaned up: claim again); {0[, next due ms]} when nothing is due.
+    // conversation had an empty list (cleaned up: claim again); {0[, ms until the next is due]} when nothing is due.
     static let claim = RedisScript("""
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
+        \(now)
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
         if #due == 0 then
           local nextDue = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-          if nextDue[2] then return {0, tonumber(nextDue[2])} end
+          if nextDue[2] then return {0, math.max(0, tonumber(nextDue[2]) - now)} end
           return {0}
         end
         local claimed = {1}
-        local leaseUntil = tonumber(ARGV[1]) + tonumber(ARGV[2])
+        local leaseUntil = now + tonumber(ARGV[1])
         for _, conversation in ipairs(due) do
-          local message = redis.call('LINDEX', ARGV[4] .. 'c:' .. conversation, 0)
+          local message = redis.call('LINDEX', ARGV[3] .. 'c:' .. conversation, 0)
           if message then
             local attempt = redis.call('HINCRBY', KEYS[2], conversation, 1)
             redis.call('ZADD', KEYS[1], leaseUntil, conversation)
-            redis.call('HSET', KEYS[3], conversation, ARGV[3])
+            redis.call('HSET', KEYS[3], conversation, ARGV[2])
             claimed[#claimed + 1] = conversation
             claimed[#claimed + 1] = message
             claimed[#claimed + 1] = attempt
@@ -261,6 +303,7 @@ enum Scripts {
             redis.call('ZREM', KEYS[1], conversation)
             redis.call('HDEL', KEYS[2], conversation)
             redis.call('HDEL', KEYS[3], conversation)
+            redis.call('HDEL', KEYS[4], conversation)
           end
         end
         if #claimed == 1 then return {2} end
@@ -270,15 +313,17 @@ enum Scripts {
     /// Lua shared by `acknowledge` and `deadLetter`: drops the conversation's head message and its claim, then
     /// makes the conversation due at once (waking a drainer) if more messages wait, else unschedules it.
     /// KEYS[1] sched, [2] attempts, [3] owner, [4] depth; the arguments name Lua expressions.
-    private static func removeHead(conversation: String, now: String, prefix: String, wakeKey: String) -> String {
+    private static func removeHead(conversation: String, prefix: String, wakeKey: String, stallsKey: String) -> String {
         """
         local list = \(prefix) .. 'c:' .. \(conversation)
         redis.call('LPOP', list)
         redis.call('DECR', KEYS[4])
         redis.call('HDEL', KEYS[2], \(conversation))
         redis.call('HDEL', KEYS[3], \(conversation))
+        redis.call('HDEL', \(stallsKey), \(conversation))
         if redis.call('LLEN', list) > 0 then
-          redis.call('ZADD', KEYS[1], \(now), \(conversation))
+          \(now)
+          redis.call('ZADD', KEYS[1], now, \(conversation))
           redis.call('LPUSH', \(wakeKey), '1')
           redis.call('LTRIM', \(wakeKey), 0, 63)
         else
@@ -305,30 +350,69 @@ enum Scripts {
         """
     }
 
-    // KEYS: sched, attempts, owner, depth, wake. ARGV: now ms, prefix, then conversation, token pairs.
-    static let acknowledge = RedisScript(forEachOwned(owner: "KEYS[3]", firstPair: 3, """
-        local now, prefix = ARGV[1], ARGV[2]
-        \(removeHead(conversation: "conversation", now: "now", prefix: "prefix", wakeKey: "KEYS[5]"))
+    // KEYS: sched, attempts, owner, depth, wake, stalls. ARGV: prefix, then conversation, token pairs.
+    static let acknowledge = RedisScript(forEachOwned(owner: "KEYS[3]", firstPair: 2, """
+        local prefix = ARGV[1]
+        \(removeHead(conversation: "conversation", prefix: "prefix", wakeKey: "KEYS[5]", stallsKey: "KEYS[6]"))
         """))
 
-    // KEYS: sched, owner. ARGV: conversation, token, due ms.
+    // KEYS: sched, owner. ARGV: conversation, token, delay ms.
     static let retry = RedisScript("""
         if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+        \(now)
         redis.call('HDEL', KEYS[2], ARGV[1])
-        redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
         return 1
         """)
 
-    // KEYS: sched, attempts, owner, depth, dead, wake. ARGV: conversation, token, now ms, prefix, record.
+    // KEYS: sched, owner, attempts, stalls. ARGV: conversation, token, backoff ms, max backoff ms.
+    // Gives the delivery back (attempts - 1) and waits backoff * 2^(stalls - 1), capped; replies the wait in ms,
+    // or -1 when the lease was lost.
+    static let postpone = RedisScript("""
+        if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return -1 end
+        \(now)
+        local stalls = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
+        if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') > 0 then redis.call('HINCRBY', KEYS[3], ARGV[1], -1) end
+        local wait = math.min(tonumber(ARGV[4]), tonumber(ARGV[3]) * 2 ^ math.min(stalls - 1, 30))
+        wait = math.floor(wait)
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('ZADD', KEYS[1], now + wait, ARGV[1])
+        return wait
+        """)
+
+    // KEYS: sched, attempts, owner, depth, dead, wake, stalls. ARGV: conversation, token, prefix, record.
     static let deadLetter = RedisScript("""
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-        redis.call('RPUSH', KEYS[5], ARGV[5])
-        \(removeHead(conversation: "ARGV[1]", now: "ARGV[3]", prefix: "ARGV[4]", wakeKey: "KEYS[6]"))
+        redis.call('RPUSH', KEYS[5], ARGV[4])
+        \(removeHead(conversation: "ARGV[1]", prefix: "ARGV[3]", wakeKey: "KEYS[6]", stallsKey: "KEYS[7]"))
         return 1
         """)
 
-    // KEYS: sched, owner. ARGV: until ms, then conversation, token pairs.
+    // KEYS: sched, owner. ARGV: lease ms, then conversation, token pairs.
     static let extend = RedisScript(forEachOwned(owner: "KEYS[2]", firstPair: 2, """
-        redis.call('ZADD', KEYS[1], 'XX', ARGV[1], conversation)
+        \(now)
+        redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), conversation)
         """))
+
+    // KEYS: dead, conversation list, sched, attempts, owner, depth, wake, stalls. ARGV: the dead-letter record,
+    // its payload, its conversation. Moves one dead letter to the front of its conversation: behind the head when a
+    // worker holds the conversation now (the head is what that worker will acknowledge), else first and due at once.
+    static let replay = RedisScript("""
+        if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+        redis.call('INCR', KEYS[6])
+        if redis.call('HEXISTS', KEYS[5], ARGV[3]) == 1 then
+          local head = redis.call('LPOP', KEYS[2])
+          redis.call('LPUSH', KEYS[2], ARGV[2])
+          if head then redis.call('LPUSH', KEYS[2], head) end
+          return 1
+        end
+        \(now)
+        redis.call('LPUSH', KEYS[2], ARGV[2])
+        redis.call('HDEL', KEYS[4], ARGV[3])
+        redis.call('HDEL', KEYS[8], ARGV[3])
+        redis.call('ZADD', KEYS[3], now, ARGV[3])
+        redis.call('LPUSH', KEYS[7], '1')
+        redis.call('LTRIM', KEYS[7], 0, 63)
+        return 1
+        """)
 }

@@ -3,22 +3,38 @@ import Redis
 
 /// One drain worker: claims messages from a queue and runs them through `handle`, with the queue's
 /// retry policy (exponential backoff, then dead letters) and lease extension for long steps.
+///
+/// Failures come in two kinds. One that `isOutage` recognises (PostgreSQL or Redis unreachable or restarting, a
+/// serialization failure) is not the message's fault: the conversation waits (capped backoff) and no attempt is
+/// spent, however long the outage lasts. Any other failure may be the message's own and counts toward its dead
+/// letter.
 public struct QueueWorker {
     public let queue: InboundQueue
     public let settings: AppConfig.Queue
     public let clock: Clock
     public let logger: Logger
+    private let isOutage: (any Error) -> Bool
 
-    public init(queue: InboundQueue, settings: AppConfig.Queue, clock: Clock = .system, logger: Logger) {
+    /// - Parameter isOutage: whether a handler's error means a dependency is unavailable (see `Outage` in
+    ///   Storage, which knows PostgreSQL's errors too); by default only Redis connection failures are.
+    public init(
+        queue: InboundQueue, settings: AppConfig.Queue, clock: Clock = .system, logger: Logger,
+        isOutage: @escaping (any Error) -> Bool = QueueWorker.isRedisOutage
+    ) {
         self.queue = queue
         self.settings = settings
         self.clock = clock
         self.logger = logger
+        self.isOutage = isOutage
     }
+
+    /// Redis being unreachable or unable to serve (the queue's own dependency).
+    public static func isRedisOutage(_ error: any Error) -> Bool { (error as? RedisError)?.isTransient == true }
 
     /// Works until `stop` is set or `deadline` (monotonic seconds) passes; a message in progress is finished first.
     /// - Parameter handle: runs one message; `extendLease` keeps the conversation claimed during slow sends.
-    ///   Throwing schedules a retry (or a dead letter after the last attempt).
+    ///   Throwing schedules a retry: after an outage, without spending an attempt; otherwise a dead letter after
+    ///   the last attempt.
     public func run(
         redis: LazyRedis, stop: StopFlag, deadline: Double,
         handle: (_ delivery: InboundQueue.Delivery, _ extendLease: () -> Void) throws -> Void
@@ -48,19 +64,16 @@ public struct QueueWorker {
                     let done = handled
                     handled = []
                     let (acknowledged, next) = try self.queue.acknowledgeAndClaim(
-                        done, upTo: batchSize, leaseSeconds: self.settings.leaseSeconds,
-                        nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                        done, upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
                     for (delivery, acknowledged) in zip(done, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
                     claimed = next
                 } else {
-                    claimed = try self.queue.claim(
-                        upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, nowMilliseconds: self.clock.nowMilliseconds,
-                        on: connection)
+                    claimed = try self.queue.claim(upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
                 }
                 switch claimed {
-                case .empty(let nextDue):
+                case .empty(let nextDueIn):
                     var wait = min(1.0, deadline - monotonicSeconds())
-                    if let nextDue { wait = min(wait, Double(nextDue - self.clock.nowMilliseconds) / 1000) }
+                    if let nextDueIn { wait = min(wait, Double(nextDueIn) / 1000) }
                     try self.queue.waitForWork(seconds: max(0.01, wait), on: connection)
                 case .deliveries(let deliveries):
                     handled = try self.process(deliveries, redis: redis, handleBatch: handleBatch)
@@ -73,7 +86,7 @@ public struct QueueWorker {
         }
         if !handled.isEmpty {
             do {
-                let acknowledged = try self.queue.acknowledge(handled, nowMilliseconds: self.clock.nowMilliseconds, on: try redis.get())
+                let acknowledged = try self.queue.acknowledge(handled, on: try redis.get())
                 for (delivery, acknowledged) in zip(handled, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
             } catch {
                 self.logger.error("acknowledgement failed; the messages will be re-run idempotently after their lease", metadata: [
@@ -119,8 +132,7 @@ public struct QueueWorker {
         let extendLeases = {
             let now = monotonicSeconds()
             guard now - extendedAt >= self.settings.leaseSeconds / 6 else { return }
-            let until = self.clock.nowMilliseconds + Int64(self.settings.leaseSeconds * 1000)
-            if (try? self.queue.extendLeases(deliveries, untilMilliseconds: until, on: try redis.get())) != nil {
+            if (try? self.queue.extendLeases(deliveries, leaseSeconds: self.settings.leaseSeconds, on: try redis.get())) != nil {
                 extendedAt = now
             }
         }
@@ -134,12 +146,19 @@ public struct QueueWorker {
             }
             let connection = try redis.get()
             let metadata = self.metadata(delivery)
-            if delivery.attempt >= self.settings.maxAttempts {
+            if self.isOutage(error) {
+                let wait = try self.queue.postpone(
+                    delivery, backoffSeconds: max(self.settings.backoffSeconds, 0.05),
+                    maxBackoffSeconds: self.settings.outageBackoffMaxSeconds, on: connection)
+                self.logger.warning("dependency unavailable; the conversation waits (no attempt spent)", metadata: metadata.merging([
+                    "error": "\(error)", "retry.in": "\(wait.map { "\($0)" } ?? "lease lost")",
+                ]) { $1 })
+            } else if delivery.attempt >= self.settings.maxAttempts {
                 try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
                 self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
             } else {
                 let delay = self.settings.backoffSeconds * Double(1 << (delivery.attempt - 1))
-                try self.queue.retry(delivery, delaySeconds: delay, nowMilliseconds: self.clock.nowMilliseconds, on: connection)
+                try self.queue.retry(delivery, delaySeconds: delay, on: connection)
                 self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
             }
         }

@@ -55,13 +55,15 @@ public struct SlidingWindowLimiter: Sendable {
         try redis.evaluate(Self.releaseScript, keys: [self.key], arguments: [member])
     }
 
-    /// Blocks until a slot is free (or `maxWaitSeconds` passed: returns false).
-    public func acquire(maxWaitSeconds: Double, clock: Clock, on redis: RedisConnection) throws -> Bool {
+    /// Blocks until a slot is free, unless that would take longer than `maxWaitSeconds`: then returns at once
+    /// with how long the limiter asked to wait (a provider's long pause is the caller's to schedule, not to sleep).
+    /// nil when the slot was taken.
+    public func acquire(maxWaitSeconds: Double, clock: Clock, on redis: RedisConnection) throws -> Double? {
         let deadline = monotonicSeconds() + maxWaitSeconds
         while true {
             let wait = try self.tryAcquire(nowMilliseconds: clock.nowMilliseconds, on: redis)
-            if wait <= 0 { return true }
-            if monotonicSeconds() + wait > deadline { return false }
+            if wait <= 0 { return nil }
+            if monotonicSeconds() + wait > deadline { return wait }
             sleepSeconds(wait)
         }
     }

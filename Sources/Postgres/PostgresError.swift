@@ -60,6 +60,23 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         self.query = query
     }
 
+    /// True when the failure is about the server's availability, not the statement: it could not be reached,
+    /// the connection broke, or the server answered that it is shutting down, starting up, out of resources, or
+    /// that this transaction lost a race (serialization failure, deadlock) — the same work can succeed later.
+    public var isTransient: Bool {
+        if self.code == .connectionFailed || self.code == .connectionLost { return true }
+        guard let sqlState = self.sqlState else { return false }
+        switch sqlState {
+        case SQLState(rawValue: "08"),  // connection exception
+             SQLState(rawValue: "53"),  // insufficient resources (disk full, out of memory, too many connections)
+             SQLState(rawValue: "57P01"), SQLState(rawValue: "57P02"), SQLState(rawValue: "57P03"),  // shutdown, crash, starting up
+             .serializationFailure, .deadlockDetected, .lockNotAvailable:
+            return true
+        default:
+            return false
+        }
+    }
+
     public var description: String {
         if let sqlState = self.sqlState { return "PostgresError(\(self.code), sqlstate \(sqlState))" }
         return "PostgresError(\(self.code))"

@@ -38,6 +38,17 @@ public struct RedisError: Error, CustomStringConvertible, CustomDebugStringConve
         self.code == .connectionFailed || self.code == .io || self.code == .timeout || self.code == .protocolError
     }
 
+    /// True when the failure is about the server's availability, not the command: the connection is gone, or
+    /// the server answered that it cannot serve now (still loading its AOF, a script busy, out of memory under
+    /// `noeviction`, a replica that cannot write, a cluster slot moving). Retrying later can succeed.
+    public var isTransient: Bool {
+        if self.isConnectionError { return true }
+        guard self.code == .serverError else { return false }
+        return ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "OOM", "READONLY", "CLUSTERDOWN"].contains {
+            self.message.hasPrefix($0)
+        }
+    }
+
     public var description: String { "RedisError(\(self.code))" }
     public var debugDescription: String { "RedisError(\(self.code)): \(self.message)" }
 }

@@ -45,11 +45,19 @@ public struct Outbox: Sendable {
         public var backoffSeconds: Double
         public var backoffMaxSeconds: Double
 
-        public init(inlineDelays: [Double], maxAttempts: Int, backoffSeconds: Double, backoffMaxSeconds: Double) {
+        /// The longest a sender waits inline for a provider's Retry-After. A longer one (Telegram may say 600 s)
+        /// is not slept: the message waits in the outbox until then, and the worker goes on with other work.
+        public var maxInlineWaitSeconds: Double
+
+        public init(
+            inlineDelays: [Double], maxAttempts: Int, backoffSeconds: Double, backoffMaxSeconds: Double,
+            maxInlineWaitSeconds: Double = 5
+        ) {
             self.inlineDelays = inlineDelays
             self.maxAttempts = maxAttempts
             self.backoffSeconds = backoffSeconds
             self.backoffMaxSeconds = backoffMaxSeconds
+            self.maxInlineWaitSeconds = maxInlineWaitSeconds
         }
 
         /// The wait after `attempts` failed rounds: doubling, capped.
@@ -131,7 +139,9 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// Sends the conversation's pending messages in order, stopping at the first that fails.
+    /// Sends the conversation's pending messages in order, stopping at the first that fails. Messages the
+    /// outbox has scheduled for later (a provider's long Retry-After, backoff) are sent too: a new reply must
+    /// not overtake them, and trying them now is how the conversation gets going again once the provider is back.
     /// - Parameter onAttempt: called before each attempt (the drain extends its queue lease there).
     public func flush(
         conversation: String, policy: Policy, on connection: PostgresConnection,
@@ -147,10 +157,11 @@ public struct Outbox: Sendable {
     /// Sends several claims' messages, conversation after conversation, each in order; returns one result per
     /// claim and releases every lock.
     ///
-    /// An outcome is stored before the next send of the same conversation; the rest are stored together with
-    /// the unlocks in one round trip at the end. Once a conversation's
-    /// send has failed after its inline retries, the later conversations get a single attempt each: the
-    /// provider is in trouble, and their waits would add up; the outbox job retries them.
+    /// Each outcome is stored before the next send, whichever conversation it belongs to (the last one together
+    /// with the unlocks), so a sender killed mid-batch re-sends at most the one message it was sending. Once a
+    /// conversation's send has failed after its inline retries, the later conversations get a single attempt
+    /// each: the provider is in trouble, and their waits would add up; the outbox job retries them. A
+    /// Retry-After longer than `policy.maxInlineWaitSeconds` is never slept: that message waits in the outbox.
     public func deliver(
         _ claims: [Claim], policy: Policy, on connection: PostgresConnection,
         onAttempt: () -> Void = {}, send: (Message) -> SendOutcome
@@ -165,9 +176,10 @@ public struct Outbox: Sendable {
             for claim in claims {
                 var delivered = 0
                 var result = FlushResult.done(delivered: 0)
-                messages: for (index, message) in claim.messages.enumerated() {
-                    // The previous outcome is stored before the next send, as order and at-least-once require.
-                    if index > 0 && !outcomes.isEmpty {
+                messages: for message in claim.messages {
+                    // The previous outcome is stored before the next send, as order and at-least-once require, and so
+                    // that a crash resends at most the message in flight.
+                    if !outcomes.isEmpty {
                         try connection.pipeline(outcomes.statements)
                         outcomes = Outcomes()
                     }
@@ -178,6 +190,8 @@ public struct Outbox: Sendable {
                         outcome = send(message)
                         guard case .failed(let error, let retryAfter) = outcome else { break }
                         lastError = error
+                        // A provider that asks for a long pause gets it from the outbox, not from this thread.
+                        if let retryAfter, retryAfter > policy.maxInlineWaitSeconds { break }
                         if attempt < inlineDelays.count {
                             sleepSeconds(max(inlineDelays[attempt], retryAfter ?? 0))
                         }

@@ -200,8 +200,7 @@ extension AcademyEndToEnd {
             let submission = TildaSubmission(
                 tranid: tranid, formid: nil, name: "Ivan", phone: nil, email: email, childAge: nil, rejectedFields: [:], receivedAt: Date().timeIntervalSince1970)
             let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
-            try AcademyQueue.queue.enqueue(json, conversation: submission.conversation, dedupeID: nil, dedupeSeconds: 0,
-                                           nowMilliseconds: Int64(e2eNow() * 1000), on: self.redis)
+            try AcademyQueue.queue.enqueue(json, conversation: submission.conversation, dedupeID: nil, dedupeSeconds: 0, on: self.redis)
             try self.startDrain()
             try self.eventually("the lead") { try self.lead(email: email) != nil }
             let lead = try #require(try self.lead(email: email))

@@ -101,7 +101,7 @@ struct ShoroEndToEndTests {
             receivedAt: Date().timeIntervalSince1970)
         try E2EContext.queue.enqueue(
             String(decoding: try JSONEncoder().encode(yes), as: UTF8.self), conversation: String(client), dedupeID: nil,
-            dedupeSeconds: 0, nowMilliseconds: Clock.system.nowMilliseconds, on: e2e.redis)
+            dedupeSeconds: 0, on: e2e.redis)
         try e2e.wait("the re-queued message to be handled") {
             try e2e.queued(String(client)).isEmpty && !e2e.isScheduled(String(client))
         }
@@ -409,8 +409,7 @@ struct ShoroEndToEndTests {
         let poisonClient = e2eRandomID()
         let poison = "{not json at all \(e2eRandomID())"
         try E2EContext.queue.enqueue(
-            poison, conversation: String(poisonClient), dedupeID: nil, dedupeSeconds: 0,
-            nowMilliseconds: Clock.system.nowMilliseconds, on: e2e.redis)
+            poison, conversation: String(poisonClient), dedupeID: nil, dedupeSeconds: 0, on: e2e.redis)
         // A valid message behind the poison in the same conversation, and other clients.
         try e2e.say(poisonClient, "Здравствуйте")
         let others = (0..<3).map { _ in e2eRandomID() }

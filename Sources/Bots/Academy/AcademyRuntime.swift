@@ -78,7 +78,7 @@ public final class AcademyRuntime {
             self.logger.error("telegram step failed", metadata: [
                 "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)",
             ])
-            if attempt >= self.config.queue.maxAttempts {
+            if attempt >= self.config.queue.maxAttempts && !Outage.isOutage(error) {
                 _ = try? self.postgres.with { connection in
                     // In the user's language when their session says which; Russian otherwise.
                     let stored = try? connection.query(
@@ -93,7 +93,16 @@ public final class AcademyRuntime {
         }
         // The user's chat is flushed even when the update had been handled already: a drainer that died after
         // the commit left its replies in the outbox, and this re-delivery is the quickest way to send them.
-        let delivered = try self.flushTelegram(chats: Array(Set(result.chats + [update.chatID])).sorted(), extendLease: extendLease)
+        // The step has committed, so the update is done even if the sends cannot be finished now: what is still
+        // pending stays in the outbox for the outbox job (re-running a committed step would change nothing).
+        var delivered = 0
+        do {
+            delivered = try self.flushTelegram(chats: Array(Set(result.chats + [update.chatID])).sorted(), extendLease: extendLease)
+        } catch {
+            self.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
+                "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "error": "\(error)",
+            ])
+        }
         self.logger.info("telegram update handled", metadata: [
             "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "duplicate": "\(result.alreadyProcessed)",
             "ignored": "\(result.ignored ?? "no")", "dialog.step": "\(result.stepBefore)->\(result.stepAfter)",

@@ -68,6 +68,9 @@ public struct ResendClient {
         ]).serialized
     }
 
+    /// The longest inline wait before a retry; see `send`.
+    static let maxInlineWaitSeconds: Double = 5
+
     /// Sends `email`, retrying 429/5xx/network failures a few times inline with the same key.
     public func send(_ email: OutgoingEmail, heartbeat: () -> Void = {}) -> EmailSendResult {
         var result = EmailSendResult.retryable(error: "not attempted")
@@ -76,6 +79,8 @@ public struct ResendClient {
             var wait = attempt < self.retryDelays.count ? self.retryDelays[attempt] : 0
             (result, wait) = self.attempt(email, defaultWait: wait)
             guard case .retryable = result, attempt < self.retryDelays.count else { return result }
+            // A long Retry-After is the job's backoff to honour, not a thread's to sleep through.
+            guard wait <= Self.maxInlineWaitSeconds else { return result }
             sleepSeconds(wait)
         }
         return result
@@ -83,8 +88,8 @@ public struct ResendClient {
 
     private func attempt(_ email: OutgoingEmail, defaultWait: Double) -> (EmailSendResult, Double) {
         do {
-            guard try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: $0) }) else {
-                return (.retryable(error: "rate limit: no slot within 10 s"), defaultWait)
+            if let wait = try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: $0) }) {
+                return (.retryable(error: "rate limit: no slot for \(Int(wait.rounded(.up))) s"), max(defaultWait, wait))
             }
         } catch {
             return (.retryable(error: "rate limiter unavailable: \(error)"), defaultWait)

@@ -79,15 +79,17 @@ public struct TelegramClient {
     /// One Bot API call; `chatID` (when the call messages a chat) applies that chat's 1/s limit too.
     public func call(_ method: String, _ parameters: [String: JSONValue], chatID: Int64? = nil) -> TelegramResult {
         do {
-            let acquired = try self.redis.with { connection in
+            let wait = try self.redis.with { connection -> Double? in
                 var limiters = [self.global]
                 if let chatID { limiters.append(Self.chatLimiter(chatID)) }
-                for limiter in limiters where !(try limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: connection)) {
-                    return false
+                for limiter in limiters {
+                    if let wait = try limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: connection) { return wait }
                 }
-                return true
+                return nil
             }
-            guard acquired else { return .retryable(error: "telegram rate limit: no slot within 10 s", retryAfter: nil) }
+            if let wait {
+                return .retryable(error: "telegram rate limit: no slot for \(Int(wait.rounded(.up))) s", retryAfter: wait)
+            }
         } catch {
             return .retryable(error: "rate limiter unavailable: \(error)", retryAfter: nil)
         }

@@ -97,8 +97,8 @@ public struct Chat2DeskClient {
             reservation.unusedSlot = false  // this send takes the reserved slot
         } else {
             do {
-                guard try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 30, clock: self.clock, on: $0) }) else {
-                    return .failed(error: "rate limit: no slot within 30 s", retryAfter: nil)
+                if let wait = try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 30, clock: self.clock, on: $0) }) {
+                    return .failed(error: "rate limit: no slot for \(Int(wait.rounded(.up))) s", retryAfter: wait)
                 }
             } catch {
                 return .failed(error: "rate limiter unavailable: \(error)", retryAfter: nil)

@@ -70,6 +70,9 @@ public final class ShoroRuntime {
         guard !messages.isEmpty else { return results }
         do {
             try self.steps(messages.map(\.message), extendLeases: extendLeases)
+        } catch where Outage.isOutage(error) {
+            // PostgreSQL is unavailable: no message is at fault, and running them one by one would only wait longer.
+            for (index, _) in messages { results[index] = .failure(error) }
         } catch where messages.count > 1 {
             self.logger.warning("batch failed; running its messages one by one", metadata: [
                 "batch": "\(messages.count)", "error": "\(error)",
@@ -97,19 +100,30 @@ public final class ShoroRuntime {
                 try self.step.run(messages, now: self.clock.now(), claimingOutbox: true, on: $0)
             }
         } catch {
-            if messages.count == 1 {
+            if messages.count == 1 && !Outage.isOutage(error) {
                 _ = try? self.postgres.with { ShoroStep.logFailure(messages[0], error: String(describing: error), on: $0) }
             }
             throw error
         }
+        // The steps have committed: from here on the messages are done, whatever happens to the sends. Their
+        // replies are outbox rows; if PostgreSQL goes away while they are sent (and their outcomes cannot be
+        // stored), the outbox job sends what is still pending. Failing the messages now would re-run committed
+        // steps, one by one, into the dead letters.
         let claims = stepped.compactMap(\.claim)
-        let flushes = claims.isEmpty ? [] : try self.postgres.with { connection in
-            try ShoroStep.outbox.deliver(
-                claims, policy: self.inlinePolicy, on: connection, onAttempt: extendLeases,
-                send: { self.client.send($0, heartbeat: extendLeases, reservation: reservations[$0.conversation]) })
-        }
         var flushByConversation: [String: Outbox.FlushResult] = [:]
-        for (claim, flush) in zip(claims, flushes) { flushByConversation[claim.conversation] = flush }
+        do {
+            let flushes = claims.isEmpty ? [] : try self.postgres.with { connection in
+                try ShoroStep.outbox.deliver(
+                    claims, policy: self.inlinePolicy, on: connection, onAttempt: extendLeases,
+                    send: { self.client.send($0, heartbeat: extendLeases, reservation: reservations[$0.conversation]) })
+            }
+            for (claim, flush) in zip(claims, flushes) { flushByConversation[claim.conversation] = flush }
+        } catch {
+            self.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
+                "conversations": "\(claims.map(\.conversation))", "error": "\(error)",
+            ])
+            for claim in claims { flushByConversation[claim.conversation] = .deferred(delivered: 0, error: "\(error)") }
+        }
         let milliseconds = Int((monotonicSeconds() - started) * 1000)
         for (message, (result, _)) in zip(messages, stepped) {
             // No flush: another process is sending this conversation's replies; it will send these too.
