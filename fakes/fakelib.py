@@ -9,6 +9,7 @@ import argparse
 import base64
 import json
 import os
+import random
 import re
 import signal
 import sys
@@ -239,6 +240,11 @@ class FakeApp:
                 r = f["route"]
                 if (r in ("*", req.path) or (r.startswith("^") and re.search(r, req.path))) \
                         and f.get("method") in (None, req.method):
+                    if f.get("skip", 0) > 0:  # let this many matching requests through first
+                        f["skip"] -= 1
+                        return None
+                    if random.random() >= f.get("probability", 1):  # a random share of matching requests
+                        return None
                     f["remaining"] -= 1
                     if f["remaining"] <= 0:
                         self.faults.remove(f)
@@ -349,6 +355,12 @@ class FakeApp:
             times = f.get("times", 1)
             if not isinstance(times, int) or isinstance(times, bool) or times < 1:
                 return 400, {}, {"error": "times must be a positive integer"}
+            skip = f.get("skip", 0)
+            if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+                return 400, {}, {"error": "skip must be a non-negative integer"}
+            probability = f.get("probability", 1)
+            if not isinstance(probability, (int, float)) or isinstance(probability, bool) or not 0 < probability <= 1:
+                return 400, {}, {"error": "probability must be a number in (0, 1]"}
             method = f.get("method")
             new.append({**f, "method": method.upper() if method else None,
                         "times": times, "remaining": times})

@@ -314,6 +314,21 @@ def t_times_and_order():
     assert [m["text"] for m in delivered()] == ["t3", "t4"]
 
 
+def t_skip_lets_requests_through_first():
+    fault(route="/v1/messages", method="POST", mode="status", status=500, skip=2)
+    assert [send(f"s{i}").status for i in range(4)] == [200, 200, 500, 200]
+    assert [m["text"] for m in delivered()] == ["s0", "s1", "s3"]
+    assert call("POST", "/_fake/faults", {"route": "/v1/messages", "mode": "drop", "skip": -1}).status == 400
+
+
+def t_probability_applies_to_a_random_share():
+    fault(route="/v1/messages", method="POST", mode="status", status=500, times=1000, probability=0.5)
+    statuses = [send(f"p{i}").status for i in range(200)]
+    assert set(statuses) == {200, 500} and 50 < statuses.count(500) < 150, statuses.count(500)
+    assert len(delivered()) == statuses.count(200)
+    assert call("POST", "/_fake/faults", {"route": "/v1/messages", "mode": "drop", "probability": 0}).status == 400
+
+
 def t_fault_filters_and_clear():
     fault(route="/v1/messages", method="GET", mode="status", status=500)
     assert send("post-unaffected").status == 200                 # method filter

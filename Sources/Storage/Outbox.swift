@@ -16,6 +16,10 @@ public struct Outbox: Sendable {
         public let payload: String
         /// Failed delivery rounds so far.
         public let attempts: Int
+        /// Whether this row was written by the step that is sending it now, so no sender can have tried it before.
+        /// Any other pending row may have reached the provider from a sender that died before storing the outcome:
+        /// a provider that can be asked (Chat2Desk, by `external_id`) is asked before it is sent again.
+        public fileprivate(set) var isFresh = false
     }
 
     /// What one attempt to send gave.
@@ -88,7 +92,16 @@ public struct Outbox: Sendable {
     /// that `deliver` releases).
     public struct Claim: Sendable {
         public let conversation: String
-        public let messages: [Message]
+        public fileprivate(set) var messages: [Message]
+
+        /// The claim with the rows of `ids` (the ones the caller's own step just inserted) marked fresh.
+        public func markingFresh(_ ids: Set<Int64>) -> Claim {
+            var claim = self
+            for index in claim.messages.indices where ids.contains(claim.messages[index].id) {
+                claim.messages[index].isFresh = true
+            }
+            return claim
+        }
     }
 
     /// Two statements that try the conversations' sending locks and read their pending messages (two for any

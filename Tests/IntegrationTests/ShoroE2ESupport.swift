@@ -236,7 +236,7 @@ final class E2EContext {
     let binDirectory: String
     let root: String
     let http: HTTPClient
-    let db: PostgresConnection
+    private(set) var db: PostgresConnection
     let redisConfiguration: RedisConfiguration
     let redis: RedisConnection
     let texts: E2ETexts
@@ -273,6 +273,11 @@ final class E2EContext {
         self.http = E2EHTTP.client()
         self.texts = try E2ETexts(root: self.root)
         try self.fake("DELETE", "/_fake/faults")
+    }
+
+    /// A new connection for `db` (after a test restarted PostgreSQL under it).
+    func reconnectDatabase() throws {
+        self.db = try PostgresConnection(conninfo: try E2EStack.variable("DATABASE_URL"))
     }
 
     // MARK: Processes

@@ -233,6 +233,41 @@ struct ShoroEndToEndTests {
         #expect(try e2e.outcomes(client).count == 1)
     }
 
+    /// Item 6 of the faults issue: a drainer steps 8 conversations in one batch (16 replies) and is killed with
+    /// SIGKILL while the fake holds its 8th send (never applied). Each outcome was stored before the next send, so
+    /// the new drainer sends only what was not delivered: every reply arrives exactly once, in order.
+    @Test func killedInTheMiddleOfABatchResendsNothingThatWasDelivered() throws {
+        let e2e = try E2EContext("kill-batch")
+        defer { e2e.finish() }
+        let settings = ["QUEUE_LEASE_SECONDS": "4", "HTTP_TIMEOUT_SECONDS": "10", "DRAIN_BATCH_SIZE": "8"]
+        let (text, replies) = e2e.texts.fullOrder()[0]
+        let clients = (0..<8).map { _ in e2eRandomID() }
+        // Queued before the drainer starts, so its first claim takes all eight as one batch.
+        for client in clients { try e2e.say(client, text) }
+        try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"hang_then_drop","seconds":6,"times":1,"skip":7}"#)
+        let first = try e2e.startDrain(settings, concurrency: 1)
+        try e2e.wait("the drainer to be inside the 8th send") {
+            ((try e2e.fake("GET", "/_fake/calls?method=POST")) as? [[String: Any]] ?? []).contains {
+                $0["fault"] as? String == "hang_then_drop"
+            }
+        }
+        first.signal(SIGKILL)
+        #expect(first.waitForExit(timeout: 5))
+        let deliveredBeforeKill = try clients.map { try e2e.delivered($0).count }.reduce(0, +)
+        #expect(deliveredBeforeKill >= 1, "part of the batch was delivered before the kill")
+
+        try e2e.startDrain(settings, concurrency: 1)
+        try e2e.wait("every reply of the batch", timeout: 20) {
+            try clients.allSatisfy { try e2e.delivered($0).count >= replies.count && e2e.queued(String($0)).isEmpty }
+        }
+        // Late duplicates would come from the second drainer's sends, which are done once the outbox is all sent.
+        try e2e.wait("the outbox rows marked sent") { try clients.allSatisfy { try e2e.outbox($0).allSatisfy { $0.status == "sent" } } }
+        for client in clients {
+            #expect(try e2e.deliveredTexts(client) == replies, "client \(client): each reply exactly once, in order")
+        }
+        print("e2e kill in a batch: \(deliveredBeforeKill) of \(clients.count * replies.count) replies delivered before the kill; none resent")
+    }
+
     // MARK: 5. Ordering under concurrency
 
     /// 50 clients × 10 interleaved messages posted from 5 threads, drained by two processes of 5 workers.

@@ -133,6 +133,56 @@ struct StackRestartEndToEndTests {
         }
     }
 
+    /// Item 1 of the faults issue: PostgreSQL is stopped for 120 s while drainers run and 20 customers keep
+    /// writing (two messages each during the outage, acknowledged by the webhook since Redis is up). An outage is
+    /// not poison: no message is dead-lettered, no attempt is spent, and once PostgreSQL is back every customer
+    /// gets every reply, in order. (Before, each of these messages spent its 3 attempts within 7 s and went to the
+    /// dead letters.)
+    @Test func aPostgreSQLOutageOf120SecondsDeadLettersNothingAndEveryCustomerIsAnswered() throws {
+        let e2e = try E2EContext("pg-outage")
+        defer { e2e.finish() }
+        let outage = Double(E2EStack.environment["TEST_PG_OUTAGE_SECONDS"] ?? "") ?? 120
+        let settings = ["QUEUE_OUTAGE_BACKOFF_MAX_SECONDS": "15", "QUEUE_LEASE_SECONDS": "10"]
+        try e2e.startDrain(settings, seconds: outage + 90, concurrency: 3)
+        try e2e.startDrain(settings, seconds: outage + 90, concurrency: 3)
+        let script = e2e.texts.fullOrder()
+        let clients = (0..<20).map { _ in e2eRandomID() }
+        for client in clients { try e2e.say(client, script[0].text) }
+        try e2e.wait("the greetings before the outage", timeout: 20) {
+            try clients.allSatisfy { try e2e.delivered($0).count >= script[0].replies.count }
+        }
+
+        try e2e.stackScript("pg-stop")
+        let stoppedAt = e2eNow()
+        var restarted = false
+        defer { if !restarted { _ = try? e2e.stackScript("pg-start") } }
+        // The customers write on through the outage: their answers are acknowledged and wait in Redis.
+        for step in 1...2 {
+            for client in clients { try e2e.say(client, script[step].text) }
+            usleep(useconds_t(outage / 3 * 1_000_000))
+        }
+        usleep(useconds_t(max(0, stoppedAt + outage - e2eNow()) * 1_000_000))
+        let dead = { try E2EContext.queue.deadLetters(on: e2e.redis).filter { letter in clients.contains { String($0) == letter.conversation } } }
+        #expect(try dead().isEmpty, "nothing is dead-lettered while PostgreSQL is down")
+        #expect(try clients.allSatisfy { try e2e.delivered($0).count == script[0].replies.count }, "no reply without PostgreSQL")
+        try e2e.stackScript("pg-start")
+        restarted = true
+        let backAt = e2eNow()
+        try e2e.reconnectDatabase()
+
+        let expected = script[0...2].flatMap(\.replies)
+        try e2e.wait("every customer answered after the outage", timeout: 60) {
+            try clients.allSatisfy { try e2e.delivered($0).count >= expected.count }
+        }
+        print("e2e postgres outage: \(Int(backAt - stoppedAt)) s down; all \(clients.count) customers answered \(String(format: "%.1f", e2eNow() - backAt)) s after it came back")
+        for client in clients {
+            #expect(try e2e.deliveredTexts(client) == expected, "client \(client): every reply once, in order")
+        }
+        #expect(try dead().isEmpty)
+        let logs = try clients.map { try e2e.messageLogs($0) }
+        #expect(logs.allSatisfy { $0.count == 3 && $0.allSatisfy(\.success) }, "each customer's three messages were stepped once")
+    }
+
     /// Everything restarts twice: after a Tilda form was acknowledged (it is only in Redis) and after the drain
     /// scheduled its email (the job is only in PostgreSQL). Nothing is lost and the email goes out once.
     @Test func aLeadAndItsEmailSurviveRestartsOfRedisAndPostgreSQL() throws {

@@ -92,6 +92,12 @@ public struct Chat2DeskClient {
             return .rejected(error: "outbox payload is not a JSON object")
         }
         body["external_id"] = .string(externalID)
+        // A row another sender may have sent before it died (or before its outcome could be stored) is looked up
+        // first: sending it again would show the customer the same reply twice. When the lookup fails there is no
+        // evidence either way, and a reply twice is better than none.
+        if !message.isFresh, self.wasDelivered(clientID: body["client_id"], externalID: externalID) == true {
+            return .delivered
+        }
         if let reservation { self.settle(reservation) }
         if let reservation, reservation.unusedSlot {
             reservation.unusedSlot = false  // this send takes the reserved slot

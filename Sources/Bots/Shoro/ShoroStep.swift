@@ -71,11 +71,14 @@ public struct ShoroStep {
             var arrays: [PostgresBind] { self.values.map(PostgresArray.literal) }
         }
 
-        /// The statements, and which one inserts the orders (its rows are the orders created).
-        var statements: (all: [PostgresStatement], orders: Int?) {
+        /// The statements, and which ones insert the outbox rows and the orders (their rows are the ids inserted and
+        /// the orders created).
+        var statements: (all: [PostgresStatement], outbox: Int?, orders: Int?) {
             var statements: [PostgresStatement] = []
+            var outbox: Int?
             var orders: Int?
             if !self.outbox.isEmpty {
+                outbox = statements.count
                 // Ids follow the order of the arrays, which is the order replies must be sent in.
                 statements.append(PostgresStatement(
                     """
@@ -83,7 +86,7 @@ public struct ShoroStep {
                     SELECT $1, t.conversation, t.source_key, t.payload::jsonb
                     FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, ordinal)
                     ORDER BY t.ordinal
-                    ON CONFLICT (source_key) DO NOTHING
+                    ON CONFLICT (source_key) DO NOTHING RETURNING id
                     """, [ShoroStep.outbox.channel] + self.outbox.arrays))
             }
             if !self.orders.isEmpty {
@@ -123,7 +126,7 @@ public struct ShoroStep {
                     ON CONFLICT (source, message_id) DO UPDATE SET success = true, error_reason = NULL, dialog_state = EXCLUDED.dialog_state
                     """, self.logs.arrays))
             }
-            return (statements, orders)
+            return (statements, outbox, orders)
         }
     }
 
@@ -180,8 +183,9 @@ public struct ShoroStep {
                 if let key = orderKeys[index] { results[index].orderCreated = created.contains(key) }
             }
         }
+        let fresh = Set(try planned.outbox.map { try rows[$0].map { try $0.decode("id", as: Int64.self) } } ?? [])
         let claims = claimingOutbox
-            ? try Self.outbox.claims(conversations: conversations, results: rows[committedThrough...])
+            ? try Self.outbox.claims(conversations: conversations, results: rows[committedThrough...]).map { $0?.markingFresh(fresh) }
             : Array(repeating: nil, count: messages.count)
         return Array(zip(results, claims))
     }
