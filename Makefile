@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
 	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux
 
-.PHONY: all deps build test run migrate install clean bench
+.PHONY: all deps build test run migrate install clean bench drill
 
 all: build
 
@@ -35,6 +35,12 @@ test: deps
 # The whole service on loopback in the foreground (sandbox fakes for the external APIs); Ctrl-C stops it.
 run: build
 	scripts/run-local.sh
+
+# A bad production week in a few minutes on a stack of its own (var/drill): customers ordering through nginx,
+# duplicate webhooks, drainers killed -9, Redis killed, PostgreSQL down DRILL_PG_OUTAGE s (60), a failing and
+# rate-limiting Chat2Desk; checks every guarantee and prints the figures. DRILL_CUSTOMERS (300) sets the load.
+drill: build
+	scripts/drill.py
 
 # Applies pending migrations to DATABASE_URL (from the environment or CHATBOTS_ENV_FILE).
 migrate: build

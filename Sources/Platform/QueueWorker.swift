@@ -61,11 +61,12 @@ public struct QueueWorker {
                 let connection = try redis.get()
                 let claimed: InboundQueue.ClaimResult
                 if !handled.isEmpty {
-                    let done = handled
-                    handled = []
+                    // Kept until Redis confirms: a handled message whose acknowledgement was lost to a Redis outage would
+                    // come back after its lease and spend an attempt though nothing was wrong with it.
                     let (acknowledged, next) = try self.queue.acknowledgeAndClaim(
-                        done, upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
-                    for (delivery, acknowledged) in zip(done, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
+                        handled, upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
+                    for (delivery, acknowledged) in zip(handled, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
+                    handled = []
                     claimed = next
                 } else {
                     claimed = try self.queue.claim(upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
@@ -144,24 +145,36 @@ public struct QueueWorker {
                 handled.append(delivery)
                 continue
             }
-            let connection = try redis.get()
-            let metadata = self.metadata(delivery)
-            if self.isOutage(error) {
-                let wait = try self.queue.postpone(
-                    delivery, backoffSeconds: max(self.settings.backoffSeconds, 0.05),
-                    maxBackoffSeconds: self.settings.outageBackoffMaxSeconds, on: connection)
-                self.logger.warning("dependency unavailable; the conversation waits (no attempt spent)", metadata: metadata.merging([
-                    "error": "\(error)", "retry.in": "\(wait.map { "\($0)" } ?? "lease lost")",
+            do {
+                try self.reschedule(delivery, after: error, on: try redis.get())
+            } catch {
+                // Redis went away too: the message comes back when its lease ends. The handled ones are still returned.
+                self.logger.error("could not reschedule a failed message; it returns after its lease", metadata: self.metadata(delivery).merging([
+                    "error": "\(error)",
                 ]) { $1 })
-            } else if delivery.attempt >= self.settings.maxAttempts {
-                try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
-                self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            } else {
-                let delay = self.settings.backoffSeconds * Double(1 << (delivery.attempt - 1))
-                try self.queue.retry(delivery, delaySeconds: delay, on: connection)
-                self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
+                redis.reset()
             }
         }
         return handled
+    }
+
+    /// Schedules a failed delivery again (outage: no attempt spent; otherwise backoff) or dead-letters it.
+    private func reschedule(_ delivery: InboundQueue.Delivery, after error: any Error, on connection: RedisConnection) throws {
+        let metadata = self.metadata(delivery)
+        if self.isOutage(error) {
+            let wait = try self.queue.postpone(
+                delivery, backoffSeconds: max(self.settings.backoffSeconds, 0.05),
+                maxBackoffSeconds: self.settings.outageBackoffMaxSeconds, on: connection)
+            self.logger.warning("dependency unavailable; the conversation waits (no attempt spent)", metadata: metadata.merging([
+                "error": "\(error)", "retry.in": "\(wait.map { "\($0)" } ?? "lease lost")",
+            ]) { $1 })
+        } else if delivery.attempt >= self.settings.maxAttempts {
+            try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
+            self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        } else {
+            let delay = self.settings.backoffSeconds * Double(1 << (delivery.attempt - 1))
+            try self.queue.retry(delivery, delaySeconds: delay, on: connection)
+            self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
+        }
     }
 }

@@ -247,9 +247,7 @@ struct ShoroEndToEndTests {
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"hang_then_drop","seconds":6,"times":1,"skip":7}"#)
         let first = try e2e.startDrain(settings, concurrency: 1)
         try e2e.wait("the drainer to be inside the 8th send") {
-            ((try e2e.fake("GET", "/_fake/calls?method=POST")) as? [[String: Any]] ?? []).contains {
-                $0["fault"] as? String == "hang_then_drop"
-            }
+            try clients.contains { try e2e.calls($0).contains { $0["fault"] as? String == "hang_then_drop" } }
         }
         first.signal(SIGKILL)
         #expect(first.waitForExit(timeout: 5))
