@@ -228,8 +228,8 @@ def main():
                 return
             latency = time.time() - sent
             with lock:
-                during = any(start is not None and sent <= (end or time.time()) and sent + latency >= start
-                             for start, end in outage.values() if start is not None)
+                during = any(sent <= (window[1] or time.time()) and sent + latency >= window[0]
+                             for window in outage.values() if window)
                 (outage_latencies if during else latencies).append(latency)
 
     def chaos():
