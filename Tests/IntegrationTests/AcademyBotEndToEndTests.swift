@@ -525,6 +525,35 @@ extension AcademyEndToEnd {
             #expect(answer.contains("текстом"), "\(answer)")
         }
 
+        /// A step longer than the lease (OpenAI answering in 12 s, leases of 4 s, two drain processes) keeps its lease:
+        /// no other worker re-runs the update, so OpenAI is asked once, nothing is dead-lettered, one answer arrives.
+        @Test func aSlowAIAnswerKeepsTheLeaseAndIsAskedOnce() throws {
+            let openAI = try PrivateFake("openai", [
+                "--api-key", "sk-private-0123456789", "--chat-reply", "Пробный урок длится 45 минут.",
+            ])
+            let fault = try self.http.perform(HTTPRequest(
+                method: "POST", url: openAI.url + "/_fake/faults", headers: [("Content-Type", "application/json")],
+                body: Array(#"[{"route":"/v1/chat/completions","method":"POST","mode":"delay","seconds":12,"times":10}]"#.utf8)))
+            #expect(fault.status == 200)
+            let lease = ["QUEUE_LEASE_SECONDS": "4", "OPENAI_API_URL": openAI.url, "OPENAI_API_KEY": "sk-private-0123456789"]
+            try self.startDrain(lease)
+            try self.startDrain(lease)
+            let user = self.newUser()
+            try self.say(user, "/start")
+            try self.waitForMessages(user, count: 3, "the welcome")
+            try self.say(user, "/ai Сколько длится пробный урок?")
+            try self.eventually("the slow AI answer", timeout: 40) { try self.messages(user).count >= 4 }
+            // Past another lease: a re-run started meanwhile would have asked OpenAI or dead-lettered the update by now.
+            usleep(5_000_000)
+            let calls = try self.http.perform(HTTPRequest(url: openAI.url + "/_fake/calls?path=/v1/chat/completions", totalTimeout: 5))
+            let requests = (try JSONSerialization.jsonObject(with: Data(calls.body)) as? [[String: Any]]) ?? []
+            #expect(requests.count == 1, "OpenAI asked once, not once per expired lease")
+            let dead = try AcademyQueue.queue.deadLetters(on: self.redis).filter { $0.conversation.hasSuffix(":\(user.id)") }
+            #expect(dead.isEmpty, "the update is not dead-lettered while it runs: \(dead.map(\.error))")
+            #expect(try self.texts(user).filter { $0.contains("45 минут") }.count == 1, "one answer")
+            #expect(try self.messages(user).count == 4)
+        }
+
         // MARK: Operator commands
 
         @Test func botctlTelegramSetWebhookRegistersTheURLAndTheSecret() throws {
