@@ -397,6 +397,32 @@ extension AcademyEndToEnd {
             #expect(try self.leadRow(tgID: user.id)?["status"] == "REGISTERED")
         }
 
+        /// Two parents confirm the same free slot at the same moment (two drain workers): one lesson, one Zoom meeting
+        /// ever created, one calendar event; the other parent is told the slot was just taken and gets fresh dates.
+        @Test func twoParentsConfirmingTheSameSlotAtOnceGetOneLesson() throws {
+            let fakes = try BookingFakes()
+            // Zoom takes 2 s to create a meeting, so both confirmations pass the free/busy check before either
+            // booking writes its calendar event, unless bookings of one slot wait for each other.
+            try fakes.zoomFault(#"[{"route":"^/v2/users/[^/]+/meetings$","method":"POST","mode":"delay","seconds":2,"times":2}]"#)
+            try self.startBookingDrain(fakes)
+            let parents = [self.newUser(), self.newUser()]
+            for parent in parents { try self.register(parent, email: "race-\(TestStack.randomHex(6))@example.com") }
+            let epochs = try parents.map { try self.chooseSlot($0) }
+            try #require(epochs[0] == epochs[1], "both parents chose the same slot")
+            let updates = try parents.map { try self.pressData($0, "c:").update }
+            try self.eventually("both confirmations", timeout: 30) { try updates.allSatisfy(self.handled) }
+            let scheduled = try parents.filter { try self.leadRow(tgID: $0.id)?["status"] == "SCHEDULED" }
+            #expect(scheduled.count == 1, "one lesson for one slot")
+            #expect(try fakes.meetings().count == 1, "one Zoom meeting created, none left over for the other parent")
+            #expect(try fakes.liveEvents().count == 1)
+            guard scheduled.count == 1, let loser = parents.first(where: { $0.id != scheduled[0].id }) else { return }
+            try self.waitForButton(loser, "d:", "fresh dates for the other parent")
+            let loserTexts = try self.texts(loser)
+            #expect(loserTexts.contains { $0.contains("только что") }, "told the slot was just taken: \(loserTexts.suffix(2))")
+            let offered = try self.messages(loser).suffix(2).flatMap { self.inlineButtons($0) }.map(\.data)
+            #expect(!offered.contains { $0.hasSuffix(":\(epochs[0])") }, "the taken slot is not offered again")
+        }
+
         @Test func rescheduleReplacesTheMeetingAndRemindersAndCancelRemovesThem() throws {
             let fakes = try BookingFakes()
             try self.startBookingDrain(fakes)
