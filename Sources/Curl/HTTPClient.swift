@@ -94,6 +94,16 @@ public final class HTTPClient {
             return length
         }
         _ = ccurl_setopt_pointer(self.handle, CURLOPT_HEADERDATA, context)
+        if let heartbeat = TransferHeartbeat.current {
+            // A slow answer (OpenAI, Whisper) must not let the caller's lease lapse: libcurl calls this about once a
+            // second even while nothing arrives. `curl_easy_reset` turns it off again for the next request.
+            _ = ccurl_setopt_long(self.handle, CURLOPT_NOPROGRESS, 0)
+            _ = ccurl_setopt_xferinfo_function(self.handle, CURLOPT_XFERINFOFUNCTION) { beat, _, _, _, _ in
+                Unmanaged<TransferHeartbeat.Beat>.fromOpaque(beat!).takeUnretainedValue().beatIfDue()
+                return 0  // non-zero would abort the transfer
+            }
+            _ = ccurl_setopt_pointer(self.handle, CURLOPT_XFERINFODATA, heartbeat)
+        }
 
         let code = withExtendedLifetime(collector) { curl_easy_perform(self.handle) }
         guard code == CURLE_OK else {

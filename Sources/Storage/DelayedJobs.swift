@@ -94,6 +94,12 @@ public struct DelayedJobs: Sendable {
             """, [job.id, String(job.attempt), reason == nil ? "done" : "cancelled", reason, String(now)]).isEmpty)
     }
 
+    /// Whether `job` is still pending and owned by this claim (not cancelled, finished or re-claimed since).
+    public func isOwned(_ job: Job, on connection: PostgresConnection) throws -> Bool {
+        !(try connection.query(
+            "SELECT 1 FROM scheduled_jobs WHERE id = $1 AND attempts = $2 AND status = 'pending'", [job.id, String(job.attempt)]).isEmpty)
+    }
+
     /// Records a failed run: due again after `retryInSeconds`, or dead after `maxAttempts` runs. Returns true when dead.
     @discardableResult
     public func fail(_ job: Job, error: String, retryInSeconds: Double, maxAttempts: Int, now: Double, on connection: PostgresConnection) throws -> Bool {

@@ -434,6 +434,32 @@ extension AcademyEndToEnd {
             #expect(try self.leadRow(tgID: user.id)?["status"] == "REGISTERED")
         }
 
+        /// Two parents confirm the same free slot at the same moment (two drain workers): one lesson, one Zoom meeting
+        /// ever created, one calendar event; the other parent is told the slot was just taken and gets fresh dates.
+        @Test func twoParentsConfirmingTheSameSlotAtOnceGetOneLesson() throws {
+            let fakes = try BookingFakes()
+            // Zoom takes 2 s to create a meeting, so both confirmations pass the free/busy check before either
+            // booking writes its calendar event, unless bookings of one slot wait for each other.
+            try fakes.zoomFault(#"[{"route":"^/v2/users/[^/]+/meetings$","method":"POST","mode":"delay","seconds":2,"times":2}]"#)
+            try self.startBookingDrain(fakes)
+            let parents = [self.newUser(), self.newUser()]
+            for parent in parents { try self.register(parent, email: "race-\(TestStack.randomHex(6))@example.com") }
+            let epochs = try parents.map { try self.chooseSlot($0) }
+            try #require(epochs[0] == epochs[1], "both parents chose the same slot")
+            let updates = try parents.map { try self.pressData($0, "c:").update }
+            try self.eventually("both confirmations", timeout: 30) { try updates.allSatisfy(self.handled) }
+            let scheduled = try parents.filter { try self.leadRow(tgID: $0.id)?["status"] == "SCHEDULED" }
+            #expect(scheduled.count == 1, "one lesson for one slot")
+            #expect(try fakes.meetings().count == 1, "one Zoom meeting created, none left over for the other parent")
+            #expect(try fakes.liveEvents().count == 1)
+            guard scheduled.count == 1, let loser = parents.first(where: { $0.id != scheduled[0].id }) else { return }
+            try self.waitForButton(loser, "d:", "fresh dates for the other parent")
+            let loserTexts = try self.texts(loser)
+            #expect(loserTexts.contains { $0.contains("только что") }, "told the slot was just taken: \(loserTexts.suffix(2))")
+            let offered = try self.messages(loser).suffix(2).flatMap { self.inlineButtons($0) }.map(\.data)
+            #expect(!offered.contains { $0.hasSuffix(":\(epochs[0])") }, "the taken slot is not offered again")
+        }
+
         @Test func rescheduleReplacesTheMeetingAndRemindersAndCancelRemovesThem() throws {
             let fakes = try BookingFakes()
             try self.startBookingDrain(fakes)
@@ -560,6 +586,35 @@ extension AcademyEndToEnd {
             try self.waitForMessages(user, count: 4, "the answer")
             let answer = try self.texts(user).last ?? ""
             #expect(answer.contains("текстом"), "\(answer)")
+        }
+
+        /// A step longer than the lease (OpenAI answering in 12 s, leases of 4 s, two drain processes) keeps its lease:
+        /// no other worker re-runs the update, so OpenAI is asked once, nothing is dead-lettered, one answer arrives.
+        @Test func aSlowAIAnswerKeepsTheLeaseAndIsAskedOnce() throws {
+            let openAI = try PrivateFake("openai", [
+                "--api-key", "sk-private-0123456789", "--chat-reply", "Пробный урок длится 45 минут.",
+            ])
+            let fault = try self.http.perform(HTTPRequest(
+                method: "POST", url: openAI.url + "/_fake/faults", headers: [("Content-Type", "application/json")],
+                body: Array(#"[{"route":"/v1/chat/completions","method":"POST","mode":"delay","seconds":12,"times":10}]"#.utf8)))
+            #expect(fault.status == 200)
+            let lease = ["QUEUE_LEASE_SECONDS": "4", "OPENAI_API_URL": openAI.url, "OPENAI_API_KEY": "sk-private-0123456789"]
+            try self.startDrain(lease)
+            try self.startDrain(lease)
+            let user = self.newUser()
+            try self.say(user, "/start")
+            try self.waitForMessages(user, count: 3, "the welcome")
+            try self.say(user, "/ai Сколько длится пробный урок?")
+            try self.eventually("the slow AI answer", timeout: 40) { try self.messages(user).count >= 4 }
+            // Past another lease: a re-run started meanwhile would have asked OpenAI or dead-lettered the update by now.
+            usleep(5_000_000)
+            let calls = try self.http.perform(HTTPRequest(url: openAI.url + "/_fake/calls?path=/v1/chat/completions", totalTimeout: 5))
+            let requests = (try JSONSerialization.jsonObject(with: Data(calls.body)) as? [[String: Any]]) ?? []
+            #expect(requests.count == 1, "OpenAI asked once, not once per expired lease")
+            let dead = try AcademyQueue.queue.deadLetters(on: self.redis).filter { $0.conversation.hasSuffix(":\(user.id)") }
+            #expect(dead.isEmpty, "the update is not dead-lettered while it runs: \(dead.map(\.error))")
+            #expect(try self.texts(user).filter { $0.contains("45 минут") }.count == 1, "one answer")
+            #expect(try self.messages(user).count == 4)
         }
 
         // MARK: Operator commands

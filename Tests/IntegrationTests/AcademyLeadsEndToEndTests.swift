@@ -8,6 +8,7 @@ import Logging
 import Platform
 import Postgres
 import Redis
+import Storage
 import Testing
 
 /// The two Academy end-to-end suites run one after the other. They share the academy queue and the delayed-jobs
@@ -289,6 +290,45 @@ extension AcademyEndToEnd {
             try self.runDueJobs(at: submitted + 1800 + 3 * 86400)
             #expect(try self.emails(to: email).count == 1, "no email 2 after the bot was opened")
             #expect(try self.managerAlerts(leadID: lead.id).isEmpty)
+            #expect(try self.jobStatus("email2/\(lead.id)") == "cancelled")
+            #expect(try self.jobStatus("call_alert/\(lead.id)") == nil)
+        }
+
+        /// Email 2's first POST fails (500) and the parent registers in the Telegram bot during the 1 s wait before the
+        /// retry: the retry must not go out.
+        @Test func aLeadWhoRegistersDuringEmail2sRetryNeverGetsIt() throws {
+            let email = self.uniqueEmail("retry-activated")
+            let (lead, submitted) = try self.submitLead(email: email)
+            try self.runDueJobs(at: submitted + 1800 + 60)
+            #expect(try self.emails(to: email).count == 1)
+            try self.control(self.resendURL, "POST", "/_fake/faults", json: #"[{"route":"/emails","method":"POST","mode":"status","status":500,"times":1}]"#)
+            let email2Posts = {
+                ((try self.control(self.resendURL, "GET", "/_fake/calls?path=/emails&method=POST") as? [[String: Any]]) ?? [])
+                    .filter { ($0["body"] as? String)?.contains(email) == true && ($0["fault"] as? String) != nil }.count
+            }
+            let due = submitted + 1800 + 86400 + 120
+            let config = self.config
+            let failures = CapturedLogs()
+            let run = DispatchGroup()
+            DispatchQueue.global().async(group: run) {
+                do {
+                    guard let academy = config.academy else { return failures.append("the Academy is not configured") }
+                    let runtime = AcademyRuntime(config: config, academy: academy, clock: Clock { due }, logger: Logger(label: "test-jobs"))
+                    try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+                } catch { failures.append("\(error)") }
+            }
+            try self.eventually("email 2's failed first POST", timeout: 10) { try email2Posts() == 1 }
+            // The parent opens the bot now: the writes the bot's registration step commits (lead activated, chain cancelled).
+            try self.db.transaction { connection in
+                try LeadStore().recordBotRegistration(
+                    tgID: TestStack.randomID(), chatID: TestStack.randomID(), mergeInto: lead.id, deepLinkToken: nil, name: "Анна",
+                    phone: lead.phone ?? "+79990001122", email: email, language: "ru", now: due, on: connection)
+                try DelayedJobs().cancel(ids: EmailChainStep.allJobIDs(leadID: lead.id), reason: "bot_activated", now: due, on: connection)
+            }
+            #expect(run.wait(timeout: .now() + 30) == .success)
+            #expect(failures.all.isEmpty)
+            #expect(try self.emails(to: email).count == 1, "no email 2 once the parent opened the bot")
+            #expect(try self.lead(email: email)?.email2Sent == false)
             #expect(try self.jobStatus("email2/\(lead.id)") == "cancelled")
             #expect(try self.jobStatus("call_alert/\(lead.id)") == nil)
         }

@@ -9,7 +9,7 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
     case chooseDate, chooseTime, confirmSlot, buttonBack, buttonConfirm, buttonChangeSlot, buttonKeepCurrent
     /// Seven space-separated short weekday names, Monday first.
     case weekdays
-    case noSlots, slotsUnavailable, buttonRetry, staleButton, staleSlots, pleaseWait, bookingInProgress
+    case noSlots, slotsUnavailable, buttonRetry, staleButton, staleSlots, slotJustTaken, pleaseWait, bookingInProgress
     // Booking and the scheduled lesson
     case booked, bookingFailed, scheduledInfo, buttonReschedule, buttonCancelLesson, confirmReschedule
     case confirmCancel, buttonYes, buttonNo, lessonCancelled, buttonBookAgain, lessonAlreadyStarted

@@ -142,7 +142,8 @@ extension AcademyTurn {
         guard let slot = self.state.chosenSlot else { return self.loadSlots() }
         switch failure {
         case .slotTaken:
-            return self.refreshStalePicker()
+            // Someone booked it between the picker and the confirmation (often at the same moment): say so.
+            return [self.send(.slotJustTaken)] + self.loadSlots()
         case .unavailable:
             // Another time won't help while Zoom or the calendar is down: offer the same slot again.
             self.state.step = .confirmingSlot

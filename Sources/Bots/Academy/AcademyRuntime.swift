@@ -73,7 +73,11 @@ public final class AcademyRuntime {
         let started = monotonicSeconds()
         let result: AcademyTelegramStep.Result
         do {
-            result = try self.postgres.with { try step.run(update, now: self.clock.now(), on: $0) }
+            // The step's calls (OpenAI up to 45 s, Whisper up to 120 s, Zoom, Google) outlast a lease: every transfer
+            // and retry wait on this thread extends it, so no other worker re-runs the update meanwhile.
+            result = try TransferHeartbeat.during(extendLease) {
+                try self.postgres.with { try step.run(update, now: self.clock.now(), on: $0) }
+            }
         } catch {
             self.logger.error("telegram step failed", metadata: [
                 "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)",

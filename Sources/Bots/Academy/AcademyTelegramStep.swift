@@ -103,7 +103,7 @@ public struct AcademyTelegramStep {
                 case .loadSlots(let from, let days):
                     pending.append(self.services.loadSlots(from, days))
                 case .bookLesson(let request):
-                    pending.append(self.services.book(request))
+                    pending.append(try Self.holdingSlot(request.slot, on: connection) { self.services.book(request) })
                 case .transcribe(let fileID, let kind):
                     pending.append(self.services.transcribe(fileID, kind, state.language))
                 case .cancelBooking(let lesson):
@@ -189,6 +189,18 @@ public struct AcademyTelegramStep {
         return Result(
             alreadyProcessed: false, ignored: nil, stepBefore: stepBefore, stepAfter: finalState.step.rawValue, replies: replies.0,
             chats: replies.1.sorted())
+    }
+
+    /// Runs `book` holding a PostgreSQL advisory lock on the slot's start, so parents confirming the same slot at the
+    /// same moment are booked one after the other: the later booking's free/busy check then sees the earlier one's
+    /// calendar event and answers `slotTaken` before it creates any Zoom meeting. The lock is the session's (the
+    /// step commits later, in its own transaction) and is released as soon as the booking has answered; PostgreSQL
+    /// releases it too if the connection dies. Slots of one grid do not overlap, so the start names the slot.
+    static func holdingSlot<T>(_ slot: Slot, on connection: PostgresConnection, _ book: () throws -> T) throws -> T {
+        let key = "academy:slot:\(Int64(slot.start.timeIntervalSince1970))"
+        try connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [key])
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]) }
+        return try book()
     }
 
     /// Queues the global error message for a chat (the runtime's error handler) outside any step.

@@ -59,26 +59,63 @@ public struct EmailChainJobs {
         }
         switch self.policy.decide(step, for: lead.chainState) {
         case .skip(let reason):
-            try postgres.with { connection in
-                try connection.transaction { connection in
-                    if reason == "bot_activated" {
-                        try self.jobs.cancel(ids: EmailChainStep.allJobIDs(leadID: leadID), reason: reason, now: self.clock.now(), on: connection)
-                    }
-                    try self.jobs.finish(job, skipped: reason, now: self.clock.now(), on: connection)
-                    try self.store.appendEvent(leadID: leadID, "CHAIN_STOPPED", detail: ["step": .string(step.rawValue), "reason": .string(reason)], now: self.clock.now(), on: connection)
-                }
-            }
-            self.logger.info("email chain stopped", metadata: ["lead.id": "\(leadID)", "step": "\(step.rawValue)", "reason": "\(reason)"])
+            try self.stop(job, leadID: leadID, step: step, reason: reason, postgres: postgres)
         case .alreadySent(let next):
             try self.commit(job, lead: lead, step: step, next: next, event: nil, postgres: postgres)
         case .send(let next):
-            let event = try self.deliver(step, lead: lead, postgres: postgres)
-            try self.commit(job, lead: lead, step: step, next: next, event: event, postgres: postgres)
+            switch try self.deliver(step, job: job, lead: lead, postgres: postgres) {
+            case .delivered(let event):
+                try self.commit(job, lead: lead, step: step, next: next, event: event, postgres: postgres)
+            case .stopped(let reason):
+                try self.stop(job, leadID: leadID, step: step, reason: reason, postgres: postgres)
+            }
         }
     }
 
-    /// Sends the step's message; returns the history line. Throws when it should be retried later.
-    private func deliver(_ step: EmailChainStep, lead: Lead, postgres: LazyPostgres) throws -> (String, [String: JSONValue]) {
+    /// Ends the chain at `step`: finishes the job as skipped (a no-op when activation cancelled it already) and logs why.
+    private func stop(_ job: DelayedJobs.Job, leadID: Int64, step: EmailChainStep, reason: String, postgres: LazyPostgres) throws {
+        try postgres.with { connection in
+            try connection.transaction { connection in
+                if reason == "bot_activated" {
+                    try self.jobs.cancel(ids: EmailChainStep.allJobIDs(leadID: leadID), reason: reason, now: self.clock.now(), on: connection)
+                }
+                try self.jobs.finish(job, skipped: reason, now: self.clock.now(), on: connection)
+                try self.store.appendEvent(leadID: leadID, "CHAIN_STOPPED", detail: ["step": .string(step.rawValue), "reason": .string(reason)], now: self.clock.now(), on: connection)
+            }
+        }
+        self.logger.info("email chain stopped", metadata: ["lead.id": "\(leadID)", "step": "\(step.rawValue)", "reason": "\(reason)"])
+    }
+
+    /// What `deliver` did: the history line of a send (or of a refusal), or why the chain ended before sending.
+    private enum Delivery {
+        case delivered((String, [String: JSONValue]))
+        case stopped(reason: String)
+    }
+
+    /// Runs `post` in a transaction holding the lead's row lock, if the lead has not opened the bot and this run still
+    /// owns its job; otherwise returns nil and says why in `stopped`.
+    ///
+    /// The bot's registration sets `bot_activated` and cancels the chain's jobs in one transaction that updates this
+    /// row, so it cannot commit between the check and the request: a parent who registers while a send waits for
+    /// its retry gets no email, and one who registers during a request waits for it (one request's timeout at most).
+    private func whileWanted<T>(
+        _ job: DelayedJobs.Job, leadID: Int64, postgres: LazyPostgres, stopped: inout String?, _ post: () -> T
+    ) throws -> T? {
+        var reason: String?
+        let outcome = try postgres.with { connection in
+            try connection.transaction { connection -> T? in
+                let lead = try self.store.lead(id: leadID, forUpdate: true, on: connection)
+                if lead == nil { reason = "lead_deleted" } else if lead?.botActivated == true { reason = "bot_activated" }
+                else if try !self.jobs.isOwned(job, on: connection) { reason = "job_cancelled" }
+                return reason == nil ? post() : nil
+            }
+        }
+        stopped = reason
+        return outcome
+    }
+
+    /// Sends the step's message; returns the history line, or why it was not sent. Throws when it should be retried later.
+    private func deliver(_ step: EmailChainStep, job: DelayedJobs.Job, lead: Lead, postgres: LazyPostgres) throws -> Delivery {
         let values: [String: String] = [
             "name": lead.name.isEmpty ? (lead.language == "en" ? "there" : "родитель") : lead.name,
             "bot_link": Self.botLink(username: self.academy.telegramBotUsername, linkToken: lead.linkToken),
@@ -92,15 +129,22 @@ public struct EmailChainJobs {
             }
             let email = OutgoingEmail(to: to, subject: rendered.subject, html: rendered.html, text: rendered.text,
                                       idempotencyKey: step.jobID(leadID: lead.id))
-            switch self.resend.send(email) {
+            // Re-checked before every attempt, inline retries included: the lead read above may be minutes old.
+            var stopped: String?
+            let result = self.resend.send(email, permit: { post in
+                try self.whileWanted(job, leadID: lead.id, postgres: postgres, stopped: &stopped, post)
+            })
+            switch result {
             case .sent(let id):
-                return (step.sentEvent, ["resend_id": .string(id)])
+                return .delivered((step.sentEvent, ["resend_id": .string(id)]))
             case .rejected(let error):
                 // Resend refused this address or message: record it and let the chain go on to the manager.
                 self.logger.error("email rejected", metadata: ["lead.id": "\(lead.id)", "step": "\(step.rawValue)", "error": "\(error)"])
-                return (step == .email1 ? "EMAIL_1_FAILED" : "EMAIL_2_FAILED", ["error": .string(error)])
+                return .delivered((step == .email1 ? "EMAIL_1_FAILED" : "EMAIL_2_FAILED", ["error": .string(error)]))
             case .retryable(let error):
                 throw ChainSendError(description: error)
+            case .withdrawn:
+                return .stopped(reason: stopped ?? "withdrawn")
             }
         case .callAlert:
             guard let rendered = self.templates.render("call_alert", language: "ru", values: values) else {
@@ -129,9 +173,10 @@ public struct EmailChainJobs {
                     detail["email"] = .bool(true)
                 case .rejected(let error): detail["email_error"] = .string(error)
                 case .retryable(let error): throw ChainSendError(description: error)
+                case .withdrawn: throw ChainSendError(description: "the manager's alert email was withdrawn")  // no permit: unreachable
                 }
             }
-            return (step.sentEvent, detail)
+            return .delivered((step.sentEvent, detail))
         }
     }
 

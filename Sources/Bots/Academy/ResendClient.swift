@@ -30,6 +30,8 @@ public enum EmailSendResult: Sendable, Equatable {
     case retryable(error: String)
     /// Resend refused the email itself (4xx other than 429): retrying cannot help.
     case rejected(error: String)
+    /// Not sent: the caller's `permit` said the email is no longer wanted before an attempt.
+    case withdrawn
 }
 
 /// Sends email through Resend: Bearer key, an Idempotency-Key per logical email, a requests-per-second
@@ -71,13 +73,21 @@ public struct ResendClient {
     /// The longest inline wait before a retry; see `send`.
     static let maxInlineWaitSeconds: Double = 5
 
+    /// One attempt's request, run by a `Permit`: the verdict and how long to wait before the next attempt.
+    public typealias Post = () -> (result: EmailSendResult, wait: Double)
+    /// Decides, right before each attempt's request, whether the email is still wanted: runs `post` (holding whatever
+    /// lock keeps the answer true meanwhile) and returns its outcome, or returns nil without posting. Throwing
+    /// counts as a retryable failure of the attempt.
+    public typealias Permit = (_ post: Post) throws -> (result: EmailSendResult, wait: Double)?
+
     /// Sends `email`, retrying 429/5xx/network failures a few times inline with the same key.
-    public func send(_ email: OutgoingEmail, heartbeat: () -> Void = {}) -> EmailSendResult {
+    /// - Parameter permit: asked before every attempt (the first and each retry); nil ends the send with `.withdrawn`.
+    public func send(_ email: OutgoingEmail, heartbeat: () -> Void = {}, permit: Permit = { post in post() }) -> EmailSendResult {
         var result = EmailSendResult.retryable(error: "not attempted")
         for attempt in 0...self.retryDelays.count {
             heartbeat()
             var wait = attempt < self.retryDelays.count ? self.retryDelays[attempt] : 0
-            (result, wait) = self.attempt(email, defaultWait: wait)
+            (result, wait) = self.attempt(email, defaultWait: wait, permit: permit)
             guard case .retryable = result, attempt < self.retryDelays.count else { return result }
             // A long Retry-After is the job's backoff to honour, not a thread's to sleep through.
             guard wait <= Self.maxInlineWaitSeconds else { return result }
@@ -86,7 +96,7 @@ public struct ResendClient {
         return result
     }
 
-    private func attempt(_ email: OutgoingEmail, defaultWait: Double) -> (EmailSendResult, Double) {
+    private func attempt(_ email: OutgoingEmail, defaultWait: Double, permit: Permit) -> (EmailSendResult, Double) {
         do {
             if let wait = try self.redis.with({ try self.limiter.acquire(maxWaitSeconds: 10, clock: self.clock, on: $0) }) {
                 return (.retryable(error: "rate limit: no slot for \(Int(wait.rounded(.up))) s"), max(defaultWait, wait))
@@ -94,6 +104,16 @@ public struct ResendClient {
         } catch {
             return (.retryable(error: "rate limiter unavailable: \(error)"), defaultWait)
         }
+        do {
+            // Asked after the rate limiter's wait, so the permit's lock is held for the request alone.
+            guard let outcome = try permit({ self.post(email, defaultWait: defaultWait) }) else { return (.withdrawn, 0) }
+            return outcome
+        } catch {
+            return (.retryable(error: "resend: could not check the email is still wanted: \(error)"), defaultWait)
+        }
+    }
+
+    private func post(_ email: OutgoingEmail, defaultWait: Double) -> (result: EmailSendResult, wait: Double) {
         let request = HTTPRequest(
             method: "POST", url: self.settings.apiURL + "/emails",
             headers: [("Authorization", "Bearer " + self.settings.apiKey), ("Content-Type", "application/json"),

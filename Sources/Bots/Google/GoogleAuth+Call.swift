@@ -38,7 +38,7 @@ extension GoogleAuth {
                 "google.call": "\(method) \(Self.path(url))", "error": "\(failure)", "retry.in": "\(wait)",
                 "retry.attempt": "\(attempt + 1)",
             ])
-            sleepSeconds(wait)
+            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }
     }

@@ -134,7 +134,7 @@ public final class GoogleAuth {
             self.logger.warning("google token request failed; retrying", metadata: [
                 "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
             ])
-            sleepSeconds(wait)
+            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }
     }

@@ -45,7 +45,8 @@ public struct OpenAIClient {
     /// - Parameter baseURL: the origin without `/v1` (`OPENAI_API_URL`).
     public init(
         baseURL: String, apiKey: String, http: HTTPClient, connectTimeout: Double = 10,
-        retry: OpenAIRetryPolicy = OpenAIRetryPolicy(), logger: Logger, sleep: @escaping (Double) -> Void = sleepSeconds
+        retry: OpenAIRetryPolicy = OpenAIRetryPolicy(), logger: Logger,
+        sleep: @escaping (Double) -> Void = { TransferHeartbeat.sleep(seconds: $0) }
     ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey

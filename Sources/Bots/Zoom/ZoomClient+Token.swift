@@ -61,7 +61,7 @@ extension ZoomClient {
                 metadata: [
                     "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
                 ])
-            sleepSeconds(wait)
+            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }
     }

@@ -157,7 +157,7 @@ public final class ZoomClient {
                 metadata: [
                     "error": "\(last)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
                 ])
-            sleepSeconds(wait)
+            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }
         if mayExist, let found = try self.existingMeeting(marker: marker) {
@@ -250,7 +250,7 @@ public final class ZoomClient {
                     "zoom.call": "\(what)", "error": "\(failure)", "retry.in": "\(wait)",
                     "retry.attempt": "\(attempt + 1)",
                 ])
-            sleepSeconds(wait)
+            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }
     }

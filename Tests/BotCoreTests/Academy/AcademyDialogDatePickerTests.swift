@@ -244,7 +244,7 @@ import Testing
     @Test func takenSlotShowsFreshSlots() {
         var chat = AcademyChat.at(.booking)
         let effects = chat.send(.bookingFailed(.slotTaken))
-        #expect(effects.keys == [.staleSlots])
+        #expect(effects.keys == [.slotJustTaken])
         #expect(effects.actions == [.loadSlots(from: chat.now, days: 14)])
         #expect(chat.state.step == .loadingSlots)
         let fresh = chat.send(.slotsLoaded([Fixtures.thursday17]))
