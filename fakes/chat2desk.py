@@ -3,6 +3,7 @@
 
 Run: python3 fakes/chat2desk.py --port 0 --port-file var/chat2desk.port --token TOKEN
 """
+import hashlib
 import os
 import re
 import sys
@@ -15,6 +16,14 @@ from fakelib import FakeApp, route, run  # noqa: E402
 AUTH_ERROR = {"status": "error", "message": "You need to auth"}
 RATE_LIMIT = {"status": "error", "message": "Number of API requests exceeded"}
 MESSAGE_TYPES = ("to_client", "autoreply", "system", "comment")
+# What GET /v1/messages items are known to carry: the fields of the C# SDK's Message type (dgolovachev/
+# Chat2DeskClient Types/Message.cs) plus `attachments` and `extra_data`. `external_id` is not among them: whether
+# the list returns it is unknown, so it is added only while `external_id_in_list` is on (the default).
+LISTED_FIELDS = ("id", "text", "video", "photo", "coordinates", "transport", "type", "read", "created", "audio",
+                 "pdf", "remote_id", "recipient_status", "operator_id", "channel_id", "dialog_id", "client_id",
+                 "attachments", "extra_data")
+# The list's order is not documented: by default the fake answers in a stable order that is not chronological.
+LIST_ORDERS = ("scrambled", "newest_first", "oldest_first")
 
 
 def error(status, message, errors=None):
@@ -42,12 +51,18 @@ class Chat2Desk(FakeApp):
         parser.add_argument("--token", required=True, help="expected raw Authorization header")
         parser.add_argument("--channel-id", type=int, default=1)
         parser.add_argument("--transport", default="telegram")
+        parser.add_argument("--list-order", choices=LIST_ORDERS, default="scrambled",
+                            help="order of GET /v1/messages (default scrambled: stable, not chronological)")
+        parser.add_argument("--omit-external-id", action="store_true",
+                            help="GET /v1/messages items carry no external_id field")
 
     def reset_state(self):
         self.messages = []        # delivered messages, delivery order
         self.dialogs = {}         # client_id -> dialog_id
         self.next_id = 1
         self.next_request_id = 1
+        self.list_order = self.args.list_order
+        self.external_id_in_list = not self.args.omit_external_id
 
     def rate_limit_body(self):
         return RATE_LIMIT
@@ -91,6 +106,9 @@ class Chat2Desk(FakeApp):
         dialog_id = self.dialogs.setdefault(client_id, 1000 + len(self.dialogs) + 1)
         msg = {"id": self.next_id, "text": text, "client_id": client_id, "type": mtype,
                "external_id": body.get("external_id"), "attachment": attachment,
+               "attachments": [{"name": attachment.rsplit("/", 1)[-1], "link": attachment}] if attachment else [],
+               "read": 0, "photo": None, "video": None, "audio": None, "pdf": None, "coordinates": None,
+               "remote_id": None, "recipient_status": None, "operator_id": None, "extra_data": {},
                "channel_id": parse_id(body.get("channel_id")) or self.args.channel_id,
                "transport": body.get("transport") or self.args.transport,
                "dialog_id": dialog_id, "request_id": self.next_request_id,
@@ -118,10 +136,32 @@ class Chat2Desk(FakeApp):
         if errors:
             return error(400, next(iter(errors.values()))[0], errors)
         limit, offset = int(limit), int(offset)
-        found = [dict(m) for m in reversed(self.messages)
+        fields = LISTED_FIELDS + (("external_id",) if self.external_id_in_list else ())
+        found = [{k: m[k] for k in fields} for m in self.ordered(self.messages)
                  if client_id is None or m["client_id"] == client_id]
         return 200, {}, {"status": "success", "data": found[offset:offset + limit],
                          "meta": {"total": len(found), "limit": limit, "offset": offset}}
+
+    def ordered(self, messages):
+        if self.list_order == "newest_first":
+            return list(reversed(messages))
+        if self.list_order == "oldest_first":
+            return list(messages)
+        return sorted(messages, key=lambda m: hashlib.sha256(str(m["id"]).encode()).digest())
+
+    @route("POST", r"^/_fake/config$")
+    def _config(self, req):
+        """Control: {"list_order": "scrambled"|"newest_first"|"oldest_first", "external_id_in_list": bool}."""
+        body = req.json if isinstance(req.json, dict) else {}
+        if "list_order" in body:
+            if body["list_order"] not in LIST_ORDERS:
+                return 400, {}, {"error": f"list_order must be one of {', '.join(LIST_ORDERS)}"}
+            self.list_order = body["list_order"]
+        if "external_id_in_list" in body:
+            if not isinstance(body["external_id_in_list"], bool):
+                return 400, {}, {"error": "external_id_in_list must be true or false"}
+            self.external_id_in_list = body["external_id_in_list"]
+        return 200, {}, {"list_order": self.list_order, "external_id_in_list": self.external_id_in_list}
 
     @route("GET", r"^/_fake/messages$")
     def _delivered(self, req):

@@ -16,6 +16,10 @@ from fakelib import FakeApp, bearer, route, run  # noqa: E402
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 FINISH = ("stop", "length", "tool_calls", "content_filter", "function_call")
 FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
+# Chat parameters the spec marks `deprecated: true`; a request using one is flagged in /_fake/completions.
+DEPRECATED_CHAT_PARAMS = ("max_tokens", "functions", "function_call")
+# o-series (reasoning) models: the spec says `max_tokens` "is not compatible" with them.
+REASONING_MODEL = re.compile(r"^o[0-9]")
 DEFAULT_AUDIO = "flac,m4a,mp3,mp4,mpeg,mpga,ogg,wav,webm"
 SERVER_MESSAGES = {500: "The server had an error while processing your request. Sorry about that!",
                    502: "Bad gateway.", 503: "The engine is currently overloaded, please try again later.",
@@ -159,6 +163,9 @@ class OpenAI(FakeApp):
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
                 return oai_error(400, f"Invalid '{k}': integer below minimum value. Expected a value >= 1, but "
                                       f"got {v} instead.", param=k, code="integer_below_min_value")
+        if b.get("max_tokens") is not None and REASONING_MODEL.match(b["model"]):
+            return oai_error(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                                  "'max_completion_tokens' instead.", param="max_tokens", code="unsupported_parameter")
         n = b.get("n", 1)
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
             return oai_error(400, f"Invalid 'n': expected an integer between 1 and 128, got {n}.", param="n")
@@ -196,7 +203,8 @@ class OpenAI(FakeApp):
                                                         "accepted_prediction_tokens": 0,
                                                         "rejected_prediction_tokens": 0}},
                 "service_tier": "default", "system_fingerprint": "fp_fake0000"}
-        self.completions.append({"request": b, "response": body, "t": self.now()})
+        self.completions.append({"request": b, "response": body, "t": self.now(),
+                                 "deprecated": [k for k in DEPRECATED_CHAT_PARAMS if b.get(k) is not None]})
         return 200, {}, body
 
     # ---- transcription --------------------------------------------------------------------------

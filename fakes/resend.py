@@ -30,6 +30,12 @@ def error(status, name, message, headers=None):
     return status, headers or {}, {"statusCode": status, "name": name, "message": message}
 
 
+def concurrent_idempotent_requests():
+    # Resend's idempotency-keys page: another request with this key is still in progress; a retry later is safe.
+    return error(409, "concurrent_idempotent_requests", "Same idempotency key used while original request is still "
+                 "in progress.")
+
+
 def address(value):
     """The bare address of 'a@b.c' or 'Name <a@b.c>', else None."""
     m = ADDR_RX.match(value) if isinstance(value, str) else None
@@ -47,6 +53,7 @@ def recipients(value):
 class Resend(FakeApp):
     """Fake Resend API: POST /emails with Bearer re_... key, Idempotency-Key and a 2 req/s limit."""
     name = "resend"
+    SELF_APPLYING = FakeApp.SELF_APPLYING + ("slow_send",)
 
     @classmethod
     def add_arguments(cls, parser):
@@ -62,6 +69,7 @@ class Resend(FakeApp):
         self.emails = []        # "sent" emails in send order
         self.by_id = {}
         self.idempotency = {}   # key -> {"fingerprint", "status", "body", "t", "replays"}
+        self.in_progress = {}   # Idempotency-Key -> requests with it still being processed (fault slow_send)
         self.window = []        # fake-clock times of requests admitted in the last second
         self.rate_limit = self.args.rate_limit
         domains = [d.strip().lower() for d in self.args.verified_domains.split(",") if d.strip()]
@@ -100,6 +108,26 @@ class Resend(FakeApp):
 
     def fault_monthly_quota(self, f, req):
         return error(429, "monthly_quota_exceeded", "You have reached your monthly email sending quota.")
+
+    def fault_concurrent_idempotent_requests(self, f, req):
+        """The answer Resend gives while another request with the same key is still in progress."""
+        return concurrent_idempotent_requests()
+
+    def fault_slow_send(self, f, req):
+        """This request takes `seconds` before it is processed; meanwhile its Idempotency-Key is in progress,
+        so another request with that key gets 409 concurrent_idempotent_requests, as from Resend."""
+        key = req.header("Idempotency-Key")
+        with self.lock:
+            self.in_progress[key] = self.in_progress.get(key, 0) + 1
+        try:
+            time.sleep(float(f.get("seconds", 1)))
+            req.in_progress = True  # the request in progress itself is processed, not refused
+            return self.dispatch(req)
+        finally:
+            with self.lock:
+                self.in_progress[key] -= 1
+                if not self.in_progress[key]:
+                    del self.in_progress[key]
 
     # ---- API ----------------------------------------------------------------------------
     def authorize(self, req):
@@ -163,6 +191,8 @@ class Resend(FakeApp):
             now = self.now()
             self.idempotency = {k: v for k, v in self.idempotency.items()
                                 if now - v["t"] < self.args.idempotency_ttl}
+            if key in self.in_progress and not getattr(req, "in_progress", False):
+                return concurrent_idempotent_requests()
             seen = self.idempotency.get(key)
             if seen and seen["fingerprint"] != fingerprint:
                 return error(409, "invalid_idempotent_request", "Same idempotency key used with a different "

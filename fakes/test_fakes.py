@@ -131,6 +131,17 @@ def t_list_messages():
     for i in range(5):
         send(f"m{i}", external_id=f"e{i}")
     send("other", client_id=9)
+    # the default order is stable but not chronological (the real order is not documented)
+    scrambled = [x["text"] for x in call("GET", "/v1/messages?client_id=7", headers=AUTH).json["data"]]
+    assert sorted(scrambled) == ["m0", "m1", "m2", "m3", "m4"], scrambled
+    assert scrambled not in (["m4", "m3", "m2", "m1", "m0"], ["m0", "m1", "m2", "m3", "m4"]), scrambled
+    pages = [x["text"] for o in (0, 2, 4)
+             for x in call("GET", f"/v1/messages?client_id=7&limit=2&offset={o}", headers=AUTH).json["data"]]
+    assert pages == scrambled, pages
+    assert call("POST", "/_fake/config", {"list_order": "oldest_first"}).json["list_order"] == "oldest_first"
+    assert [x["text"] for x in call("GET", "/v1/messages?client_id=7", headers=AUTH).json["data"]][0] == "m0"
+    assert call("POST", "/_fake/config", {"list_order": "sideways"}).status == 400
+    call("POST", "/_fake/config", {"list_order": "newest_first"})
     r = call("GET", "/v1/messages?client_id=7&limit=2&offset=1", headers=AUTH)
     assert r.status == 200 and r.json["status"] == "success"
     assert [m["text"] for m in r.json["data"]] == ["m3", "m2"], r.json
@@ -138,10 +149,21 @@ def t_list_messages():
     m = r.json["data"][0]
     assert m["external_id"] == "e3" and m["client_id"] == 7 and m["type"] == "to_client"
     assert isinstance(m["id"], int) and m["created"].endswith("UTC")
+    # only the fields the real list is known to carry (C# SDK Message type) plus external_id, which is switchable
+    assert set(m) == {"id", "text", "video", "photo", "coordinates", "transport", "type", "read", "created", "audio",
+                      "pdf", "remote_id", "recipient_status", "operator_id", "channel_id", "dialog_id", "client_id",
+                      "attachments", "extra_data", "external_id"}, sorted(m)
     r = call("GET", "/v1/messages?client_id=7", headers=AUTH)
     assert [x["text"] for x in r.json["data"]] == ["m4", "m3", "m2", "m1", "m0"]
     assert call("GET", "/v1/messages?client_id=x", headers=AUTH).status == 400
     assert call("GET", "/v1/messages?limit=0", headers=AUTH).status == 400
+    assert call("POST", "/_fake/config", {"external_id_in_list": False}).json["external_id_in_list"] is False
+    listed = call("GET", "/v1/messages?client_id=7", headers=AUTH).json["data"]
+    assert len(listed) == 5 and all("external_id" not in x for x in listed)
+    assert call("POST", "/_fake/config", {"external_id_in_list": "no"}).status == 400
+    assert delivered(7)[0]["external_id"] == "e0"                # still recorded for the tests' own checks
+    call("POST", "/_fake/reset")
+    assert call("POST", "/_fake/config", {}).json == {"list_order": "scrambled", "external_id_in_list": True}
 
 
 def t_recording_and_reset():
@@ -218,7 +240,7 @@ def t_fault_drop_after_apply():
     expect_no_response(lambda: send("applied", external_id="a1"))
     assert [m["external_id"] for m in delivered()] == ["a1"]
     r = call("GET", "/v1/messages?client_id=7", headers=AUTH)   # the bot's reconciliation path
-    assert r.json["data"][0]["external_id"] == "a1"
+    assert [m["external_id"] for m in r.json["data"]] == ["a1"]
 
 
 def t_fault_html():

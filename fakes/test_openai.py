@@ -44,6 +44,17 @@ def t_chat_canned(c):
     done = c.ctl("GET", "completions")
     assert len(done) == 1 and done[0]["request"]["messages"][1]["content"] == "Привет" and done[0]["response"] == b
     assert len(chat(c, {**CHAT, "n": 2}).json["choices"]) == 2
+    assert done[0]["deprecated"] == []
+
+
+def t_chat_deprecated_max_tokens(c):
+    assert chat(c, {**CHAT, "max_tokens": 40}).status == 200          # gpt-4o-mini still accepts it ...
+    assert c.ctl("GET", "completions")[-1]["deprecated"] == ["max_tokens"]  # ... flagged as deprecated
+    r = chat(c, {**CHAT, "model": "o4-mini", "max_tokens": 40})    # o-series models refuse it
+    assert r.status == 400 and r.json["error"]["param"] == "max_tokens", r
+    assert r.json["error"]["code"] == "unsupported_parameter" and "max_completion_tokens" in r.json["error"]["message"]
+    assert chat(c, {**CHAT, "model": "o4-mini", "max_completion_tokens": 40}).status == 200
+    assert c.ctl("GET", "completions")[-1]["deprecated"] == []
 
 
 def t_chat_scripted(c):

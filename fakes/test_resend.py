@@ -2,6 +2,7 @@
 """Self-test for the Resend fake. Run: python3 fakes/test_resend.py (also run by test_fakes.py)."""
 import os
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -114,6 +115,30 @@ def t_idempotency(c):
     c.ctl("POST", "clock", {"advance": 86401})
     r5 = send(c, key="lead-confirmation/1001")
     assert r5.status == 200 and r5.json["id"] != r1.json["id"] and len(sent(c)) == 5
+
+
+def t_concurrent_idempotent_requests(c):
+    unlimited(c)
+    # scripted: the answer Resend gives while a first request with the key is still in progress
+    c.ctl("POST", "faults", {"route": "/emails", "mode": "concurrent_idempotent_requests"})
+    r = send(c, key="chain/1")
+    assert r.status == 409 and r.json == {"statusCode": 409, "name": "concurrent_idempotent_requests",
+                                          "message": r.json["message"]} and "in progress" in r.json["message"], r
+    assert sent(c) == [] and send(c, key="chain/1").status == 200 and len(sent(c)) == 1
+    # modelled: a slow first request holds its key; a second one meanwhile is refused, later ones replay
+    c.ctl("POST", "faults", {"route": "/emails", "mode": "slow_send", "seconds": 0.6})
+    first = {}
+    slow = threading.Thread(target=lambda: first.update(r=send(c, key="chain/2")))
+    slow.start()
+    time.sleep(0.2)
+    r = send(c, key="chain/2")
+    assert r.status == 409 and r.json["name"] == "concurrent_idempotent_requests", r
+    assert send(c, key="chain/3").status == 200         # other keys are not held up
+    slow.join()
+    assert first["r"].status == 200, first
+    again = send(c, key="chain/2")
+    assert again.status == 200 and again.json == first["r"].json
+    assert [e["idempotency_key"] for e in sent(c)] == ["chain/1", "chain/3", "chain/2"]
 
 
 def t_rate_limit(c):

@@ -12,7 +12,7 @@ public struct AISettings: Sendable {
     public var apiKey: String
     /// `OPENAI_CHAT_MODEL` (default `gpt-4o-mini`).
     public var chatModel: String
-    /// `OPENAI_MAX_TOKENS` (default 400, 1...16384): the answer's token cap.
+    /// `OPENAI_MAX_TOKENS` (default 400, 1...16384): the answer's token cap (sent as `max_completion_tokens`).
     public var maxTokens: Int
     /// `OPENAI_TEMPERATURE` (default 0.4, 0...2).
     public var temperature: Double
@@ -22,6 +22,9 @@ public struct AISettings: Sendable {
     public var transcribeModel: String
     /// `OPENAI_TRANSCRIBE_TIMEOUT_SECONDS` (default 120, 5...600): one transcription request (and the download).
     public var transcribeTimeout: Double
+    /// `AI_TRANSCRIPTION_LANGUAGE`: an ISO-639-1 code (`ru`, `ky`, `en`) sent to Whisper with every voice message.
+    /// Unset (the default), Whisper detects the spoken language, which need not be the language of the bot's menu.
+    public var transcriptionLanguage: String?
     /// `AI_RATE_LIMIT_PER_HOUR` (default 20, 1...10000): questions per Telegram user in a sliding hour,
     /// shared by every process through Redis.
     public var rateLimitPerHour: Int
@@ -50,7 +53,7 @@ public struct AISettings: Sendable {
     public init(
         apiURL: String = "https://api.openai.com", apiKey: String, chatModel: String = "gpt-4o-mini",
         maxTokens: Int = 400, temperature: Double = 0.4, timeout: Double = 45, transcribeModel: String = "whisper-1",
-        transcribeTimeout: Double = 120, rateLimitPerHour: Int = 20, historyTurns: Int = 10,
+        transcribeTimeout: Double = 120, transcriptionLanguage: String? = nil, rateLimitPerHour: Int = 20, historyTurns: Int = 10,
         historyTokenBudget: Int = 2000, systemPromptFile: String = "", systemPrompt: String,
         allowedDomains: [String] = [], allowedPrices: [Int] = [], maxReplyCharacters: Int = 1500,
         voiceMaxBytes: Int = 20 * 1024 * 1024
@@ -63,6 +66,7 @@ public struct AISettings: Sendable {
         self.timeout = timeout
         self.transcribeModel = transcribeModel
         self.transcribeTimeout = transcribeTimeout
+        self.transcriptionLanguage = transcriptionLanguage
         self.rateLimitPerHour = rateLimitPerHour
         self.historyTurns = historyTurns
         self.historyTokenBudget = historyTokenBudget
@@ -97,6 +101,7 @@ public struct AISettings: Sendable {
             timeout: reader.seconds("OPENAI_TIMEOUT_SECONDS", default: 45, range: 5...120),
             transcribeModel: reader.string("OPENAI_TRANSCRIBE_MODEL", default: "whisper-1"),
             transcribeTimeout: reader.seconds("OPENAI_TRANSCRIBE_TIMEOUT_SECONDS", default: 120, range: 5...600),
+            transcriptionLanguage: Self.transcriptionLanguage(&reader),
             rateLimitPerHour: reader.int("AI_RATE_LIMIT_PER_HOUR", default: 20, range: 1...10000),
             historyTurns: reader.int("AI_HISTORY_TURNS", default: 10, range: 0...100),
             historyTokenBudget: reader.int("AI_HISTORY_TOKEN_BUDGET", default: 2000, range: 0...100_000),
@@ -115,6 +120,17 @@ public struct AISettings: Sendable {
             return 0.4
         }
         return value
+    }
+
+    private static func transcriptionLanguage(_ reader: inout EnvironmentReader) -> String? {
+        guard let text = reader.optionalString("AI_TRANSCRIPTION_LANGUAGE") else { return nil }
+        let code = text.lowercased()
+        // Whisper takes ISO-639-1 only: two letters, no region (`ru`, not `ru-RU` or `rus`).
+        guard code.count == 2, code.allSatisfy({ $0 >= "a" && $0 <= "z" }) else {
+            reader.fail("AI_TRANSCRIPTION_LANGUAGE", "must be a two-letter ISO-639-1 code like ru, ky or en, got \"\(text)\"")
+            return nil
+        }
+        return code
     }
 
     private static func domains(_ reader: inout EnvironmentReader) -> [String] {

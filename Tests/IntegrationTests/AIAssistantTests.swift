@@ -32,7 +32,9 @@ extension OpenAIFakeTests {
 
             let request = try #require(try AIStack.completionRequests().last)
             #expect(request["model"] as? String == "gpt-4o-mini")
-            #expect(request["max_tokens"] as? Int == 400)
+            // The spec deprecates `max_tokens` (o-series models refuse it) for `max_completion_tokens`.
+            #expect(request["max_completion_tokens"] as? Int == 400)
+            #expect(request["max_tokens"] == nil, "the deprecated max_tokens was sent")
             #expect((request["temperature"] as? Double).map { abs($0 - 0.4) < 1e-9 } == true)
             let messages = try #require(request["messages"] as? [[String: Any]])
             #expect(messages.map { $0["role"] as? String } == ["system", "user"])

@@ -170,13 +170,6 @@ struct OpenAIUnitTests {
             VoiceTranscriber.uploadName(forTelegramPath: "video_notes/file_3.mp4") == ("video_note.mp4", "video/mp4"))
     }
 
-    @Test func theTranscriptionLanguageDefaultsToRussian() {
-        #expect(VoiceTranscriber.language(nil) == "ru")
-        #expect(VoiceTranscriber.language("en-GB") == "en")
-        #expect(VoiceTranscriber.language("EN") == "en")
-        #expect(VoiceTranscriber.language("x1") == "ru")
-        #expect(VoiceTranscriber.language("") == "ru")
-    }
 
     @Test func onlyPlainRelativeFilePathsAreDownloaded() {
         #expect(VoiceTranscriber.isSafePath("voice/file_1.oga"))
@@ -208,6 +201,7 @@ struct AISettingsTests {
         #expect(settings.timeout == 45)
         #expect(settings.transcribeModel == "whisper-1")
         #expect(settings.transcribeTimeout == 120)
+        #expect(settings.transcriptionLanguage == nil, "Whisper detects the spoken language")
         #expect(settings.rateLimitPerHour == 20)
         #expect(settings.historyTurns == 10)
         #expect(settings.historyTokenBudget == 2000)
@@ -234,11 +228,18 @@ struct AISettingsTests {
         ("OPENAI_MAX_TOKENS", "0"), ("OPENAI_TIMEOUT_SECONDS", "600"), ("AI_RATE_LIMIT_PER_HOUR", "0"),
         ("AI_HISTORY_TURNS", "-1"), ("AI_ALLOWED_DOMAINS", "https://x.example/path"), ("AI_ALLOWED_PRICES", "49.90"),
         ("VOICE_MAX_BYTES", "30000000"), ("AI_SYSTEM_PROMPT_FILE", "/nonexistent/prompt.txt"),
-        ("OPENAI_API_URL", "api.openai.com"),
+        ("OPENAI_API_URL", "api.openai.com"), ("AI_TRANSCRIPTION_LANGUAGE", "russian"),
+        ("AI_TRANSCRIPTION_LANGUAGE", "ru-RU"), ("AI_TRANSCRIPTION_LANGUAGE", "r"), ("AI_TRANSCRIPTION_LANGUAGE", "12"),
     ])
     func anInvalidValueNamesItsVariable(variable: String, value: String) {
         let (_, problems) = self.read(["OPENAI_API_KEY": "sk-test-123"].merging([variable: value]) { _, new in new })
         #expect(problems.map(\.variable) == [variable], "\(problems)")
+    }
+
+    @Test func aTranscriptionLanguageIsATwoLetterCode() {
+        let (settings, problems) = self.read(["OPENAI_API_KEY": "sk-test-123", "AI_TRANSCRIPTION_LANGUAGE": " KY "])
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(settings.transcriptionLanguage == "ky")
     }
 
     @Test func theKeyIsRequiredAndNeverEchoed() {

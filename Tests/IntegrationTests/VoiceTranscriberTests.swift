@@ -30,12 +30,13 @@ extension OpenAIFakeTests {
             let file = try AIStack.uploadVoice(audio)
             let logs = CapturedLogs()
 
-            let text = try self.transcriber(logs: logs).transcribe(fileID: file.fileID, language: nil)
+            let text = try self.transcriber(logs: logs).transcribe(fileID: file.fileID)
 
             #expect(text == "Хочу записать дочь на пробный урок")
             let received = try #require(try AIStack.transcriptions().last)
             #expect(received["model"] as? String == "whisper-1")
-            #expect(received["language"] as? String == "ru")
+            // No language configured: Whisper detects the one spoken (a parent may speak Russian to an English menu).
+            #expect(received["language"] as? String == nil, "language sent: \(received["language"] ?? "-")")
             #expect(received["filename"] as? String == "voice.ogg")
             #expect(received["content_type"] as? String == "audio/ogg")
             #expect(received["size"] as? Int == audio.count)
@@ -48,19 +49,23 @@ extension OpenAIFakeTests {
             }
         }
 
-        @Test func theUsersLanguageIsSent() throws {
+        @Test func theInterfaceLanguageIsNotSentButAConfiguredOneIs() throws {
             try AIStack.resetOpenAI()
             let file = try AIStack.uploadVoice(AIStack.fakeOgg(2000))
-            let text = try self.transcriber().transcribe(fileID: file.fileID, language: "en")
-            #expect(text != nil)
-            #expect(try AIStack.transcriptions().last?["language"] as? String == "en")
+            #expect(try self.transcriber().transcribe(fileID: file.fileID) != nil)
+            let detected = try #require(try AIStack.transcriptions().last)
+            #expect(detected["language"] as? String == nil, "the interface language was sent: \(detected["language"] ?? "-")")
+
+            let configured = try self.transcriber(["AI_TRANSCRIPTION_LANGUAGE": "ky"])
+            #expect(configured.transcribe(fileID: file.fileID) != nil)
+            #expect(try AIStack.transcriptions().last?["language"] as? String == "ky")
         }
 
         @Test func aFileTelegramCallsTooBigIsNotTranscribed() throws {
             try AIStack.resetOpenAI()
             // Telegram refuses getFile over 20 MB.
             let file = try AIStack.uploadVoice(AIStack.fakeOgg(100), declaredSize: 25 * 1024 * 1024)
-            #expect(try self.transcriber().transcribe(fileID: file.fileID, language: nil) == nil)
+            #expect(try self.transcriber().transcribe(fileID: file.fileID) == nil)
             #expect(try AIStack.downloads(of: file.path) == 0)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 0)
         }
@@ -69,7 +74,7 @@ extension OpenAIFakeTests {
             try AIStack.resetOpenAI()
             let file = try AIStack.uploadVoice(AIStack.fakeOgg(4096))
             #expect(
-                try self.transcriber(["VOICE_MAX_BYTES": "2048"]).transcribe(fileID: file.fileID, language: nil) == nil)
+                try self.transcriber(["VOICE_MAX_BYTES": "2048"]).transcribe(fileID: file.fileID) == nil)
             #expect(try AIStack.downloads(of: file.path) == 0)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 0)
         }
@@ -79,7 +84,7 @@ extension OpenAIFakeTests {
             // getFile claims 1 KB; the download is 64 KB.
             let file = try AIStack.uploadVoice(AIStack.fakeOgg(64 * 1024), declaredSize: 1024)
             #expect(
-                try self.transcriber(["VOICE_MAX_BYTES": "4096"]).transcribe(fileID: file.fileID, language: nil) == nil)
+                try self.transcriber(["VOICE_MAX_BYTES": "4096"]).transcribe(fileID: file.fileID) == nil)
             #expect(try AIStack.downloads(of: file.path) == 1)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 0)
         }
@@ -95,7 +100,7 @@ extension OpenAIFakeTests {
                 "route": route, "mode": mode, "bytes": 1000, "times": 5,
             ])
             try AIStack.telegramFault(String(decoding: fault, as: UTF8.self))
-            #expect(try self.transcriber().transcribe(fileID: file.fileID, language: nil) == nil)
+            #expect(try self.transcriber().transcribe(fileID: file.fileID) == nil)
             #expect(try AIStack.downloads(of: file.path) >= 1)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 0)
         }
@@ -103,7 +108,7 @@ extension OpenAIFakeTests {
         @Test func anUnknownFileIsAFailure() throws {
             try AIStack.resetOpenAI()
             #expect(
-                try self.transcriber().transcribe(fileID: "it-no-such-file-" + TestStack.randomHex(8), language: nil)
+                try self.transcriber().transcribe(fileID: "it-no-such-file-" + TestStack.randomHex(8))
                     == nil)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 0)
         }
@@ -113,12 +118,12 @@ extension OpenAIFakeTests {
             try AIStack.openAIFault(
                 #"{"route":"/v1/audio/transcriptions","mode":"server_error","status":500,"times":10}"#)
             let file = try AIStack.uploadVoice(AIStack.fakeOgg(8000))
-            #expect(try self.transcriber().transcribe(fileID: file.fileID, language: nil) == nil)
+            #expect(try self.transcriber().transcribe(fileID: file.fileID) == nil)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 3)
 
             try AIStack.resetOpenAI()
             try AIStack.openAIFault(#"{"route":"/v1/audio/transcriptions","mode":"insufficient_quota","times":10}"#)
-            #expect(try self.transcriber().transcribe(fileID: file.fileID, language: nil) == nil)
+            #expect(try self.transcriber().transcribe(fileID: file.fileID) == nil)
             #expect(try AIStack.openAICalls("/v1/audio/transcriptions") == 1)
         }
     }

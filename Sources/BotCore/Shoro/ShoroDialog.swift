@@ -70,16 +70,17 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
         self.outcome != nil || self.state == .completed || self.state == .cancelled
     }
 
-    /// Whether an unfinished dialog has had no message for 24 hours (`updatedAt + 86400 <= now`).
-    public func isExpired(at now: Date) -> Bool {
-        !self.isFinished && self.updatedAt.addingTimeInterval(Self.expirySeconds) <= now
+    /// Whether an unfinished dialog has had no message for `idleSeconds` (`updatedAt + idleSeconds <= now`).
+    /// - Parameter idleSeconds: 24 hours unless the runtime is configured shorter (`SHORO_DIALOG_TTL_SECONDS`).
+    public func isExpired(at now: Date, idleSeconds: Double = Self.expirySeconds) -> Bool {
+        !self.isFinished && self.updatedAt.addingTimeInterval(idleSeconds) <= now
     }
 
     /// Ends an expired dialog, recording where it stalled; returns [] if it isn't expired at `now`.
     ///
     /// `state` keeps the drop-off step; `isFinished` becomes true.
-    public mutating func expire(at now: Date) -> [Effect] {
-        guard self.isExpired(at: now) else { return [] }
+    public mutating func expire(at now: Date, idleSeconds: Double = Self.expirySeconds) -> [Effect] {
+        guard self.isExpired(at: now, idleSeconds: idleSeconds) else { return [] }
         return [.recordOutcome(self.finish(.expired, dropoff: self.state))]
     }
 

@@ -203,8 +203,8 @@ public final class AcademyRuntime {
                 case .unavailable: texts.render(.aiUnavailable, language, ["manager": academy.managerLink])
                 }
             }
-            services.transcribe = { fileID, _, language in
-                clients.value.1.transcribe(fileID: fileID, language: language.rawValue).map { .transcribed($0) } ?? .transcriptionFailed
+            services.transcribe = { fileID, _, _ in
+                clients.value.1.transcribe(fileID: fileID).map { .transcribed($0) } ?? .transcriptionFailed
             }
         }
         return services

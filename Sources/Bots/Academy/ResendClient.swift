@@ -26,7 +26,7 @@ public struct OutgoingEmail: Sendable, Equatable {
 /// Resend's verdict on one email.
 public enum EmailSendResult: Sendable, Equatable {
     case sent(id: String)
-    /// Worth retrying later with the same key (429, 5xx, network).
+    /// Worth retrying later with the same key (429, 5xx, network, a 409 while the key's first request is running).
     case retryable(error: String)
     /// Resend refused the email itself (4xx other than 429): retrying cannot help.
     case rejected(error: String)
@@ -35,8 +35,8 @@ public enum EmailSendResult: Sendable, Equatable {
 }
 
 /// Sends email through Resend: Bearer key, an Idempotency-Key per logical email, a requests-per-second
-/// limit shared by every process through Redis, 429 waits for `retry-after`, 5xx and timeouts retried
-/// with the same key, other 4xx not retried.
+/// limit shared by every process through Redis, 429 waits for `retry-after`, 5xx, timeouts and a 409
+/// `concurrent_idempotent_requests` retried with the same key, other 4xx not retried.
 public struct ResendClient {
     private let settings: AppConfig.Academy.Email
     private let http: HTTPClient
@@ -138,6 +138,11 @@ public struct ResendClient {
             return (.retryable(error: "resend 429: \(message)"), wait)
         case 408, 500...599:
             return (.retryable(error: "resend \(response.status): \(message)"), defaultWait)
+        case 409 where envelope?["name"]?.stringValue == "concurrent_idempotent_requests":
+            // Another request with this key (an earlier attempt Resend is still working on) has not finished; once
+            // it has, a retry gets its original answer. Other 409s (`invalid_idempotent_request`: the key was used
+            // for a different email) cannot succeed and stay rejected.
+            return (.retryable(error: "resend 409: \(message)"), defaultWait)
         default:
             return (.rejected(error: "resend \(response.status): \(message)"), 0)
         }

@@ -14,36 +14,40 @@ public struct VoiceTranscriber {
     private let telegram: TelegramClient
     private let openAI: OpenAIClient
     private let model: String
+    private let language: String?
     private let maxBytes: Int
     private let timeout: Double
     private let logger: Logger
 
     /// - Parameters:
+    ///   - language: the ISO-639-1 code sent with every file; nil lets Whisper detect the spoken language.
     ///   - maxBytes: `VOICE_MAX_BYTES`; larger files are neither downloaded nor sent.
     ///   - timeout: for the download and for the transcription request each.
     public init(
-        telegram: TelegramClient, openAI: OpenAIClient, model: String, maxBytes: Int, timeout: Double, logger: Logger
+        telegram: TelegramClient, openAI: OpenAIClient, model: String, language: String? = nil, maxBytes: Int,
+        timeout: Double, logger: Logger
     ) {
         self.telegram = telegram
         self.openAI = openAI
         self.model = model
+        self.language = language
         self.maxBytes = maxBytes
         self.timeout = timeout
         self.logger = logger
     }
 
-    /// The transcriber `settings` describe (`OPENAI_TRANSCRIBE_MODEL`, `VOICE_MAX_BYTES`,
+    /// The transcriber `settings` describe (`OPENAI_TRANSCRIBE_MODEL`, `AI_TRANSCRIPTION_LANGUAGE`, `VOICE_MAX_BYTES`,
     /// `OPENAI_TRANSCRIBE_TIMEOUT_SECONDS`).
     public init(settings: AISettings, telegram: TelegramClient, openAI: OpenAIClient, logger: Logger) {
         self.init(
-            telegram: telegram, openAI: openAI, model: settings.transcribeModel, maxBytes: settings.voiceMaxBytes,
+            telegram: telegram, openAI: openAI, model: settings.transcribeModel,
+            language: settings.transcriptionLanguage, maxBytes: settings.voiceMaxBytes,
             timeout: settings.transcribeTimeout, logger: logger)
     }
 
-    /// The text of the file, or nil.
-    /// - Parameter language: ISO-639-1 code of the speaker's language (the dialog's language); nil or
-    ///   malformed means `ru`.
-    public func transcribe(fileID: String, language: String?) -> String? {
+    /// The text of the file, or nil. The dialog's language is not a hint: a parent may speak Russian to the English
+    /// menu, and a wrong `language` makes Whisper transcribe (or translate) into that language.
+    public func transcribe(fileID: String) -> String? {
         var metadata: Logger.Metadata = ["tg.file_id": "\(fileID)"]
         func failed(_ reason: String) -> String? {
             metadata["reason"] = "\(reason)"
@@ -81,7 +85,7 @@ public struct VoiceTranscriber {
         do {
             let text = try self.openAI.transcribe(
                 audio: audio, fileName: fileName, contentType: contentType, model: self.model,
-                language: Self.language(language), timeout: self.timeout)
+                language: self.language, timeout: self.timeout)
             metadata["text.chars"] = "\(text.count)"
             self.logger.info("voice transcribed", metadata: metadata)
             return text
@@ -103,12 +107,6 @@ public struct VoiceTranscriber {
         case "webm": return ("audio.webm", "audio/webm")
         default: return ("voice.ogg", "audio/ogg")
         }
-    }
-
-    /// The language to send: a 2–3 letter lower-case code, else `ru`.
-    static func language(_ code: String?) -> String {
-        let code = code?.lowercased().split(separator: "-").first.map(String.init) ?? ""
-        return (2...3).contains(code.count) && code.allSatisfy({ $0 >= "a" && $0 <= "z" }) ? code : "ru"
     }
 
     /// A relative path of plain characters (it goes into the download URL unescaped).

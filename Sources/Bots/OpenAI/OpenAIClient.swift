@@ -75,7 +75,8 @@ public struct OpenAIClient {
             "model": .string(model),
             "messages": .array(
                 messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) }),
-            "max_tokens": .integer(Int64(maxTokens)),
+            // The spec deprecates `max_tokens` for this (o-series models refuse the old name).
+            "max_completion_tokens": .integer(Int64(maxTokens)),
             "temperature": .number(temperature),
         ])
         let request = HTTPRequest(

@@ -1,6 +1,7 @@
 import Edge
 public import Curl
 import FoundationEssentials
+public import Logging
 public import Platform
 import Redis
 public import Storage
@@ -11,6 +12,8 @@ public import Storage
 /// reached Chat2Desk, the client asks `GET /v1/messages` whether its message (tagged with
 /// `external_id`) arrived before sending again, so an ambiguous failure does not duplicate a reply.
 /// Chat2Desk may still be working on the request it gave up on, so it keeps asking for a while.
+/// Neither the list's order nor `external_id` in its items is documented: every page is searched, and a
+/// list whose messages carry no `external_id` at all means the reply is sent again (see `Evidence`).
 public struct Chat2DeskClient {
     private let baseURL: String
     private let token: String
@@ -20,10 +23,11 @@ public struct Chat2DeskClient {
     private let clock: Clock
     private let timeout: Double
     private let connectTimeout: Double
+    private let logger: Logger
 
     public init(
         baseURL: String, token: String, rateLimitPerMinute: Int, timeout: Double, connectTimeout: Double,
-        http: HTTPClient, redis: LazyRedis, clock: Clock = .system
+        http: HTTPClient, redis: LazyRedis, clock: Clock = .system, logger: Logger
     ) {
         self.baseURL = baseURL
         self.token = token
@@ -33,6 +37,7 @@ public struct Chat2DeskClient {
         self.clock = clock
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.logger = logger
     }
 
     /// The outbox body for a reply (`external_id` is added at send time from the outbox id).
@@ -119,10 +124,18 @@ public struct Chat2DeskClient {
         do {
             response = try self.http.perform(request)
         } catch {
-            if error.isAmbiguous, self.awaitDelivery(clientID: body["client_id"], externalID: externalID, heartbeat: heartbeat) {
+            guard error.isAmbiguous else { return .failed(error: "\(error)", retryAfter: nil) }
+            switch self.awaitDelivery(clientID: body["client_id"], externalID: externalID, heartbeat: heartbeat) {
+            case .delivered?:
                 return .delivered
+            case .unknowable(let reason)?:
+                self.logger.warning(
+                    "chat2desk: a timed-out reply may have arrived; sending it again may duplicate it",
+                    metadata: ["outbox.id": "\(message.id)", "reason": "\(reason)"])
+                return .failed(error: "\(error); \(reason): sent again, possibly twice", retryAfter: nil)
+            case .notListed?, nil:
+                return .failed(error: "\(error)", retryAfter: nil)
             }
-            return .failed(error: "\(error)", retryAfter: nil)
         }
         return self.interpret(response)
     }
@@ -146,31 +159,71 @@ public struct Chat2DeskClient {
         return .failed(error: "chat2desk \(response.status): \(message.isEmpty ? "non-JSON answer" : message)", retryAfter: retryAfter)
     }
 
+    /// What Chat2Desk's message list shows about a reply sent with our `external_id`.
+    ///
+    /// When it cannot show anything (`unknowable`), the reply is sent again, accepting a possible duplicate, rather
+    /// than matched some other way. Matching the text (`to_client`, same words) would take an earlier copy for this
+    /// one, since the bot sends the same question to a customer again and again (every re-prompt, every new order),
+    /// and a reply wrongly taken as delivered is lost: the customer waits for a question that never comes. Narrowing
+    /// it to a time window needs Chat2Desk's `created`, which SDKs see in more than one format and time zone, on a
+    /// clock that is not ours. A duplicate is visible, harmless to the dialog, needs a timeout that reached
+    /// Chat2Desk, and is logged.
+    private enum Evidence {
+        case delivered
+        /// The list shows messages with `external_id`s and ours is not among them (yet).
+        case notListed
+        case unknowable(reason: String)
+    }
+
+    /// Chat2Desk's largest `limit`.
+    private static let listPageSize = 200
+    /// Pages one look reads: 1000 messages of one client.
+    private static let listMaxPages = 5
+
     /// After an ambiguous failure: did the request we gave up on reach the client after all? A request that timed
     /// out may still be applied when Chat2Desk finishes it, so this looks again (backing off) for up to twice the
-    /// timeout before concluding it was not; it stops at once when the lookup itself fails (no evidence either way).
-    private func awaitDelivery(clientID: JSONValue?, externalID: String, heartbeat: () -> Void) -> Bool {
+    /// timeout while the list says "not yet"; it stops at once when the lookup itself fails (nil: no evidence either
+    /// way) or the list cannot tell.
+    private func awaitDelivery(clientID: JSONValue?, externalID: String, heartbeat: () -> Void) -> Evidence? {
         let deadline = monotonicSeconds() + 2 * self.timeout
         var pause = 0.25
         while true {
             heartbeat()
-            guard let delivered = self.wasDelivered(clientID: clientID, externalID: externalID) else { return false }
+            let evidence = self.lookUp(clientID: clientID, externalID: externalID)
+            guard case .notListed? = evidence else { return evidence }
             let remaining = deadline - monotonicSeconds()
-            if delivered || remaining <= 0 { return delivered }
+            if remaining <= 0 { return evidence }
             sleepSeconds(min(pause, remaining))
             pause = min(pause * 2, 2)
         }
     }
 
-    /// Whether a message with our `external_id` reached the client; nil when Chat2Desk could not be asked.
-    private func wasDelivered(clientID: JSONValue?, externalID: String) -> Bool? {
+    /// Searches every item of every page of the client's messages for our `external_id`: the list's order is not
+    /// documented, so the newest message may be on any page and anywhere in it. Nil when Chat2Desk could not be asked.
+    private func lookUp(clientID: JSONValue?, externalID: String) -> Evidence? {
         guard let client = clientID?.serialized else { return nil }
-        let request = HTTPRequest(
-            method: "GET", url: self.baseURL + "/v1/messages?client_id=\(client)&limit=50",
-            headers: [("Authorization", self.token)], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
-        guard let response = try? self.http.perform(request), response.status == 200,
-              let items = JSONValue.parse(response.text)?.objectValue?["data"]?.arrayValue
-        else { return nil }
-        return items.contains { $0.objectValue?["external_id"]?.stringValue == externalID }
+        var offset = 0
+        var listsExternalIDs = false
+        for _ in 0..<Self.listMaxPages {
+            let request = HTTPRequest(
+                method: "GET", url: self.baseURL + "/v1/messages?client_id=\(client)&limit=\(Self.listPageSize)&offset=\(offset)",
+                headers: [("Authorization", self.token)], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
+            guard let response = try? self.http.perform(request), response.status == 200,
+                  let envelope = JSONValue.parse(response.text)?.objectValue, let items = envelope["data"]?.arrayValue
+            else { return nil }
+            for item in items {
+                guard let value = item.objectValue?["external_id"] else { continue }
+                listsExternalIDs = true
+                if value.stringValue == externalID { return .delivered }
+            }
+            offset += items.count
+            let total = envelope["meta"]?.objectValue?["total"]?.stringValue.flatMap { Int($0) }
+            guard items.count == Self.listPageSize, total.map({ offset < $0 }) ?? true else {
+                // An empty list says nothing about the field: our message is just not there (yet).
+                return listsExternalIDs || offset == 0
+                    ? .notListed : .unknowable(reason: "Chat2Desk lists the client's messages without external_id")
+            }
+        }
+        return .unknowable(reason: "the client has more than \(Self.listPageSize * Self.listMaxPages) messages to search")
     }
 }

@@ -26,7 +26,7 @@ public final class ShoroRuntime {
         self.client = Chat2DeskClient(
             baseURL: shoro.apiURL, token: shoro.token, rateLimitPerMinute: shoro.rateLimitPerMinute,
             timeout: config.infrastructure.httpTimeout, connectTimeout: config.infrastructure.httpConnectTimeout,
-            http: HTTPClient(), redis: self.redis, clock: clock)
+            http: HTTPClient(), redis: self.redis, clock: clock, logger: logger)
         self.step = ShoroStep(texts: texts, dialogTTLSeconds: Double(shoro.dialogTTLSeconds))
         self.clock = clock
         self.logger = logger

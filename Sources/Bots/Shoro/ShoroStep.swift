@@ -201,10 +201,8 @@ public struct ShoroStep {
         let date = Date(timeIntervalSince1970: now)
         // A dialog stored by an older, incompatible version starts over instead of failing every message.
         var dialog = storedDialog.flatMap { try? JSONDecoder().decode(ShoroDialog.self, from: Data($0.utf8)) }
-        if var stale = dialog, !stale.isFinished, stale.updatedAt.timeIntervalSince1970 + self.dialogTTLSeconds <= now {
-            var expiry = stale.expire(at: date)
-            if expiry.isEmpty { expiry = self.forcedExpiry(stale) }
-            for case .recordOutcome(let outcome) in expiry {
+        if var stale = dialog, stale.isExpired(at: date, idleSeconds: self.dialogTTLSeconds) {
+            for case .recordOutcome(let outcome) in stale.expire(at: date, idleSeconds: self.dialogTTLSeconds) {
                 writes.outcomes.append(self.outcomeRow(outcome, clientID: message.clientID, dialogKey: stale.orderKey))
             }
             dialog = nil
@@ -254,47 +252,83 @@ public struct ShoroStep {
             """, [message.clientID, message.messageID, message.text, error])
     }
 
-    /// Dialogs idle past the TTL get their `expired` outcome recorded (the drain's housekeeping),
-    /// so drop-off statistics do not wait for the customer's next message.
+    /// Rows one housekeeping transaction locks and handles.
+    static let expiryPageSize = 200
+    /// Pages per call: a larger backlog is left for the next run (a minute later), so one call stays short.
+    static let expiryMaxPages = 50
+
+    /// Dialogs idle past the TTL get their `expired` outcome recorded (the drain's housekeeping), so drop-off
+    /// statistics do not wait for the customer's next message. Returns how many expired.
+    ///
+    /// Each row is read once per idle period: `idle_checked_at` keeps the `updated_at` of the version handled, so
+    /// finished (or undecodable) dialogs are not read again until a step changes them, and however many of them
+    /// pile up they never hide the idle ones. Pages run oldest first until none is left (at most `expiryMaxPages`).
     public func expireIdleDialogs(now: Double, on connection: PostgresConnection) throws -> Int {
-        let rows = try connection.query(
-            "SELECT client_id, dialog::text AS dialog FROM shoro_dialogs WHERE updated_at < now() - make_interval(secs => $1::double precision) LIMIT 500",
-            [String(self.dialogTTLSeconds)])
         var expired = 0
-        for row in rows {
-            let clientID: String = try row.decode("client_id")
-            guard var dialog = try? JSONDecoder().decode(ShoroDialog.self, from: Data((try row.decode("dialog", as: String.self)).utf8)),
-                  !dialog.isFinished
-            else { continue }
-            var effects = dialog.expire(at: Date(timeIntervalSince1970: now))
-            if effects.isEmpty { effects = self.forcedExpiry(dialog) }
-            try connection.transaction { connection in
-                for case .recordOutcome(let outcome) in effects {
-                    try self.recordOutcome(outcome, clientID: clientID, dialogKey: dialog.orderKey, on: connection)
-                }
-                try connection.query(
-                    "UPDATE shoro_dialogs SET dialog = $2::jsonb WHERE client_id = $1",
-                    [clientID, String(decoding: try JSONEncoder().encode(dialog), as: UTF8.self)])
+        for _ in 0..<Self.expiryMaxPages {
+            let page: (rows: Int, expired: Int, notYetIdle: Int)
+            do {
+                page = try self.expireIdlePage(now: now, on: connection)
+            } catch {
+                if connection.isHealthy { connection.rollbackIfInTransaction() }
+                throw error
             }
-            expired += 1
+            expired += page.expired
+            // A dialog PostgreSQL's clock calls idle but the drainer's does not is left for a later run; the rows
+            // after it are newer still, so this run is done.
+            if page.rows < Self.expiryPageSize || page.notYetIdle > 0 { break }
         }
         return expired
     }
 
-    /// The configured TTL may be shorter than the dialog's own 24 h: record the expiry ourselves then.
-    private func forcedExpiry(_ dialog: ShoroDialog) -> [ShoroDialog.Effect] {
-        [.recordOutcome(DialogOutcome(
-            kind: .expired, dropoffState: dialog.state.rawValue, totalMessages: dialog.messageCount,
-            durationSeconds: Int(dialog.updatedAt.timeIntervalSince1970 - dialog.startedAt.timeIntervalSince1970),
-            restartCount: dialog.restartCount))]
-    }
-
-    private func recordOutcome(
-        _ outcome: DialogOutcome, clientID: String, dialogKey: String, on connection: PostgresConnection
-    ) throws {
+    /// One page in one transaction. The rows are locked with `SKIP LOCKED`: a row a step holds is skipped (the
+    /// customer is writing, so it is not idle), and a row a step committed after this statement's snapshot is
+    /// re-checked by PostgreSQL against its new `updated_at` once locked, so a step's commit is never overwritten
+    /// with the version read before it.
+    private func expireIdlePage(now: Double, on connection: PostgresConnection) throws -> (rows: Int, expired: Int, notYetIdle: Int) {
+        let rows = try connection.pipeline([
+            PostgresStatement("BEGIN"),
+            PostgresStatement(
+                """
+                SELECT client_id, dialog::text AS dialog FROM shoro_dialogs
+                WHERE updated_at < to_timestamp($1::double precision) AND idle_checked_at IS DISTINCT FROM updated_at
+                ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """, [String(now - self.dialogTTLSeconds), String(Self.expiryPageSize)]),
+        ])[1]
         var writes = Writes()
-        writes.outcomes.append(self.outcomeRow(outcome, clientID: clientID, dialogKey: dialogKey))
-        try connection.pipeline(writes.statements.all)
+        var checked = Writes.Columns(2)  // client id, the expired dialog's JSON (NULL: unchanged)
+        var expired = 0
+        var notYetIdle = 0
+        for row in rows {
+            let clientID: String = try row.decode("client_id")
+            // A dialog stored by an older, incompatible version is only marked: the step starts over from it anyway.
+            guard var dialog = try? JSONDecoder().decode(ShoroDialog.self, from: Data((try row.decode("dialog", as: String.self)).utf8)),
+                  !dialog.isFinished
+            else {
+                checked.append([clientID, nil])
+                continue
+            }
+            let effects = dialog.expire(at: Date(timeIntervalSince1970: now), idleSeconds: self.dialogTTLSeconds)
+            guard !effects.isEmpty else {
+                notYetIdle += 1
+                continue
+            }
+            for case .recordOutcome(let outcome) in effects {
+                writes.outcomes.append(self.outcomeRow(outcome, clientID: clientID, dialogKey: dialog.orderKey))
+            }
+            checked.append([clientID, String(decoding: try JSONEncoder().encode(dialog), as: UTF8.self)])
+            expired += 1
+        }
+        var statements = writes.statements.all
+        if !checked.isEmpty {
+            statements.append(PostgresStatement(
+                """
+                UPDATE shoro_dialogs AS d SET dialog = COALESCE(t.dialog::jsonb, d.dialog), idle_checked_at = d.updated_at
+                FROM unnest($1::text[], $2::text[]) AS t(client_id, dialog) WHERE d.client_id = t.client_id
+                """, checked.arrays))
+        }
+        try connection.pipeline(statements + [PostgresStatement("COMMIT")])
+        return (rows.count, expired, notYetIdle)
     }
 
     private func outcomeRow(_ outcome: DialogOutcome, clientID: String, dialogKey: String) -> [String?] {
