@@ -100,7 +100,7 @@ public struct Chat2DeskClient {
         // A row another sender may have sent before it died (or before its outcome could be stored) is looked up
         // first: sending it again would show the customer the same reply twice. When the lookup fails there is no
         // evidence either way, and a reply twice is better than none.
-        if !message.isFresh, self.wasDelivered(clientID: body["client_id"], externalID: externalID) == true {
+        if !message.isFresh, case .delivered? = self.lookUp(clientID: body["client_id"], externalID: externalID) {
             return .delivered
         }
         if let reservation { self.settle(reservation) }
