@@ -1,5 +1,5 @@
 public import Logging
-public import Redis
+import Redis
 
 /// An API access token cached twice: in memory, and in Redis as `"<expiresAt> <token>"` with a TTL, shared by
 /// every process so a new cron run does not mint a token per minute. Redis failures never fail a call: the

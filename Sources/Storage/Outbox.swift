@@ -19,7 +19,7 @@ public struct Outbox: Sendable {
         /// Whether this row was written by the step that is sending it now, so no sender can have tried it before.
         /// Any other pending row may have reached the provider from a sender that died before storing the outcome:
         /// a provider that can be asked (Chat2Desk, by `external_id`) is asked before it is sent again.
-        public fileprivate(set) var isFresh = false
+        public internal(set) var isFresh = false
     }
 
     /// What one attempt to send gave.

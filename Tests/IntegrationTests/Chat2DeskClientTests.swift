@@ -25,11 +25,14 @@ struct Chat2DeskClientTests {
             http: TestStack.httpClient(), redis: LazyRedis(try TestStack.redisConfiguration()), logger: logs.logger)
     }
 
-    private func message(_ id: Int64, text: String) -> Outbox.Message {
-        Outbox.Message(
+    /// A reply as the drain sends it right after its step (`fresh`), or as a later sender finds it pending.
+    private func message(_ id: Int64, text: String, fresh: Bool = true) -> Outbox.Message {
+        var message = Outbox.Message(
             id: id, conversation: String(self.clientID),
             payload: Chat2DeskClient.payload(clientID: String(self.clientID), text: text, transport: "whatsapp", channelID: nil),
             attempts: 0)
+        message.isFresh = fresh
+        return message
     }
 
     @discardableResult
@@ -97,7 +100,22 @@ struct Chat2DeskClientTests {
         #expect(logs.all.contains { $0.hasPrefix("warning") && $0.contains("may duplicate") }, "\(logs.all)")
         // The outbox's retry: the held request has been applied by now, so this is the accepted duplicate.
         #expect(eventually(timeout: 5) { (try? self.delivered("outbox-2")) == 1 })
-        #expect(client.send(self.message(2, text: "Укажите адрес доставки")) == .delivered)
+        #expect(client.send(self.message(2, text: "Укажите адрес доставки", fresh: false)) == .delivered)
         #expect(try self.delivered("outbox-2") == 2)
+    }
+
+    /// A pending reply the current step did not write may have been delivered by a sender that died before storing
+    /// the outcome: it is looked up first and, when the list shows it, not sent again.
+    @Test func aLeftoverReplyThatWasDeliveredIsNotSentAgain() throws {
+        let client = try self.client()
+        #expect(client.send(self.message(7, text: "Сколько бутылей?")) == .delivered)
+        try self.control("DELETE", "/_fake/calls")
+        #expect(client.send(self.message(7, text: "Сколько бутылей?", fresh: false)) == .delivered)
+        #expect(try self.delivered("outbox-7") == 1, "the leftover was found, not sent twice")
+        #expect(try self.calls("POST").isEmpty)
+        #expect(try self.calls("GET").count == 1)
+        // A leftover that never arrived is sent.
+        #expect(client.send(self.message(8, text: "Адрес?", fresh: false)) == .delivered)
+        #expect(try self.delivered("outbox-8") == 1)
     }
 }
