@@ -58,15 +58,7 @@ enum AIStack {
     /// A control call to a fake (`/_fake/...`), returning the parsed JSON.
     @discardableResult
     static func control(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try TestStack.httpClient().perform(
-            HTTPRequest(
-                method: method, url: base + path,
-                headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
-                connectTimeout: 2, totalTimeout: 5))
-        guard response.status == 200 else {
-            throw StackError("fake control \(method) \(path): \(response.status) \(response.text)")
-        }
-        return try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
+        try TestStack.fakeControl(base, method, path, json: json)
     }
 
     /// Clears the fake OpenAI: calls, faults, scripted replies and texts, recorded completions.

@@ -134,14 +134,7 @@ final class BookingFakes {
 
     @discardableResult
     func control(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try TestStack.httpClient().perform(
-            HTTPRequest(
-                method: method, url: base + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
-                body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 5))
-        guard response.status == 200 else {
-            throw StackError("control \(method) \(path): \(response.status) \(response.text)")
-        }
-        return try JSONSerialization.jsonObject(with: Data(response.body))
+        try TestStack.fakeControl(base, method, path, json: json)
     }
 
     func googleFault(_ json: String) throws { try self.control(self.googleURL, "POST", "/_fake/faults", json: json) }
@@ -233,6 +226,12 @@ final class PrivateFake {
             "/usr/bin/env", ["python3", try TestStack.root() + "/fakes/\(name).py", "--port", "0", "--port-file", portFile] + arguments,
             environment: TestStack.environment)
         self.url = "http://127.0.0.1:\(try BookingFakes.waitForPort(portFile, self.child))"
+    }
+
+    /// A control call to this fake (`/_fake/...`), returning the parsed JSON.
+    @discardableResult
+    func control(_ method: String, _ path: String, json: String? = nil) throws -> Any {
+        try TestStack.fakeControl(self.url, method, path, json: json)
     }
 
     deinit {

@@ -37,12 +37,7 @@ struct Chat2DeskClientTests {
 
     @discardableResult
     private func control(_ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: method, url: self.fake.url + path,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
-            connectTimeout: 2, totalTimeout: 5))
-        guard response.status == 200 else { throw StackError("fake control \(method) \(path): HTTP \(response.status) \(response.text)") }
-        return try JSONSerialization.jsonObject(with: Data(response.body))
+        try self.fake.control(method, path, json: json)
     }
 
     /// What the fake delivered to the client with `externalID`.

@@ -22,14 +22,18 @@ struct QueueFaultTests {
         return (InboundQueue(name: "it-faults-" + TestStack.randomHex(10)), settings, LazyRedis(try TestStack.redisConfiguration()))
     }
 
+    /// Appends `texts` to conversation `c1`, in order.
+    private static func enqueue(_ texts: [String], on queue: InboundQueue, _ connection: RedisConnection) throws {
+        for text in texts { try queue.enqueue(text, conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection) }
+    }
+
     /// Item 1: PostgreSQL unreachable for longer than the whole retry budget (here 8 failures in a row against
     /// 3 attempts) leaves the message waiting, not dead: once the database is back it is handled, the
     /// conversation's later message after it, and nothing is dead-lettered.
     @Test func anOutageLongerThanTheRetryBudgetDeadLettersNothing() throws {
         let (queue, settings, redis) = try Self.fixture()
         let connection = try redis.get()
-        try queue.enqueue("first", conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection)
-        try queue.enqueue("second", conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection)
+        try Self.enqueue(["first", "second"], on: queue, connection)
         var failures = 0
         var handled: [String] = []
         let stop = StopFlag()
@@ -52,8 +56,7 @@ struct QueueFaultTests {
     @Test func aFailureOfTheMessageItselfStillEndsInTheDeadLetters() throws {
         let (queue, settings, redis) = try Self.fixture()
         let connection = try redis.get()
-        try queue.enqueue("bad", conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection)
-        try queue.enqueue("good", conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection)
+        try Self.enqueue(["bad", "good"], on: queue, connection)
         var deliveries = 0
         var handled: [String] = []
         let stop = StopFlag()
@@ -76,7 +79,7 @@ struct QueueFaultTests {
     @Test func aHostWhoseClockIsAheadCannotTakeALiveLease() throws {
         let (queue, settings, redis) = try Self.fixture(lease: 30)
         let connection = try redis.get()
-        try queue.enqueue("hello", conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection)
+        try Self.enqueue(["hello"], on: queue, connection)
         guard case .deliveries(let held) = try queue.claim(upTo: 1, leaseSeconds: 30, on: connection) else {
             Issue.record("the first worker could not claim")
             return
@@ -98,9 +101,7 @@ struct QueueFaultTests {
     @Test func aReplayedDeadLetterRunsBeforeNewerMessagesOfItsConversation() throws {
         let (queue, settings, redis) = try Self.fixture()
         let connection = try redis.get()
-        for text in ["m1", "m2", "m3", "m4"] {
-            try queue.enqueue(text, conversation: "c1", dedupeID: nil, dedupeSeconds: 0, on: connection)
-        }
+        try Self.enqueue(["m1", "m2", "m3", "m4"], on: queue, connection)
         // m1 and m2 become dead letters (handled at the last attempt); m3 is in hand when they are replayed.
         for _ in 0..<2 {
             guard case .deliveries(let deliveries) = try queue.claim(upTo: 1, leaseSeconds: 30, on: connection) else {

@@ -87,6 +87,19 @@ enum TestStack {
         return String(conninfo[..<scheme.upperBound]) + authority + "/" + name + query
     }
 
+    // MARK: Fakes
+
+    /// A control call to a fake (`/_fake/...` at `base`), returning the parsed JSON; throws on any status but 200.
+    @discardableResult
+    static func fakeControl(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> Any {
+        let response = try httpClient().perform(HTTPRequest(
+            method: method, url: base + path,
+            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
+            connectTimeout: 2, totalTimeout: 5))
+        guard response.status == 200 else { throw StackError("fake control \(method) \(path): HTTP \(response.status) \(response.text)") }
+        return try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
+    }
+
     // MARK: Keys and ports
 
     /// Random lowercase hex, for unique keys, ids and names.
