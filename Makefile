@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
 	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux
 
-.PHONY: all deps build test run migrate install clean bench
+.PHONY: all deps build test run migrate install clean bench fuzz
 
 all: build
 
@@ -43,6 +43,17 @@ migrate: build
 bench: build
 	$(SUDO) apt-get install -y -qq wrk >/dev/null 2>&1 || true
 	bench/run.sh
+
+# Fuzzes the three webhooks' body handling (Sources/EdgeFuzz) with libFuzzer for FUZZ_SECONDS.
+# Seeds: fuzz/corpus; inputs it finds go to var/fuzz/corpus, a crash to var/fuzz/crash-* (fix it, then copy the
+# input into fuzz/corpus: `make test` replays that folder). Its own build folder: the sanitizer flags apply to every module.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	$(SWIFT) build -c release --product edge-fuzz --build-path .build/fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DLIBFUZZER
+	mkdir -p var/fuzz/corpus
+	set -o pipefail; .build/fuzz/release/edge-fuzz -max_total_time=$(FUZZ_SECONDS) \
+	  -timeout=5 -rss_limit_mb=2048 -max_len=16384 -dict=fuzz/webhooks.dict -print_final_stats=1 \
+	  -artifact_prefix=var/fuzz/ var/fuzz/corpus fuzz/corpus 2>&1 | tee var/fuzz/last-run.log
 
 # Production install: binaries, migrations, texts and deploy files (see README "Production").
 install: build
