@@ -200,18 +200,23 @@ private struct JSONValueParser {
 
     /// A string token starting at the opening quote; nil for bad escapes, raw control characters or (unless
     /// untrusted) invalid UTF-8 and lone surrogates.
+    ///
+    /// Untrusted text is cleaned as a whole string, never byte by byte: dropping bytes first could join the bytes
+    /// around them into a new character (a lone C2, a dropped NUL escape, then 8B would make U+008B).
     private mutating func string() -> String? {
         self.index += 1  // opening quote
         let start = self.index
-        // Fast path: no escapes and, untrusted, no control character to drop (DEL, or C1: C2 80...C2 9F in UTF-8).
+        // Untrusted: a control character to drop was seen (DEL, a C1 pair, or an escape of one).
+        var controls = false
+        // Fast path: no escapes.
         while let byte = self.current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { return nil }
-            if self.untrusted && (byte == 0x7F || byte == 0xC2 && self.isC1Control) { break }
+            if self.untrusted && (byte == 0x7F || byte == 0xC2 && self.isC1Control) { controls = true }
             self.index += 1
         }
         guard let stop = self.current else { return nil }
         if stop == UInt8(ascii: "\"") {
-            let text = self.text(UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]))
+            let text = self.text(UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), controls: controls)
             self.index += 1
             return text
         }
@@ -220,7 +225,7 @@ private struct JSONValueParser {
             switch byte {
             case UInt8(ascii: "\""):
                 self.index += 1
-                return buffer.withUnsafeBufferPointer { self.text($0) }
+                return buffer.withUnsafeBufferPointer { self.text($0, controls: controls) }
             case UInt8(ascii: "\\"):
                 self.index += 1
                 guard let escaped = self.current else { return nil }
@@ -239,18 +244,11 @@ private struct JSONValueParser {
                     scalar = decoded
                 default: return nil
                 }
-                if self.untrusted && scalar.isDroppedControl {
-                    self.cleaned = true
-                    continue
-                }
+                if self.untrusted && scalar.isDroppedControl { controls = true }
                 UTF8.encode(scalar) { buffer.append($0) }
             default:
                 guard byte >= 0x20 else { return nil }
-                if self.untrusted, byte == 0x7F || byte == 0xC2 && self.isC1Control {
-                    self.cleaned = true
-                    self.index += byte == 0x7F ? 1 : 2
-                    continue
-                }
+                if self.untrusted && (byte == 0x7F || byte == 0xC2 && self.isC1Control) { controls = true }
                 buffer.append(byte)
                 self.index += 1
             }
@@ -291,12 +289,17 @@ private struct JSONValueParser {
         return "\u{FFFD}"
     }
 
-    /// The string of complete UTF-8 bytes; invalid UTF-8 is nil, or replaced by U+FFFD when untrusted.
-    private mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        if let text = String(validating: bytes, as: UTF8.self) { return text }
+    /// The string of the token's bytes; invalid UTF-8 is nil, or replaced by U+FFFD when untrusted. Untrusted text
+    /// that was replaced or holds `controls` loses its control characters.
+    private mutating func text(_ bytes: UnsafeBufferPointer<UInt8>, controls: Bool) -> String? {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            guard controls else { return text }
+            self.cleaned = true
+            return UntrustedText.clean(text)
+        }
         guard self.untrusted else { return nil }
         self.cleaned = true
-        return String(decoding: bytes, as: UTF8.self)
+        return UntrustedText.clean(String(decoding: bytes, as: UTF8.self))
     }
 
     private mutating func hex4() -> UInt32? {

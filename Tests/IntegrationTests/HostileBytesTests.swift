@@ -46,6 +46,17 @@ struct HostileBytesEdgeTests {
         #expect(try Self.chat2desk(Array("a\\n".utf8) + [0xE2, 0x82] + Array("b".utf8)).text == "a\n\u{FFFD}b")
     }
 
+    /// Found by the fuzzer: bytes dropped one by one could join their neighbours into a new control character
+    /// (a lone C2, then C2 8C dropped, then 8B made U+008B). Cleaning works on the decoded string instead.
+    @Test func droppingAControlNeverJoinsItsNeighboursIntoANewOne() throws {
+        let texts: [[UInt8]] = [[0xC2, 0xC2, 0x8C, 0x8B], [0xC2] + Array(#"\u0000"#.utf8) + [0x8B], [0xC2] + Array(#"\u0085"#.utf8) + [0x85]]
+        for text in texts {
+            let cleaned = try #require(try? Self.chat2desk(text).text, "\(text) was refused")
+            #expect(!hasStrippedControl(cleaned), "\(text) became \(cleaned.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(cleaned == "\u{FFFD}\u{FFFD}", "\(text) became \(cleaned.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test func rawControlBytesInsideAJSONStringAreStillABadRequest() {
         // RFC 8259 forbids them unescaped: a malformed body, answered 400 (nothing to guess).
         let body = Array(#"{"hook_type":"inbox","type":"from_client","message_id":7,"client_id":9,"text":"a"#.utf8) + [0x00] + Array("b\"}".utf8)
