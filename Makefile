@@ -55,7 +55,8 @@ FUZZ_BUILD = .build/fuzz-$(subst $(comma),-,$(FUZZ_SANITIZE))
 fuzz: deps
 	$(SWIFT) build -c release --product edge-fuzz --build-path $(FUZZ_BUILD) -Xswiftc -sanitize=$(FUZZ_SANITIZE) -Xswiftc -DLIBFUZZER
 	mkdir -p var/fuzz/corpus
-	set -o pipefail; $(FUZZ_BUILD)/release/edge-fuzz -max_total_time=$(FUZZ_SECONDS) \
+	@# Swift's own crash backtracer off: libFuzzer reports the crash and saves the input (under ASan the backtracer faults).
+	set -o pipefail; SWIFT_BACKTRACE=enable=no $(FUZZ_BUILD)/release/edge-fuzz -max_total_time=$(FUZZ_SECONDS) \
 	  -timeout=5 -rss_limit_mb=2048 -max_len=16384 -dict=fuzz/webhooks.dict -print_final_stats=1 \
 	  -artifact_prefix=var/fuzz/ var/fuzz/corpus fuzz/corpus 2>&1 | tee var/fuzz/last-run.log
 
