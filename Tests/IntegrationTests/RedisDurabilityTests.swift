@@ -87,6 +87,15 @@ struct RedisDurabilityTests {
         #expect((fixedJSON["redis"] as? [String: Any])?["durability"] as? String == "ok", "\(fixedJSON)")
     }
 
+    @Test func aNonDurableRedisAcceptedForDevelopmentIsReportedButNotDegraded() throws {
+        let redis = try PrivateRedis(["--appendonly", "yes", "--appendfsync", "everysec"])
+        let (status, json) = try Self.health(redis, ["REDIS_ALLOW_NON_DURABLE": "true"])
+        #expect(status == 200, "\(json)")
+        #expect(json["status"] as? String == "ok", "\(json)")
+        #expect(json["degraded"] == nil, "\(json)")
+        #expect(Self.problemSettings(json) == ["appendfsync"], "\(json)")
+    }
+
     @Test func aRedisWhoseConfigCommandIsDisabledIsReportedUnverifiedNotDegraded() throws {
         let redis = try PrivateRedis(["--appendonly", "yes", "--appendfsync", "always", "--rename-command", "CONFIG", ""])
         let (status, json) = try Self.health(redis)
