@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "cron-due-jobs", targets: ["DueJobsJob"]),
         .executable(name: "cron-sheets-sync", targets: ["SheetsSyncJob"]),
         .executable(name: "botctl", targets: ["BotCtl"]),
+        .executable(name: "edge-fuzz", targets: ["EdgeFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -123,6 +124,10 @@ let package = Package(
             dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
+
+        // The webhooks' body handling under libFuzzer (`make fuzz`); a plain build replays a corpus (`make test`).
+        .executableTarget(
+            name: "EdgeFuzz", dependencies: ["Edge", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
 
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"], swiftSettings: swiftSettings),
         .testTarget(

@@ -55,11 +55,12 @@ stop_pg() {
 
 start_redis() {
   mkdir -p "$DIR/redis"
-  # AOF with fsync on every write: a webhook acknowledged with 200 survives even kill -9 of Redis.
+  # AOF with fsync on every write, and no eviction: a webhook acknowledged with 200 survives even kill -9 of Redis.
+  # The responders check these three settings at start-up (REDIS_APPENDFSYNC=everysec needs REDIS_ALLOW_NON_DURABLE).
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DIR/redis" --daemonize yes \
     --unixsocket "$DIR/run/redis.sock" --unixsocketperm 700 \
     --pidfile "$PIDS/redis.pid" --logfile "$DIR/log/redis.log" --save "" \
-    --appendonly yes --appendfsync "${REDIS_APPENDFSYNC:-always}" --protected-mode yes
+    --appendonly yes --appendfsync "${REDIS_APPENDFSYNC:-always}" --maxmemory-policy noeviction --protected-mode yes
   for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
   log "redis did not start"; cat "$DIR/log/redis.log" >&2; exit 1
 }
@@ -104,6 +105,7 @@ write_env() {
 # Written by scripts/stack.sh for the local $MODE stack; not for production.
 DATABASE_URL=postgresql://postgres@127.0.0.1:$PG_PORT/chatbots
 REDIS_URL=unix://$DIR/run/redis.sock
+REDIS_ALLOW_NON_DURABLE=$([ "${REDIS_APPENDFSYNC:-always}" = always ] && echo false || echo true)
 LOG_LEVEL=${LOG_LEVEL:-info}
 TEXTS_DIR=$ROOT/resources/texts
 SHORO_ENABLED=true

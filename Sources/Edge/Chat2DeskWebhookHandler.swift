@@ -24,33 +24,42 @@ public struct Chat2DeskWebhookHandler {
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
-        guard request.method == "POST" else { return HTTPEdge.methodNotAllowed(allowed: ["POST"]) }
+        switch self.decide(request) {
+        case .answer(let response): response
+        // Not acknowledged on failure: Chat2Desk retries.
+        case .enqueue(let message):
+            HTTPEdge.enqueue(
+                message, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
+                requestID: request.requestID)
+        }
+    }
+
+    /// Everything before the queue: method, secret, media type, body.
+    public func decide(_ request: FastCGIRequest) -> WebhookDecision {
+        guard request.method == "POST" else { return .answer(HTTPEdge.methodNotAllowed(allowed: ["POST"])) }
         let pathSecret = request.path.hasPrefix("/webhook/chat2desk/") ? String(request.path.dropFirst("/webhook/chat2desk/".count)) : nil
         guard let presented = pathSecret ?? request.queryParameters["token"] ?? request.header("x-webhook-secret"),
               !presented.isEmpty
         else {
-            return HTTPEdge.error(401, "unauthorized", "the webhook secret is missing")
+            return .answer(HTTPEdge.error(401, "unauthorized", "the webhook secret is missing"))
         }
         guard SecretCheck.matches(presented, self.secret) else {
             self.logger.warning("webhook secret mismatch", metadata: ["request.id": "\(request.requestID)"])
-            return HTTPEdge.error(403, "forbidden", "the webhook secret is wrong")
+            return .answer(HTTPEdge.error(403, "forbidden", "the webhook secret is wrong"))
         }
         let mediaType = request.contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
         guard mediaType == "application/json" else {
-            return HTTPEdge.error(415, "unsupported_media_type", "send application/json")
+            return .answer(HTTPEdge.error(415, "unsupported_media_type", "send application/json"))
         }
-        guard !request.body.isEmpty else { return HTTPEdge.error(400, "bad_request", "the body is empty") }
+        guard !request.body.isEmpty else { return .answer(HTTPEdge.error(400, "bad_request", "the body is empty")) }
         let event: Chat2DeskWebhookEvent
         do {
             event = try Chat2DeskWebhookParser.parse(request.body, receivedAt: self.clock.now())
         } catch {
-            return HTTPEdge.error(400, "bad_request", error.message)
+            return .answer(HTTPEdge.error(400, "bad_request", error.message))
         }
-        guard case .inbound(let message) = event else { return HTTPEdge.ok(#""queued":false"#) }
-        // Not acknowledged on failure: Chat2Desk retries.
-        return HTTPEdge.enqueue(
-            message.queuePayload, on: Self.queue, conversation: message.clientID, dedupeID: message.messageID,
-            dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
-            requestID: request.requestID)
+        guard case .inbound(let message) = event else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
+        return .enqueue(WebhookMessage(
+            payload: message.queuePayload, queue: Self.queue, conversation: message.clientID, dedupeID: message.messageID))
     }
 }

@@ -15,25 +15,24 @@ public enum HTTPEdge {
                    headers: ["Allow": allowed.joined(separator: ", ")])
     }
 
-    /// Queues one webhook message (de-duplicated by `dedupeID`, atomically with the enqueue) and answers:
+    /// Queues one webhook message (de-duplicated by its `dedupeID`, atomically with the enqueue) and answers:
     /// 200 `"queued":true`, 200 `"duplicate":true`, or 503 with Retry-After when Redis cannot take it, so the
     /// platform retries and nothing was half-stored. `queued` reports a new message (false for a duplicate).
     public static func enqueue(
-        _ payload: @autoclosure () throws -> String, on queue: InboundQueue, conversation: String, dedupeID: String,
-        dedupeSeconds: Int, redis: LazyRedis, logger: Logger, requestID: String,
+        _ message: WebhookMessage, dedupeSeconds: Int, redis: LazyRedis, logger: Logger, requestID: String,
         queued onQueued: (Bool) -> Void = { _ in }
     ) -> FastCGIResponse {
         do {
-            let payload = try payload()
             // A reconnect and second try is safe: the dedupe key turns an applied first attempt into a duplicate.
             let queued = try redis.withReconnect { connection in
-                try queue.enqueue(
-                    payload, conversation: conversation, dedupeID: dedupeID, dedupeSeconds: dedupeSeconds, on: connection)
+                try message.queue.enqueue(
+                    message.payload, conversation: message.conversation, dedupeID: message.dedupeID,
+                    dedupeSeconds: dedupeSeconds, on: connection)
             }
             onQueued(queued)
             return self.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
         } catch {
-            logger.error("enqueue failed", metadata: ["request.id": "\(requestID)", "queue": "\(queue.name)", "error": "\(error)"])
+            logger.error("enqueue failed", metadata: ["request.id": "\(requestID)", "queue": "\(message.queue.name)", "error": "\(error)"])
             return self.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
         }
     }
@@ -42,6 +41,28 @@ public enum HTTPEdge {
     public static func ok(_ extra: String = "") -> FastCGIResponse {
         .json(200, extra.isEmpty ? #"{"ok":true}"# : "{\"ok\":true,\(extra)}")
     }
+}
+
+/// A message a webhook handler decided to queue.
+public struct WebhookMessage: Sendable {
+    public var payload: String
+    public var queue: InboundQueue
+    public var conversation: String
+    public var dedupeID: String
+
+    public init(payload: String, queue: InboundQueue, conversation: String, dedupeID: String) {
+        self.payload = payload
+        self.queue = queue
+        self.conversation = conversation
+        self.dedupeID = dedupeID
+    }
+}
+
+/// What a webhook handler makes of a request before any Redis work: an answer, or a message to queue (answered
+/// by `HTTPEdge.enqueue`). Pure, so every webhook's decisions can be fuzzed without a server.
+public enum WebhookDecision: Sendable {
+    case answer(FastCGIResponse)
+    case enqueue(WebhookMessage)
 }
 
 /// JSON string quoting for hand-built bodies.

@@ -22,6 +22,14 @@ public enum JSONValue: Sendable, Equatable {
         bytes.withUnsafeBufferPointer { JSONValueParser.parse($0) }
     }
 
+    /// Parses a webhook body from outside, cleaning its strings (keys too) instead of refusing them: control
+    /// characters other than tab, line feed and carriage return are dropped (`\u0000` would cut a libpq parameter
+    /// short), lone UTF-16 surrogate escapes and invalid UTF-8 become U+FFFD. `cleaned` tells whether anything was
+    /// changed. Anything else that is not JSON (raw control bytes inside a string included) is still nil.
+    public static func parseUntrusted(_ bytes: [UInt8]) -> (value: JSONValue, cleaned: Bool)? {
+        bytes.withUnsafeBufferPointer { JSONValueParser.parseUntrusted($0) }
+    }
+
     public var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let value) = self { value } else { nil } }
     public var stringValue: String? {
@@ -81,14 +89,30 @@ private struct JSONValueParser {
     private var index = 0
     private var depth = 0
     private static let maxDepth = 256
+    /// Clean strings (see `JSONValue.parseUntrusted`) instead of refusing lone surrogates and invalid UTF-8.
+    private let untrusted: Bool
+    /// Something was dropped or replaced.
+    private var cleaned = false
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, untrusted: Bool) {
+        self.bytes = bytes
+        self.untrusted = untrusted
+    }
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
-        var parser = JSONValueParser(bytes)
-        guard let value = parser.value() else { return nil }
-        parser.skipWhitespace()
-        return parser.index == bytes.count ? value : nil
+        var parser = JSONValueParser(bytes, untrusted: false)
+        return parser.document()
+    }
+
+    static func parseUntrusted(_ bytes: UnsafeBufferPointer<UInt8>) -> (value: JSONValue, cleaned: Bool)? {
+        var parser = JSONValueParser(bytes, untrusted: true)
+        return parser.document().map { ($0, parser.cleaned) }
+    }
+
+    private mutating func document() -> JSONValue? {
+        guard let value = self.value() else { return nil }
+        self.skipWhitespace()
+        return self.index == self.bytes.count ? value : nil
     }
 
     private var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
@@ -174,18 +198,25 @@ private struct JSONValueParser {
         }
     }
 
-    /// A string token starting at the opening quote; nil for bad escapes, raw control characters or invalid UTF-8.
+    /// A string token starting at the opening quote; nil for bad escapes, raw control characters or (unless
+    /// untrusted) invalid UTF-8 and lone surrogates.
+    ///
+    /// Untrusted text is cleaned as a whole string, never byte by byte: dropping bytes first could join the bytes
+    /// around them into a new character (a lone C2, a dropped NUL escape, then 8B would make U+008B).
     private mutating func string() -> String? {
         self.index += 1  // opening quote
         let start = self.index
+        // Untrusted: a control character to drop was seen (DEL, a C1 pair, or an escape of one).
+        var controls = false
         // Fast path: no escapes.
         while let byte = self.current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { return nil }
+            if self.untrusted && (byte == 0x7F || byte == 0xC2 && self.isC1Control) { controls = true }
             self.index += 1
         }
         guard let stop = self.current else { return nil }
         if stop == UInt8(ascii: "\"") {
-            let text = String(validating: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
+            let text = self.text(UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), controls: controls)
             self.index += 1
             return text
         }
@@ -194,42 +225,81 @@ private struct JSONValueParser {
             switch byte {
             case UInt8(ascii: "\""):
                 self.index += 1
-                return String(validating: buffer, as: UTF8.self)
+                return buffer.withUnsafeBufferPointer { self.text($0, controls: controls) }
             case UInt8(ascii: "\\"):
                 self.index += 1
                 guard let escaped = self.current else { return nil }
                 self.index += 1
+                let scalar: Unicode.Scalar
                 switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): buffer.append(escaped)
-                case UInt8(ascii: "b"): buffer.append(0x08)
-                case UInt8(ascii: "f"): buffer.append(0x0C)
-                case UInt8(ascii: "n"): buffer.append(0x0A)
-                case UInt8(ascii: "r"): buffer.append(0x0D)
-                case UInt8(ascii: "t"): buffer.append(0x09)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalar = Unicode.Scalar(escaped)
+                case UInt8(ascii: "b"): scalar = "\u{08}"
+                case UInt8(ascii: "f"): scalar = "\u{0C}"
+                case UInt8(ascii: "n"): scalar = "\n"
+                case UInt8(ascii: "r"): scalar = "\r"
+                case UInt8(ascii: "t"): scalar = "\t"
                 case UInt8(ascii: "u"):
-                    guard var scalar = self.hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        // A high surrogate must be followed by an escaped low surrogate.
-                        guard self.current == UInt8(ascii: "\\"), self.index + 1 < self.bytes.count,
-                              self.bytes[self.index + 1] == UInt8(ascii: "u")
-                        else { return nil }
-                        self.index += 2
-                        guard let low = self.hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(scalar) {
-                        return nil
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
-                    buffer.append(contentsOf: String(Character(unicode)).utf8)
+                    guard let unit = self.hex4() else { return nil }
+                    guard let decoded = self.scalar(startingWith: unit) else { return nil }
+                    scalar = decoded
                 default: return nil
                 }
+                if self.untrusted && scalar.isDroppedControl { controls = true }
+                UTF8.encode(scalar) { buffer.append($0) }
             default:
                 guard byte >= 0x20 else { return nil }
+                if self.untrusted && (byte == 0x7F || byte == 0xC2 && self.isC1Control) { controls = true }
                 buffer.append(byte)
                 self.index += 1
             }
         }
         return nil
+    }
+
+    /// At a C2 byte: whether it starts a C1 control character (U+0080...U+009F are C2 80...C2 9F in UTF-8).
+    private var isC1Control: Bool {
+        self.index + 1 < self.bytes.count && (0x80...0x9F).contains(self.bytes[self.index + 1])
+    }
+
+    /// The scalar of a `\uXXXX` escape whose code unit was just read, consuming an escaped low surrogate after a
+    /// high one; a lone surrogate is nil, or U+FFFD when untrusted.
+    private mutating func scalar(startingWith unit: UInt32) -> Unicode.Scalar? {
+        switch unit {
+        case 0xD800..<0xDC00:
+            // A high surrogate must be followed by an escaped low surrogate.
+            if self.index + 6 <= self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
+               self.bytes[self.index + 1] == UInt8(ascii: "u")
+            {
+                let escape = self.index
+                self.index += 2
+                if let low = self.hex4(), (0xDC00..<0xE000).contains(low) {
+                    return Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                }
+                self.index = escape  // not a low surrogate: the next escape stands on its own
+            }
+            return self.loneSurrogate()
+        case 0xDC00..<0xE000: return self.loneSurrogate()
+        default: return Unicode.Scalar(unit)
+        }
+    }
+
+    private mutating func loneSurrogate() -> Unicode.Scalar? {
+        guard self.untrusted else { return nil }
+        self.cleaned = true
+        return "\u{FFFD}"
+    }
+
+    /// The string of the token's bytes; invalid UTF-8 is nil, or replaced by U+FFFD when untrusted. Untrusted text
+    /// that was replaced or holds `controls` loses its control characters.
+    private mutating func text(_ bytes: UnsafeBufferPointer<UInt8>, controls: Bool) -> String? {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            guard controls else { return text }
+            self.cleaned = true
+            return UntrustedText.clean(text)
+        }
+        guard self.untrusted else { return nil }
+        self.cleaned = true
+        return UntrustedText.clean(String(decoding: bytes, as: UTF8.self))
     }
 
     private mutating func hex4() -> UInt32? {
@@ -278,4 +348,27 @@ private struct JSONValueParser {
         while let byte = self.current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { self.index += 1 }
         return self.index - start
     }
+}
+
+extension Unicode.Scalar {
+    /// A control character (Unicode category Cc) other than tab, line feed and carriage return: what untrusted text
+    /// loses at the edge. NUL would cut a libpq text parameter short; the others are noise no chat needs.
+    var isDroppedControl: Bool {
+        (self.value < 0x20 && self.value != 0x09 && self.value != 0x0A && self.value != 0x0D) || (0x7F...0x9F).contains(self.value)
+    }
+}
+
+/// Cleaning of text that arrived from outside in something other than JSON (form fields).
+public enum UntrustedText {
+    /// `text` without the control characters `JSONValue.parseUntrusted` drops (tab, LF and CR stay); the same
+    /// string, uncopied, when there are none.
+    public static func clean(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: \.isDroppedControl) else { return text }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.lazy.filter { !$0.isDroppedControl })
+        return String(scalars)
+    }
+
+    /// Whether `text` holds a control character that `clean` would drop.
+    public static func hasDroppedControl(_ text: String) -> Bool { text.unicodeScalars.contains(where: \.isDroppedControl) }
 }

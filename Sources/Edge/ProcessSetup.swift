@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 public import Logging
 public import Platform
+import Redis
 
 /// Start-up shared by every executable: configuration, logging, and how to die on bad configuration.
 public enum ProcessSetup {
@@ -20,11 +21,14 @@ public enum ProcessSetup {
         }
     }
 
-    /// Runs a FastCGI responder: `--socket PATH` creates a unix socket, no argument uses fd 0.
+    /// Runs a FastCGI responder: `--socket PATH` creates a unix socket, no argument uses fd 0. A responder that
+    /// acknowledges webhooks (`queuesWebhooks`) first checks that Redis keeps what it acknowledges.
     public static func runResponder(
-        _ label: String, arguments: [String], makeHandler: @escaping @Sendable (AppConfig, Logger) -> FastCGIHandler
+        _ label: String, arguments: [String], queuesWebhooks: Bool = true,
+        makeHandler: @escaping @Sendable (AppConfig, Logger) -> FastCGIHandler
     ) -> Never {
         let (config, logger) = self.load(label)
+        if queuesWebhooks { self.checkRedisDurability(config, logger) }
         var socketPath: String?
         if let index = arguments.firstIndex(of: "--socket"), index + 1 < arguments.count {
             socketPath = arguments[index + 1]
@@ -43,5 +47,35 @@ public enum ProcessSetup {
         }
         logger.info("responder stopped")
         exit(0)
+    }
+
+    /// A webhook is acknowledged only after a durable enqueue. A Redis that says it would lose or evict what it
+    /// acknowledged is bad configuration: exit 78 naming each setting, unless `REDIS_ALLOW_NON_DURABLE` accepts it
+    /// (a warning). A Redis that cannot be reached (the responder answers 503 until it can) or asked (`CONFIG`
+    /// renamed or not allowed) is a warning; `GET /health` keeps checking either way.
+    static func checkRedisDurability(_ config: AppConfig, _ logger: Logger) {
+        let status: RedisDurability.Status
+        do {
+            status = try RedisDurability.check(on: RedisConnection(config.infrastructure.redis))
+        } catch {
+            logger.warning("redis durability not checked at start-up: redis is unreachable", metadata: ["error": "\(error)"])
+            return
+        }
+        switch status {
+        case .durable: return
+        case .unverified(let reason):
+            let required = RedisDurability.requirements.map { "\($0.setting) \($0.required)" }.joined(separator: ", ")
+            logger.warning("redis durability cannot be checked (CONFIG GET refused): make sure it has \(required)",
+                           metadata: ["redis.reply": "\(reason)"])
+        case .insufficient(let problems):
+            let metadata: Logger.Metadata = ["redis.problems": "\(problems.map(\.description).joined(separator: "; "))"]
+            if config.infrastructure.allowNonDurableRedis {
+                logger.warning("redis may lose acknowledged webhooks; accepted because REDIS_ALLOW_NON_DURABLE is true", metadata: metadata)
+                return
+            }
+            logger.critical("redis may lose acknowledged webhooks: fix its configuration (or set REDIS_ALLOW_NON_DURABLE=true for development)",
+                            metadata: metadata)
+            exit(78)
+        }
     }
 }

@@ -19,8 +19,9 @@ public struct TelegramInbound: Codable, Sendable, Equatable {
     /// Validates the parts the queue needs. Returns nil (answered 200, not queued) for update kinds the
     /// bot does not handle (channel posts, edits, polls...), and throws for a body that is not an Update.
     public static func parse(_ body: [UInt8]) throws(InvalidWebhookBody) -> TelegramInbound? {
-        let text = String(decoding: body, as: UTF8.self)
-        guard let update = JSONValue.parse(text)?.objectValue else { throw .init(message: "the body is not a JSON object") }
+        guard let (parsed, cleaned) = JSONValue.parseUntrusted(body), let update = parsed.objectValue else {
+            throw .init(message: "the body is not a JSON object")
+        }
         guard case .integer(let updateID)? = update["update_id"], updateID >= 0 else {
             throw .init(message: "update_id is missing or not an integer")
         }
@@ -34,7 +35,10 @@ public struct TelegramInbound: Codable, Sendable, Equatable {
             return nil
         }
         guard case .integer(let chatID)? = chat else { throw .init(message: "the update has no chat id") }
-        return TelegramInbound(updateID: updateID, chatID: chatID, update: text)
+        // The drain decodes the update again: Telegram's own text, or the cleaned tree when something was dropped
+        // or replaced (a NUL must not reach PostgreSQL).
+        return TelegramInbound(
+            updateID: updateID, chatID: chatID, update: cleaned ? parsed.serialized : String(decoding: body, as: UTF8.self))
     }
 }
 
@@ -56,25 +60,34 @@ public struct TelegramWebhookHandler {
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
-        guard request.method == "POST" else { return HTTPEdge.methodNotAllowed(allowed: ["POST"]) }
+        switch self.decide(request) {
+        case .answer(let response): response
+        // Not acknowledged on failure: Telegram retries the update.
+        case .enqueue(let message):
+            HTTPEdge.enqueue(
+                message, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
+                requestID: request.requestID)
+        }
+    }
+
+    /// Everything before the queue: method, secret token, media type, the Update's shape.
+    public func decide(_ request: FastCGIRequest) -> WebhookDecision {
+        guard request.method == "POST" else { return .answer(HTTPEdge.methodNotAllowed(allowed: ["POST"])) }
         guard let presented = request.header("x-telegram-bot-api-secret-token"), SecretCheck.matches(presented, self.secret) else {
             self.logger.warning("telegram secret missing or wrong", metadata: ["request.id": "\(request.requestID)"])
-            return HTTPEdge.error(401, "unauthorized", "the secret token is missing or wrong")
+            return .answer(HTTPEdge.error(401, "unauthorized", "the secret token is missing or wrong"))
         }
         let mediaType = request.contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
-        guard mediaType == "application/json" else { return HTTPEdge.error(415, "unsupported_media_type", "send application/json") }
+        guard mediaType == "application/json" else {
+            return .answer(HTTPEdge.error(415, "unsupported_media_type", "send application/json"))
+        }
         let inbound: TelegramInbound?
         do {
             inbound = try TelegramInbound.parse(request.body)
         } catch {
-            return HTTPEdge.error(400, "bad_request", error.message)
+            return .answer(HTTPEdge.error(400, "bad_request", error.message))
         }
-        guard let inbound else { return HTTPEdge.ok(#""queued":false"#) }
-        // Not acknowledged on failure: Telegram retries the update.
-        return HTTPEdge.enqueue(
-            String(decoding: try JSONEncoder().encode(AcademyQueueMessage.telegram(inbound)), as: UTF8.self),
-            on: AcademyQueue.queue, conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)",
-            dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
-            requestID: request.requestID)
+        guard let inbound else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
+        return AcademyQueueMessage.telegram(inbound).decision(conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)")
     }
 }

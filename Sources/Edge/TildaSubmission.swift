@@ -46,18 +46,20 @@ public enum TildaPayload: Sendable, Equatable {
     public typealias Invalid = InvalidWebhookBody
 
     /// The body's fields, from `application/x-www-form-urlencoded` or a JSON object (numbers become text;
-    /// nested values are ignored). Field names keep their case; lookups are case-insensitive.
+    /// nested values are ignored). Field names keep their case; lookups are case-insensitive. Names and values are
+    /// cleaned like every webhook's text: control characters other than tab, LF and CR dropped, invalid UTF-8 and
+    /// lone surrogates replaced by U+FFFD.
     public static func fields(body: [UInt8], contentType: String) throws(Invalid) -> [String: String] {
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
-        let text = String(decoding: body, as: UTF8.self)
         switch mediaType {
         case "application/x-www-form-urlencoded", "":
+            let text = String(decoding: body, as: UTF8.self)
             guard !text.isEmpty else { throw Invalid(message: "the body is empty") }
-            let fields = FormURLEncoding.decode(text.trimmingSpaces)
+            let fields = FormURLEncoding.decode(text.trimmingSpaces, cleaning: UntrustedText.clean)
             guard !fields.isEmpty else { throw Invalid(message: "the body has no form fields") }
             return fields
         case "application/json":
-            guard let object = JSONValue.parse(text)?.objectValue else { throw Invalid(message: "the body is not a JSON object") }
+            guard let object = JSONValue.parseUntrusted(body)?.value.objectValue else { throw Invalid(message: "the body is not a JSON object") }
             var fields: [String: String] = [:]
             for (key, value) in object {
                 switch value {

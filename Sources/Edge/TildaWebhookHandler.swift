@@ -24,36 +24,58 @@ public struct TildaWebhookHandler {
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
-        guard request.method == "POST" else { return HTTPEdge.methodNotAllowed(allowed: ["POST"]) }
+        switch self.examine(request) {
+        case .answer(let response): return response
+        // Not acknowledged on failure: Tilda retries twice, a minute apart.
+        case .submission(let submission, let message):
+            return HTTPEdge.enqueue(
+                message, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
+                requestID: request.requestID
+            ) { queued in
+                self.logger.info("tilda lead queued", metadata: [
+                    "request.id": "\(request.requestID)", "tilda.tranid": "\(submission.tranid)", "duplicate": "\(!queued)",
+                    "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
+                ])
+            }
+        }
+    }
+
+    /// Everything before the queue: method, the probe, secret, body.
+    public func decide(_ request: FastCGIRequest) -> WebhookDecision {
+        switch self.examine(request) {
+        case .answer(let response): .answer(response)
+        case .submission(_, let message): .enqueue(message)
+        }
+    }
+
+    private enum Examined {
+        case answer(FastCGIResponse)
+        case submission(TildaSubmission, WebhookMessage)
+    }
+
+    private func examine(_ request: FastCGIRequest) -> Examined {
+        guard request.method == "POST" else { return .answer(HTTPEdge.methodNotAllowed(allowed: ["POST"])) }
         let fields: [String: String]
         do {
             fields = try TildaPayload.fields(body: request.body, contentType: request.contentType)
         } catch {
             let status = error.message.hasPrefix("send ") ? 415 : 400
-            return HTTPEdge.error(status, status == 415 ? "unsupported_media_type" : "bad_request", error.message)
+            return .answer(HTTPEdge.error(status, status == 415 ? "unsupported_media_type" : "bad_request", error.message))
         }
         let payload: TildaPayload
         do {
             payload = try TildaPayload.parse(fields: fields, settings: self.settings, receivedAt: self.clock.now())
         } catch {
             // Authenticate before describing what is wrong with the body.
-            if let denied = self.authenticate(request, fields: fields) { return denied }
-            return HTTPEdge.error(400, "bad_request", error.message)
+            if let denied = self.authenticate(request, fields: fields) { return .answer(denied) }
+            return .answer(HTTPEdge.error(400, "bad_request", error.message))
         }
         // The probe has no side effects, and Tilda may send it before the secret is configured on its side.
-        guard case .submission(let submission) = payload else { return HTTPEdge.ok(#""test":true"#) }
-        if let denied = self.authenticate(request, fields: fields) { return denied }
-        // Not acknowledged on failure: Tilda retries twice, a minute apart.
-        return HTTPEdge.enqueue(
-            String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self),
-            on: Self.queue, conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid,
-            dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
-            requestID: request.requestID
-        ) { queued in
-            self.logger.info("tilda lead queued", metadata: [
-                "request.id": "\(request.requestID)", "tilda.tranid": "\(submission.tranid)", "duplicate": "\(!queued)",
-                "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
-            ])
+        guard case .submission(let submission) = payload else { return .answer(HTTPEdge.ok(#""test":true"#)) }
+        if let denied = self.authenticate(request, fields: fields) { return .answer(denied) }
+        switch AcademyQueueMessage.tilda(submission).decision(conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid) {
+        case .answer(let response): return .answer(response)
+        case .enqueue(let message): return .submission(submission, message)
         }
     }
 
@@ -82,4 +104,16 @@ public enum AcademyQueue {
 public enum AcademyQueueMessage: Codable, Sendable, Equatable {
     case tilda(TildaSubmission)
     case telegram(TelegramInbound)
+}
+
+extension AcademyQueueMessage {
+    /// This message for the Academy queue, JSON-encoded as the drain decodes it (500 in the unexpected case that it
+    /// cannot be encoded).
+    func decision(conversation: String, dedupeID: String) -> WebhookDecision {
+        guard let data = try? JSONEncoder().encode(self) else {
+            return .answer(HTTPEdge.error(500, "internal", "the message could not be encoded"))
+        }
+        return .enqueue(WebhookMessage(
+            payload: String(decoding: data, as: UTF8.self), queue: AcademyQueue.queue, conversation: conversation, dedupeID: dedupeID))
+    }
 }

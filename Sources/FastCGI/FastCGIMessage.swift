@@ -90,19 +90,21 @@ public struct FastCGIResponse: Sendable, Equatable {
 
 /// `application/x-www-form-urlencoded` decoding, used for query strings and form bodies.
 public enum FormURLEncoding {
-    /// Decodes `a=1&b=x+y` into a dictionary; the first occurrence of a name wins.
-    public static func decode(_ text: String) -> [String: String] {
+    /// Decodes `a=1&b=x+y` into a dictionary; the first occurrence of a name wins. `clean` maps each decoded
+    /// name and value first (the webhook edge drops control characters with it).
+    public static func decode(_ text: String, cleaning clean: (String) -> String = { $0 }) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = self.unescape(parts[0]), !name.isEmpty else { continue }
-            let value = parts.count > 1 ? (self.unescape(parts[1]) ?? "") : ""
+            guard let name = self.unescape(parts[0]).map(clean), !name.isEmpty else { continue }
+            let value = parts.count > 1 ? (self.unescape(parts[1]).map(clean) ?? "") : ""
             if result[name] == nil { result[name] = value }
         }
         return result
     }
 
-    /// Percent-decodes one component (`+` is a space); nil for malformed escapes or invalid UTF-8.
+    /// Percent-decodes one component (`+` is a space); nil for malformed escapes. Invalid UTF-8 becomes U+FFFD,
+    /// as in a body read with `String(decoding:as:)`.
     public static func unescape(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
@@ -117,7 +119,7 @@ public enum FormURLEncoding {
             default: bytes.append(byte)
             }
         }
-        return String(validating: bytes, as: UTF8.self)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -53,9 +53,11 @@ public struct HealthHandler {
         var queueDepths: [String] = []
         let redisStarted = monotonicSeconds()
         let redisOK: Bool
+        var durability: RedisDurability.Status?
         do {
             try self.redis.with { connection in
                 _ = try connection.command(["PING"])
+                durability = try RedisDurability.check(on: connection)
                 for queue in Self.queues(for: self.config) {
                     queueDepths.append("\(JSONText.quote(queue.name)):\(try queue.depth(on: connection))")
                     queueDepths.append("\(JSONText.quote(queue.name + ".dead")):\(try queue.deadLetters(on: connection).count)")
@@ -77,12 +79,27 @@ public struct HealthHandler {
             failed.append("postgres")
         }
         let postgresMilliseconds = (monotonicSeconds() - postgresStarted) * 1000
-        var body = "{\"status\":\(failed.isEmpty ? "\"ok\"" : "\"unavailable\"")"
+        // A Redis that may lose acknowledged webhooks works, but not as promised: degraded, naming each setting.
+        var problems: [RedisDurability.Problem] = []
+        if case .insufficient(let found)? = durability { problems = found }
+        let degraded = self.config.infrastructure.allowNonDurableRedis ? [] : problems.map { "redis \($0)" }
+        let status = !failed.isEmpty ? "unavailable" : degraded.isEmpty ? "ok" : "degraded"
+        var body = "{\"status\":\(JSONText.quote(status))"
         if !failed.isEmpty { body += ",\"failed\":[\(failed.map(JSONText.quote).joined(separator: ","))]" }
-        body += ",\"redis\":{\"ok\":\(redisOK),\"latency_ms\":\(Self.round(redisMilliseconds))}"
-        body += ",\"postgres\":{\"ok\":\(postgresOK),\"latency_ms\":\(Self.round(postgresMilliseconds))}"
+        if !degraded.isEmpty { body += ",\"degraded\":[\(degraded.map(JSONText.quote).joined(separator: ","))]" }
+        body += ",\"redis\":{\"ok\":\(redisOK),\"latency_ms\":\(Self.round(redisMilliseconds))"
+        switch durability {
+        case nil: break
+        case .durable?: body += ",\"durability\":\"ok\""
+        case .unverified?: body += ",\"durability\":\"unverified\""
+        case .insufficient?:
+            body += ",\"durability\":\"insufficient\",\"problems\":[" + problems.map {
+                "{\"setting\":\(JSONText.quote($0.setting)),\"value\":\(JSONText.quote($0.value)),\"required\":\(JSONText.quote($0.required))}"
+            }.joined(separator: ",") + "]"
+        }
+        body += "},\"postgres\":{\"ok\":\(postgresOK),\"latency_ms\":\(Self.round(postgresMilliseconds))}"
         body += ",\"queues\":{\(queueDepths.joined(separator: ","))}}"
-        return .json(failed.isEmpty ? 200 : 503, body)
+        return .json(status == "ok" ? 200 : 503, body)
     }
 
     private static func round(_ value: Double) -> String {

@@ -24,6 +24,10 @@ public struct AppConfig: Sendable {
         public var textsDirectory: String
         /// `PUBLIC_BASE_URL`: where nginx serves this service (botctl chat posts webhooks there).
         public var publicBaseURL: String
+        /// `REDIS_ALLOW_NON_DURABLE`: start the webhook responders, and keep `/health` ok, on a Redis without
+        /// `appendonly yes`, `appendfsync always` and `maxmemory-policy noeviction` (development only: an
+        /// acknowledged webhook may then be lost).
+        public var allowNonDurableRedis: Bool
     }
 
     /// The inbound queue and its workers.
@@ -117,7 +121,8 @@ public struct AppConfig: Sendable {
             httpTimeout: reader.seconds("HTTP_TIMEOUT_SECONDS", default: 10, range: 0.1...600),
             httpConnectTimeout: reader.seconds("HTTP_CONNECT_TIMEOUT_SECONDS", default: 5, range: 0.1...60),
             textsDirectory: reader.string("TEXTS_DIR", default: "resources/texts"),
-            publicBaseURL: reader.url("PUBLIC_BASE_URL", default: "http://127.0.0.1:8080"))
+            publicBaseURL: reader.url("PUBLIC_BASE_URL", default: "http://127.0.0.1:8080"),
+            allowNonDurableRedis: reader.bool("REDIS_ALLOW_NON_DURABLE", default: false))
         self.queue = Queue(
             concurrency: reader.int("DRAIN_CONCURRENCY", default: 5, range: 1...50),
             batchSize: reader.int("DRAIN_BATCH_SIZE", default: 8, range: 1...50),
