@@ -7,7 +7,7 @@ import Platform
 ProcessSetup.runResponder("fcgi-chat2desk", arguments: CommandLine.arguments) { config, logger in
     guard let shoro = config.shoro else {
         logger.critical("SHORO_ENABLED is false: this responder has nothing to serve")
-        exit(78)
+        exit(ExitStatus.configuration.rawValue)
     }
     let handler = Chat2DeskWebhookHandler(
         secret: shoro.webhookSecret, dedupeSeconds: config.queue.dedupeSeconds,

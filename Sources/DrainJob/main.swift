@@ -26,7 +26,7 @@ struct DrainJob: ParsableCommand {
         let shoroTexts: ShoroTexts?
         do { shoroTexts = drainShoro ? try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) : nil } catch {
             logger.critical("texts invalid", metadata: ["error": "\(error)"])
-            throw ExitCode(78)
+            throw ExitCode(ExitStatus.configuration.rawValue)
         }
         var academyDialog: AcademyDialog?
         var academyZone: AcademyTimeZone?
@@ -36,7 +36,7 @@ struct DrainJob: ParsableCommand {
                 academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: academyZone!)
             } catch {
                 logger.critical("academy dialog cannot start", metadata: ["error": "\(error)"])
-                throw ExitCode(78)
+                throw ExitCode(ExitStatus.configuration.rawValue)
             }
         }
         let dialog = academyDialog
@@ -53,7 +53,7 @@ struct DrainJob: ParsableCommand {
                 _ = try GoogleAuth(settings: google, scopes: [GoogleAuth.calendarScope], http: HTTPClient(), redis: nil, logger: logger)
             } catch {
                 logger.critical("GOOGLE_SERVICE_ACCOUNT_FILE: the private key cannot be loaded", metadata: ["error": "\(error)"])
-                throw ExitCode(78)
+                throw ExitCode(ExitStatus.configuration.rawValue)
             }
         }
         logger.info("drain starting", metadata: ["workers.shoro": "\(shoroWorkers)", "workers.academy": "\(drainAcademy ? perBot : 0)"])

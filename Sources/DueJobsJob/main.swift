@@ -20,26 +20,25 @@ struct DueJobsJob: ParsableCommand {
         let templates: EmailTemplates
         do { templates = try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory) } catch {
             logger.critical("email templates invalid", metadata: ["error": "\(error)"])
-            throw ExitCode(78)
+            throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let dialog: AcademyDialog
         do {
             dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyTimeZone.configured(config))
         } catch {
             logger.critical("academy texts invalid", metadata: ["error": "\(error)"])
-            throw ExitCode(78)
+            throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let stop = StopFlag()
         HTTPClient.globalInit()
         runWorkerThreads(count: 1, stop: stop) { _ in
             let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, logger: logger)
-            repeat {
+            repeatUntil(deadline: deadline, stop: stop, pauseSeconds: 1) {
                 do { try runtime.runDueJobs(templates: templates) } catch {
                     logger.error("jobs pass failed", metadata: ["error": "\(error)"])
                 }
-                sleepSeconds(min(1, max(0, deadline - monotonicSeconds())))
-            } while !stop.isSet && monotonicSeconds() < deadline
+            }
         }
     }
 }

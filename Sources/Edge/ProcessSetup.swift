@@ -17,7 +17,7 @@ public enum ProcessSetup {
         } catch {
             let text = "\(label): \(error)\n"
             _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
-            exit(78)
+            exit(ExitStatus.configuration.rawValue)
         }
     }
 
@@ -75,7 +75,7 @@ public enum ProcessSetup {
             }
             logger.critical("redis may lose acknowledged webhooks: fix its configuration (or set REDIS_ALLOW_NON_DURABLE=true for development)",
                             metadata: metadata)
-            exit(78)
+            exit(ExitStatus.configuration.rawValue)
         }
     }
 }

@@ -34,15 +34,14 @@ struct OutboxJob: ParsableCommand {
         let stop = StopFlag()
         HTTPClient.globalInit()
         runWorkerThreads(count: passes.count, stop: stop) { index in
-            repeat {
+            repeatUntil(deadline: deadline, stop: stop, pauseSeconds: 1) {
                 do {
                     let delivered = try passes[index]()
                     if delivered > 0 { logger.info("outbox delivered", metadata: ["count": "\(delivered)"]) }
                 } catch {
                     logger.error("outbox pass failed", metadata: ["error": "\(error)"])
                 }
-                sleepSeconds(min(1, max(0, deadline - monotonicSeconds())))
-            } while !stop.isSet && monotonicSeconds() < deadline
+            }
         }
     }
 }

@@ -52,3 +52,22 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     precondition(status == 0, "pthread_create failed: \(status)")
     return thread
 }
+
+/// How a cron job keeps working for most of its minute: runs `pass` once, then again every `pauseSeconds` until
+/// `stop` is set or `deadline` (monotonic seconds) passes. The first pass always runs.
+public func repeatUntil(deadline: Double, stop: StopFlag, pauseSeconds: Double, _ pass: () throws -> Void) rethrows {
+    repeat {
+        try pass()
+        sleepSeconds(min(pauseSeconds, max(0, deadline - monotonicSeconds())))
+    } while !stop.isSet && monotonicSeconds() < deadline
+}
+
+/// The exit statuses of the executables (sysexits.h), so a supervisor can tell them apart: systemd's
+/// `RestartPreventExitStatus=78` keeps a badly configured responder from restarting in a loop, and cron mail shows
+/// which run only needs the next minute.
+public enum ExitStatus: Int32 {
+    /// `EX_TEMPFAIL`: the work is incomplete, the next run continues.
+    case temporaryFailure = 75
+    /// `EX_CONFIG`: the configuration (environment, texts, keys) is invalid; nothing will work until it is fixed.
+    case configuration = 78
+}

@@ -27,7 +27,7 @@ struct SheetsSyncJob: ParsableCommand {
             spreadsheetID = try google.requireSpreadsheetID()
         } catch {
             logger.critical("cron-sheets-sync: \(error)")
-            throw ExitCode(78)
+            throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let stop = StopFlag()
@@ -44,19 +44,18 @@ struct SheetsSyncJob: ParsableCommand {
                 let database = LazyPostgres(conninfo: config.infrastructure.databaseURL)
                 // Like the drain, one run keeps watching for most of the minute, so a new lead reaches the sheet in
                 // seconds; the first pass always runs.
-                repeat {
+                try repeatUntil(deadline: deadline, stop: stop, pauseSeconds: 2) {
                     let report = try database.with { try mirror.run(database: $0, deadline: deadline) { stop.isSet } }
                     if let report, report.pushed > 0 {
                         logger.info("sheets sync pushed", metadata: ["sheets.rows": "\(report.pushed)", "sheets.new_rows": "\(report.placed)"])
                     }
-                    sleepSeconds(min(2, max(0, deadline - monotonicSeconds())))
-                } while !stop.isSet && monotonicSeconds() < deadline
+                }
             } catch let error as GoogleError where error.code == .rejected || error.code == .tokenRejected {
                 logger.error("sheets sync refused by Google", metadata: ["error": "\(error)", "google.message": "\(error.message)"])
                 outcome.withLock { $0 = 1 }
             } catch {
                 logger.warning("sheets sync incomplete; the next run continues", metadata: ["error": "\(error)"])
-                outcome.withLock { $0 = 75 }
+                outcome.withLock { $0 = ExitStatus.temporaryFailure.rawValue }
             }
         }
         let status = outcome.withLock { $0 }

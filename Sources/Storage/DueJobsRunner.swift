@@ -46,16 +46,4 @@ public struct DueJobsRunner {
         }
         return ran
     }
-
-    /// Keeps running due jobs until `deadline` (monotonic seconds) or `stop`, checking every `pollSeconds`.
-    public func run(postgres: LazyPostgres, stop: StopFlag, deadline: Double, pollSeconds: Double = 1, handle: (DelayedJobs.Job) throws -> Void) {
-        while !stop.isSet && monotonicSeconds() < deadline {
-            do {
-                try self.runDue(postgres: postgres, handle: handle)
-            } catch {
-                self.logger.error("jobs unavailable", metadata: ["error": "\(error)"])
-            }
-            sleepSeconds(min(pollSeconds, max(0, deadline - monotonicSeconds())))
-        }
-    }
 }

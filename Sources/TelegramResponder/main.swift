@@ -7,7 +7,7 @@ import Platform
 ProcessSetup.runResponder("fcgi-telegram", arguments: CommandLine.arguments) { config, logger in
     guard let academy = config.academy else {
         logger.critical("ACADEMY_ENABLED is false: this responder has nothing to serve")
-        exit(78)
+        exit(ExitStatus.configuration.rawValue)
     }
     let handler = TelegramWebhookHandler(
         secret: academy.telegramWebhookSecret, dedupeSeconds: config.queue.dedupeSeconds,

@@ -7,7 +7,7 @@ import Platform
 ProcessSetup.runResponder("fcgi-tilda", arguments: CommandLine.arguments) { config, logger in
     guard let academy = config.academy else {
         logger.critical("ACADEMY_ENABLED is false: this responder has nothing to serve")
-        exit(78)
+        exit(ExitStatus.configuration.rawValue)
     }
     let handler = TildaWebhookHandler(
         settings: academy.tilda, dedupeSeconds: config.queue.dedupeSeconds,
