@@ -1,4 +1,4 @@
-import Platform
+public import Platform
 public import Postgres
 
 /// Outbound messages kept in PostgreSQL until the provider confirms them, sent in order per conversation.
@@ -274,5 +274,22 @@ public struct Outbox: Sendable {
             GROUP BY conversation ORDER BY min(id) LIMIT $2
             """, [self.channel, String(limit)]
         ).map { try $0.decode("conversation") }
+    }
+}
+
+extension Outbox.Policy {
+    /// Replies sent right after the step that wrote them: the inline retries (`SEND_RETRY_DELAYS`), then the outbox's
+    /// backoff. The same for every provider, from `AppConfig.Outbound`.
+    public static func afterStep(_ outbound: AppConfig.Outbound) -> Self {
+        Self(
+            inlineDelays: outbound.inlineRetryDelays, maxAttempts: outbound.outboxMaxAttempts,
+            backoffSeconds: outbound.outboxBackoffSeconds, backoffMaxSeconds: outbound.outboxBackoffMaxSeconds)
+    }
+
+    /// The outbox job's pass: one attempt per due message, then the backoff.
+    public static func retryPass(_ outbound: AppConfig.Outbound) -> Self {
+        var policy = Self.afterStep(outbound)
+        policy.inlineDelays = []
+        return policy
     }
 }

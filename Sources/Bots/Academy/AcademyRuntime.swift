@@ -118,9 +118,7 @@ public final class AcademyRuntime {
     @discardableResult
     public func flushTelegram(chats: [Int64], extendLease: () -> Void = {}, policy: Outbox.Policy? = nil) throws -> Int {
         let client = self.telegramClient
-        let policy = policy ?? Outbox.Policy(
-            inlineDelays: self.config.outbound.inlineRetryDelays, maxAttempts: self.config.outbound.outboxMaxAttempts,
-            backoffSeconds: self.config.outbound.outboxBackoffSeconds, backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds)
+        let policy = policy ?? .afterStep(self.config.outbound)
         var delivered = 0
         for chat in chats {
             let result = try self.postgres.with { connection in
@@ -147,9 +145,7 @@ public final class AcademyRuntime {
     /// One outbox pass over Telegram chats with due messages (single attempt each, then backoff).
     public func retryTelegramOutbox() throws -> Int {
         let chats = try self.postgres.with { try AcademyTelegramStep.outbox.dueConversations(limit: 200, on: $0) }.compactMap(Int64.init)
-        return try self.flushTelegram(chats: chats, policy: Outbox.Policy(
-            inlineDelays: [], maxAttempts: self.config.outbound.outboxMaxAttempts,
-            backoffSeconds: self.config.outbound.outboxBackoffSeconds, backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds))
+        return try self.flushTelegram(chats: chats, policy: .retryPass(self.config.outbound))
     }
 
     /// The dialog's external services for one worker thread: booking when Google Calendar and Zoom are

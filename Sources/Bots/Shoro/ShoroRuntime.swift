@@ -45,14 +45,6 @@ public final class ShoroRuntime {
         return try ShoroTexts(json: files)
     }
 
-    /// The retry policy of replies sent right after a step.
-    public var inlinePolicy: Outbox.Policy {
-        Outbox.Policy(
-            inlineDelays: self.config.outbound.inlineRetryDelays, maxAttempts: self.config.outbound.outboxMaxAttempts,
-            backoffSeconds: self.config.outbound.outboxBackoffSeconds,
-            backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds)
-    }
-
     /// Handles queued messages of different conversations together: one transaction for all their dialog steps,
     /// then each conversation's replies, in order. One result per delivery. When the batch fails, each message
     /// runs alone, so one bad message fails only itself (and is retried or dead-lettered on its own).
@@ -114,7 +106,7 @@ public final class ShoroRuntime {
         do {
             let flushes = claims.isEmpty ? [] : try self.postgres.with { connection in
                 try ShoroStep.outbox.deliver(
-                    claims, policy: self.inlinePolicy, on: connection, onAttempt: extendLeases,
+                    claims, policy: .afterStep(self.config.outbound), on: connection, onAttempt: extendLeases,
                     send: { self.client.send($0, heartbeat: extendLeases, reservation: reservations[$0.conversation]) })
             }
             for (claim, flush) in zip(claims, flushes) { flushByConversation[claim.conversation] = flush }
@@ -139,10 +131,7 @@ public final class ShoroRuntime {
 
     /// One outbox pass: retries every conversation with a due reply (single attempt each, then backoff).
     public func retryOutbox() throws -> Int {
-        let policy = Outbox.Policy(
-            inlineDelays: [], maxAttempts: self.config.outbound.outboxMaxAttempts,
-            backoffSeconds: self.config.outbound.outboxBackoffSeconds,
-            backoffMaxSeconds: self.config.outbound.outboxBackoffMaxSeconds)
+        let policy = Outbox.Policy.retryPass(self.config.outbound)
         return try self.postgres.with { connection in
             var delivered = 0
             for conversation in try ShoroStep.outbox.dueConversations(limit: 200, on: connection) {
