@@ -24,14 +24,8 @@ public struct Chat2DeskWebhookHandler {
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
-        switch self.decide(request) {
-        case .answer(let response): response
         // Not acknowledged on failure: Chat2Desk retries.
-        case .enqueue(let message):
-            HTTPEdge.enqueue(
-                message, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
-                requestID: request.requestID)
-        }
+        self.decide(request).response(to: request, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger)
     }
 
     /// Everything before the queue: method, secret, media type, body.

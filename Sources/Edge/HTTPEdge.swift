@@ -63,6 +63,18 @@ public struct WebhookMessage: Sendable {
 public enum WebhookDecision: Sendable {
     case answer(FastCGIResponse)
     case enqueue(WebhookMessage)
+
+    /// The answer, or the message queued (see `HTTPEdge.enqueue`). A failed enqueue is answered 503, never 200:
+    /// the platform then delivers the webhook again.
+    public func response(
+        to request: FastCGIRequest, dedupeSeconds: Int, redis: LazyRedis, logger: Logger
+    ) -> FastCGIResponse {
+        switch self {
+        case .answer(let response): response
+        case .enqueue(let message):
+            HTTPEdge.enqueue(message, dedupeSeconds: dedupeSeconds, redis: redis, logger: logger, requestID: request.requestID)
+        }
+    }
 }
 
 /// JSON string quoting for hand-built bodies.

@@ -60,14 +60,8 @@ public struct TelegramWebhookHandler {
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
-        switch self.decide(request) {
-        case .answer(let response): response
         // Not acknowledged on failure: Telegram retries the update.
-        case .enqueue(let message):
-            HTTPEdge.enqueue(
-                message, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
-                requestID: request.requestID)
-        }
+        self.decide(request).response(to: request, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger)
     }
 
     /// Everything before the queue: method, secret token, media type, the Update's shape.
