@@ -132,6 +132,22 @@ import Testing
         }
     }
 
+    /// The same rules as the Academy's catalog (one `TextCatalog`): a misspelt key and an empty text are refused.
+    @Test func anUnknownKeyOrAnEmptyTextThrows() throws {
+        var json = try Dictionary(uniqueKeysWithValues: ShoroLanguage.allCases.map { ($0, try Self.fileData($0)) })
+        var catalog = try Self.catalog(.ky)
+        catalog["askAdress"] = "Дарегиңизди жазыңыз."
+        json[.ky] = try Self.json(catalog)
+        #expect(throws: ShoroTextsError.unknownKey("askAdress", language: .ky)) { try ShoroTexts(json: json) }
+        catalog = try Self.catalog(.en)
+        catalog["greeting"] = "  "
+        json[.ky] = try Self.fileData(.ky)
+        json[.en] = try Self.json(catalog)
+        let error = #expect(throws: ShoroTextsError.self) { try ShoroTexts(json: json) }
+        #expect(error == .emptyText("greeting", language: .en))
+        #expect(error?.description == "Shoro texts: key 'greeting' in shoro.en.json is empty")
+    }
+
     @Test func malformedJSONThrows() throws {
         var json = try Dictionary(uniqueKeysWithValues: ShoroLanguage.allCases.map { ($0, try Self.fileData($0)) })
         json[.ky] = Data("[\"not an object\"]".utf8)

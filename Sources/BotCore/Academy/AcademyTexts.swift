@@ -1,49 +1,36 @@
 public import FoundationEssentials
 
 /// The academy's text catalogs in every language, validated when loaded.
-public struct AcademyTexts: Sendable {
-    private let templates: [AcademyLanguage: [AcademyTextKey: String]]
+public typealias AcademyTextsError = TextCatalogError<AcademyLanguage>
 
-    /// Loads one flat JSON object of strings per language.
-    ///
-    /// Every `AcademyTextKey` must be present, non-empty and use exactly its placeholders; keys the
-    /// bot doesn't know are rejected too, so a misspelt key can't hide a missing one.
+extension AcademyLanguage: CatalogLanguage {
+    public static var catalogName: String { "Academy texts" }
+}
+
+extension TextCatalogError where Language == AcademyLanguage {
+    /// `weekdays` must hold exactly seven names.
+    public static func invalidWeekdays(_ language: AcademyLanguage) -> Self {
+        .invalidText(AcademyTextKey.weekdays.rawValue, language: language, rule: "must be seven space-separated names")
+    }
+}
+
+/// The academy's text catalogs in every language, validated when loaded (see `TextCatalog` for the rules).
+public struct AcademyTexts: Sendable {
+    private let catalog: TextCatalog<AcademyLanguage>
+
+    /// Loads one flat JSON object of strings per language; throws naming the first problem.
     public init(json: [AcademyLanguage: Data]) throws(AcademyTextsError) {
-        var templates: [AcademyLanguage: [AcademyTextKey: String]] = [:]
-        for language in AcademyLanguage.allCases {
-            guard let data = json[language] else { throw .missingLanguage(language) }
-            let catalog: [String: String]
-            do {
-                catalog = try JSONDecoder().decode([String: String].self, from: data)
-            } catch {
-                throw .invalidJSON(language, reason: String(describing: error))
-            }
-            if let unknown = catalog.keys.filter({ AcademyTextKey(rawValue: $0) == nil }).sorted().first {
-                throw .unknownKey(unknown, language: language)
-            }
-            var checked: [AcademyTextKey: String] = [:]
-            for key in AcademyTextKey.allCases {
-                guard let template = catalog[key.rawValue] else { throw .missingKey(key.rawValue, language: language) }
-                guard !template.trimmingWhitespace().isEmpty else { throw .emptyText(key.rawValue, language: language) }
-                let used = TextTemplate.placeholders(in: template)
-                if let unknown = used.subtracting(key.placeholders).sorted().first {
-                    throw .unknownPlaceholder(unknown, key: key.rawValue, language: language)
-                }
-                if let missing = key.placeholders.subtracting(used).sorted().first {
-                    throw .missingPlaceholder(missing, key: key.rawValue, language: language)
-                }
-                checked[key] = template
-            }
-            if Self.words(checked[.weekdays] ?? "").count != 7 { throw .invalidWeekdays(language) }
-            templates[language] = checked
+        let catalog = try TextCatalog(
+            json: json, keys: AcademyTextKey.allCases.map { CatalogKey($0.rawValue, placeholders: $0.placeholders) })
+        for language in AcademyLanguage.allCases where Self.words(catalog.template(AcademyTextKey.weekdays.rawValue, language)).count != 7 {
+            throw .invalidWeekdays(language)
         }
-        self.templates = templates
+        self.catalog = catalog
     }
 
     /// The text of `key` in `language` with its placeholders filled from `values`.
     public func render(_ key: AcademyTextKey, _ language: AcademyLanguage, _ values: [String: String] = [:]) -> String {
-        // `init` guarantees every key in every language, so the fallback is never used.
-        TextTemplate.fill(self.templates[language]?[key] ?? key.rawValue, with: values)
+        TextTemplate.fill(self.catalog.template(key.rawValue, language), with: values)
     }
 
     /// A message ready to send: the rendered text with its key and markup.
