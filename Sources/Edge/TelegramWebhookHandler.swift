@@ -48,14 +48,12 @@ public struct TelegramWebhookHandler {
     private let secret: String
     private let dedupeSeconds: Int
     private let redis: LazyRedis
-    private let clock: Clock
     private let logger: Logger
 
-    public init(secret: String, dedupeSeconds: Int, redis: LazyRedis, clock: Clock = .system, logger: Logger) {
+    public init(secret: String, dedupeSeconds: Int, redis: LazyRedis, logger: Logger) {
         self.secret = secret
         self.dedupeSeconds = dedupeSeconds
         self.redis = redis
-        self.clock = clock
         self.logger = logger
     }
 
