@@ -165,8 +165,25 @@ def tests_of(namespace):
     return [v for k, v in list(namespace.items()) if k.startswith("t_") and callable(v)]
 
 
-def main_for(script, args, namespace, name):
-    """`python3 fakes/test_<name>.py` entry point."""
-    passed, failed = run_suite(script, args, tests_of(namespace), name)
-    print(f"{passed} passed, {failed} failed")
+def run_modules(modules):
+    """Run each suite module (SCRIPT, ARGS, NAME and its t_* tests) on its own fake.
+
+    Returns the summed (passed, failed), so one runner can report several suites as one."""
+    passed = failed = 0
+    for m in modules:
+        p, f = run_suite(m.SCRIPT, m.ARGS, tests_of(vars(m)), m.NAME)
+        passed, failed = passed + p, failed + f
+    return passed, failed
+
+
+def finish(passed, failed, label=""):
+    """Print the summary line `make test` greps for ("N passed, M failed") and exit non-zero on any failure.
+
+    label tells apart summaries that end up in the same log."""
+    print(f"{label}{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def main_for(script, args, namespace, name, label=""):
+    """`python3 fakes/test_<name>.py` entry point."""
+    finish(*run_suite(script, args, tests_of(namespace), name), label)
