@@ -2,7 +2,8 @@ import Edge
 import AcademyTime
 import ArgumentParser
 import BotCore
-import Bots
+import Academy
+import Clients
 import Curl
 import Logging
 import Platform

@@ -1,3 +1,5 @@
+import Academy
+import Clients
 import Edge
 import ArgumentParser
 import Curl
