@@ -76,7 +76,7 @@ let package = Package(
         ),
         // `GET /health` checks PostgreSQL too: a module of its own, linked by the health responder only.
         .target(name: "Health", dependencies: ["Edge", "Storage", "Postgres"], swiftSettings: swiftSettings),
-        // The external APIs, one folder per provider (Chat2Desk, Telegram, Resend, Google, Zoom, OpenAI): HTTP, no SQL.
+        // The external APIs, one folder per provider (Chat2Desk, Telegram, Resend, Google, Zoom, OpenAI); no SQL.
         .target(
             name: "Clients",
             dependencies: [
@@ -95,7 +95,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The Academy bot's runtime: Telegram steps, leads, the email chain, booking, the AI assistant, voice, Sheets mirror.
+        // The Academy bot's runtime: Telegram steps, leads, email chain, booking, AI assistant, voice, Sheets mirror.
         .target(
             name: "Academy",
             dependencies: [
@@ -119,14 +119,17 @@ let package = Package(
         .executableTarget(
             name: "DueJobsJob",
             dependencies: [
-                "Academy", "Clients", "AcademyTime", "BotCore", "Edge", "Platform", "Curl", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Academy", "AcademyTime", "BotCore", "Edge", "Platform", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "DrainJob",
             dependencies: [
-                "Shoro", "Academy", "Clients", "AcademyTime", "BotCore", "Edge", "Platform", "Storage", "Curl", .product(name: "Logging", package: "swift-log"),
+                "Shoro", "Academy", "Clients", "AcademyTime", "BotCore", "Edge", "Platform", "Storage", "Curl",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -134,21 +137,26 @@ let package = Package(
         .executableTarget(
             name: "OutboxJob",
             dependencies: [
-                "Shoro", "Academy", "Edge", "Platform", "Curl", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Shoro", "Academy", "Edge", "Platform", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "SheetsSyncJob",
             dependencies: [
-                "Academy", "Clients", "Edge", "Platform", "Storage", "Curl", .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Academy", "Clients", "Edge", "Platform", "Storage", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "BotCtl",
             dependencies: [
-                "Academy", "Clients", "Edge", "Platform", "Storage", "Postgres", "Redis", "Curl", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Academy", "Clients", "Edge", "Platform", "Storage", "Postgres", "Redis", "Curl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -161,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform", "Storage",
+                "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl",
+                "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -1,4 +1,3 @@
-import Clients
 public import Edge
 public import BotCore
 import FoundationEssentials

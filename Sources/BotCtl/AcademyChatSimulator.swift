@@ -1,4 +1,3 @@
-import Academy
 import Clients
 import Edge
 import ArgumentParser

@@ -1,5 +1,3 @@
-import Academy
-import Clients
 import Edge
 import ArgumentParser
 import Curl

@@ -3,7 +3,6 @@ import AcademyTime
 import ArgumentParser
 import BotCore
 import Academy
-import Clients
 import Curl
 import Logging
 import Platform

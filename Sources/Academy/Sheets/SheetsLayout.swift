@@ -1,4 +1,3 @@
-import Clients
 import Edge
 import Platform
 
