@@ -76,14 +76,31 @@ let package = Package(
         ),
         // `GET /health` checks PostgreSQL too: a module of its own, linked by the health responder only.
         .target(name: "Health", dependencies: ["Edge", "Storage", "Postgres"], swiftSettings: swiftSettings),
-        // Integrations and the runtime that interprets dialog effects.
+        // The external APIs, one folder per provider (Chat2Desk, Telegram, Resend, Google, Zoom, OpenAI); no SQL.
         .target(
-            name: "Bots",
+            name: "Clients",
             dependencies: [
-                "BotCore", "Platform", "Storage", "Edge", "FastCGI", "Curl",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Platform", "Storage", "Edge", "Curl", "Redis", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Shoro bot's runtime: its dialog steps with their SQL, and the effects they send through Chat2Desk.
+        .target(
+            name: "Shoro",
+            dependencies: [
+                "BotCore", "Clients", "Platform", "Storage", "Edge", "Postgres", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Academy bot's runtime: Telegram steps, leads, email chain, booking, AI assistant, voice, Sheets mirror.
+        .target(
+            name: "Academy",
+            dependencies: [
+                "BotCore", "Clients", "Platform", "Storage", "Edge", "Postgres", "Redis", "Curl",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -101,27 +118,46 @@ let package = Package(
             name: "TelegramResponder", dependencies: ["Edge"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
         .executableTarget(
             name: "DueJobsJob",
-            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Academy", "AcademyTime", "BotCore", "Edge", "Platform", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "DrainJob",
-            dependencies: ["Bots", "AcademyTime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Shoro", "Academy", "Clients", "AcademyTime", "BotCore", "Edge", "Platform", "Storage", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "OutboxJob",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Shoro", "Academy", "Edge", "Platform", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "SheetsSyncJob",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Academy", "Clients", "Edge", "Platform", "Storage", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "BotCtl",
-            dependencies: ["Bots", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Academy", "Clients", "Edge", "Platform", "Storage", "Postgres", "Redis", "Curl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -133,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Bots", "Edge", "Health", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl", "Platform", "Storage",
+                "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl",
+                "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

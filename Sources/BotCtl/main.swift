@@ -1,5 +1,3 @@
-import Edge
 import ArgumentParser
-import Bots
 
 BotCtl.main()

@@ -1,7 +1,9 @@
 import Edge
 import AcademyTime
 import ArgumentParser
-import Bots
+import Academy
+import Clients
+import Shoro
 import Curl
 import Logging
 import Platform

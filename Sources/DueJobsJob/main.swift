@@ -2,7 +2,7 @@ import Edge
 import AcademyTime
 import ArgumentParser
 import BotCore
-import Bots
+import Academy
 import Curl
 import Logging
 import Platform

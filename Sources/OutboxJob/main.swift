@@ -1,6 +1,7 @@
 import Edge
 import ArgumentParser
-import Bots
+import Academy
+import Shoro
 import Curl
 import Logging
 import Platform

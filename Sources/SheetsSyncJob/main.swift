@@ -1,6 +1,7 @@
 import Edge
 import ArgumentParser
-import Bots
+import Academy
+import Clients
 import Curl
 import Logging
 import Platform

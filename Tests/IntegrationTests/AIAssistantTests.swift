@@ -5,7 +5,7 @@ import Platform
 import Redis
 import Testing
 
-@testable import Bots
+@testable import Academy
 
 extension OpenAIFakeTests {
     /// `AIAssistant` against the stack's Redis and fake OpenAI.

@@ -6,7 +6,8 @@ import Platform
 import Synchronization
 import Testing
 
-@testable import Bots
+@testable import Academy
+@testable import Clients
 
 /// The suites that use the fake OpenAI, one at a time: its scripted replies, faults and records are one
 /// shared queue, reset by each test.

@@ -1,7 +1,8 @@
 import Edge
 import AcademyTime
 import BotCore
-import Bots
+import Academy
+import Clients
 import Curl
 import Foundation
 import Glibc

@@ -1,6 +1,6 @@
 import Edge
 import BotCore
-import Bots
+import Academy
 import Curl
 import Foundation
 import Glibc

@@ -2,7 +2,7 @@ import BotCore
 import Foundation
 import Testing
 
-@testable import Bots
+@testable import Academy
 
 /// What the dialog gets when booking and the AI are not configured: honest answers from the texts catalog.
 @Suite("Academy services without booking or AI")

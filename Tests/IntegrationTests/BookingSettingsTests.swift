@@ -1,7 +1,7 @@
 import Edge
 import AcademyTime
 import BotCore
-import Bots
+import Academy
 import Foundation
 import Platform
 import Testing

@@ -9,7 +9,8 @@ import Platform
 import Redis
 import Testing
 
-@testable import Bots
+@testable import Academy
+@testable import Clients
 
 /// A fake Google and a fake Zoom started for one test (`fakes/google.py`, `fakes/zoom.py` on free ports).
 ///

@@ -1,5 +1,6 @@
 import Edge
-@testable import Bots
+@testable import Academy
+@testable import Clients
 import Foundation
 import Platform
 import Postgres

@@ -1,5 +1,6 @@
 import Edge
-@testable import Bots
+@testable import Academy
+@testable import Clients
 import Curl
 import Foundation
 import Logging

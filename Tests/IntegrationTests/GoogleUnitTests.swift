@@ -1,5 +1,6 @@
 import Edge
-import Bots
+import Academy
+import Clients
 import Foundation
 import Platform
 import Testing

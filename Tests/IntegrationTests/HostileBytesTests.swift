@@ -1,5 +1,5 @@
+import Academy
 import Edge
-import Bots
 import Curl
 import Foundation
 import Glibc

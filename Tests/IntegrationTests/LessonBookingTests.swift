@@ -4,7 +4,8 @@ import Foundation
 import Platform
 import Testing
 
-@testable import Bots
+@testable import Academy
+@testable import Clients
 
 /// `LessonBooking` and `ZoomClient` against real Redis and fake Google Calendar and Zoom (one pair per test).
 @Suite("Lesson booking (Calendar + Zoom)", .stack)

@@ -4,7 +4,8 @@ import Curl
 import Foundation
 import Testing
 
-@testable import Bots
+@testable import Academy
+@testable import Clients
 @testable import Platform
 
 /// The pure parts of the OpenAI client, the assistant and the transcriber: no stack needed.

@@ -1,4 +1,4 @@
-import Bots
+import Clients
 import Curl
 import Foundation
 import Testing

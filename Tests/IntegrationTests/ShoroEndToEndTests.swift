@@ -1,5 +1,4 @@
 import Edge
-import Bots
 import Curl
 import Foundation
 import Glibc

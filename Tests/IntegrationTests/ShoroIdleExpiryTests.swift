@@ -1,5 +1,5 @@
 import BotCore
-import Bots
+import Shoro
 import Foundation
 import Glibc
 import Logging

@@ -1,4 +1,4 @@
-import Bots
+import Academy
 import Curl
 import Foundation
 import Glibc

@@ -1,5 +1,4 @@
 import Edge
-import Bots
 import Platform
 import Testing
 

@@ -3,7 +3,7 @@ import Foundation
 import Platform
 import Testing
 
-@testable import Bots
+@testable import Academy
 
 extension OpenAIFakeTests {
     /// `VoiceTranscriber` against the stack's fake Telegram (getFile + download) and fake OpenAI (transcription).

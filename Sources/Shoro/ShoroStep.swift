@@ -1,3 +1,4 @@
+import Clients
 public import Edge
 public import BotCore
 import FoundationEssentials

@@ -1,3 +1,4 @@
+import Clients
 import Edge
 import ArgumentParser
 import Curl

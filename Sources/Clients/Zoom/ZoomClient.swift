@@ -278,7 +278,7 @@ public final class ZoomClient {
     }
 
     /// `2026-02-01T07:00:00Z`.
-    static func utcTime(_ date: Date) -> String {
+    package static func utcTime(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
 

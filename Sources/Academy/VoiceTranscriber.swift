@@ -1,3 +1,4 @@
+public import Clients
 import Edge
 import Curl
 import FoundationEssentials

@@ -1,3 +1,4 @@
+import Clients
 public import Edge
 public import BotCore
 public import FoundationEssentials
@@ -271,26 +272,6 @@ public struct AcademyTelegramStep {
         case .voice(let audio): "[\(audio.kind.rawValue) \(audio.durationSeconds)s]"
         default: "[\(event)]".prefix(100).description
         }
-    }
-}
-
-/// A Telegram Bot API call kept in the outbox: the method and its JSON parameters.
-public struct TelegramOutboxPayload: Sendable, Equatable {
-    public var method: String
-    public var parameters: [String: JSONValue]
-
-    public init(method: String, parameters: [String: JSONValue]) {
-        self.method = method
-        self.parameters = parameters
-    }
-
-    public var json: String { JSONValue.object(["method": .string(self.method), "params": .object(self.parameters)]).serialized }
-
-    public init?(json: String) {
-        guard let object = JSONValue.parse(json)?.objectValue, let method = object["method"]?.stringValue,
-              let parameters = object["params"]?.objectValue
-        else { return nil }
-        self.init(method: method, parameters: parameters)
     }
 }
 

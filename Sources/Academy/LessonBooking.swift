@@ -1,3 +1,4 @@
+public import Clients
 import Edge
 public import BotCore
 public import FoundationEssentials
