@@ -56,24 +56,12 @@ struct AcademyChatSimulator {
 
     /// The outbox payloads of an update, once it was handled and its sends settled.
     private func waitForReplies(updateID: Int64, connection: PostgresConnection) throws -> [(TelegramOutboxPayload, String)] {
-        let deadline = monotonicSeconds() + self.timeout
-        while monotonicSeconds() < deadline {
-            let processed = try connection.query(
-                "SELECT 1 FROM message_logs WHERE source = 'telegram' AND message_id = $1 AND success", [String(updateID)])
-            if !processed.isEmpty {
-                let rows = try connection.query(
-                    "SELECT payload::text AS payload, status FROM outbox WHERE channel = 'telegram' AND source_key LIKE $1 ORDER BY id",
-                    ["tg:\(updateID):%"])
-                if rows.allSatisfy({ $0["status"] != "pending" }) || monotonicSeconds() > deadline - 1 {
-                    return rows.compactMap { row in
-                        TelegramOutboxPayload(json: row["payload"] ?? "").map { ($0, row["status"] ?? "") }
-                    }
-                }
-            }
-            sleepSeconds(0.05)
+        let replies = SettledReplies(source: "telegram", channel: "telegram", timeout: self.timeout)
+        guard let settled = try replies.wait(messageID: String(updateID), sourceKeyPrefix: "tg:\(updateID):", on: connection) else {
+            print(replies.noReply)
+            return []
         }
-        print("(no reply within \(Int(self.timeout)) s — is cron-drain running?)")
-        return []
+        return settled.compactMap { reply in TelegramOutboxPayload(json: reply.payload).map { ($0, reply.status) } }
     }
 
     /// The simulated user: update ids, the last inline keyboard (for /press).

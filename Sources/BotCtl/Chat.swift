@@ -67,22 +67,13 @@ struct Chat: ParsableCommand {
 
     /// Waits until the message was processed and its replies were sent (or gave up), then returns their texts.
     private func waitForReplies(messageID: String, connection: PostgresConnection) throws -> [String] {
-        let deadline = monotonicSeconds() + self.timeout
-        while monotonicSeconds() < deadline {
-            let processed = try connection.query(
-                "SELECT 1 FROM message_logs WHERE source = 'chat2desk' AND message_id = $1 AND success", [messageID])
-            if !processed.isEmpty {
-                let rows = try connection.query(
-                    """
-                    SELECT payload->>'text' AS text, status FROM outbox
-                    WHERE channel = 'chat2desk' AND source_key LIKE $1 ORDER BY id
-                    """, ["chat2desk:\(messageID):%"])
-                if rows.allSatisfy({ $0["status"] != "pending" }) || monotonicSeconds() > deadline - 1 {
-                    return rows.map { ($0["status"] == "sent" ? "" : "(\($0["status"] ?? "") ) ") + ($0["text"] ?? "") }
-                }
-            }
-            sleepSeconds(0.05)
+        let replies = SettledReplies(source: "chat2desk", channel: "chat2desk", timeout: self.timeout)
+        guard let settled = try replies.wait(messageID: messageID, sourceKeyPrefix: "chat2desk:\(messageID):", on: connection) else {
+            return [replies.noReply]
         }
-        return ["(no reply within \(Int(self.timeout)) s — is cron-drain running?)"]
+        return settled.map { reply in
+            let text = JSONValue.parse(reply.payload)?.objectValue?["text"]?.stringValue ?? ""
+            return (reply.status == "sent" ? "" : "(\(reply.status)) ") + text
+        }
     }
 }
