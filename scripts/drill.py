@@ -134,7 +134,7 @@ class Deliveries:
     """What the fake Chat2Desk delivered, per client, refreshed by one poller (not one per customer)."""
 
     def __init__(self, url):
-        self.url, self.by_client, self.lock, self.changed = url, {}, threading.Lock(), threading.Condition()
+        self.url, self.by_client, self.changed = url, {}, threading.Condition()
         self.stopping = False
 
     def poll(self):

@@ -53,9 +53,12 @@ public struct Outbox: Sendable {
         /// is not slept: the message waits in the outbox until then, and the worker goes on with other work.
         public var maxInlineWaitSeconds: Double
 
+        /// The default of `maxInlineWaitSeconds`, also the cap of the senders that retry inline on their own (Resend).
+        public static let defaultMaxInlineWaitSeconds: Double = 5
+
         public init(
             inlineDelays: [Double], maxAttempts: Int, backoffSeconds: Double, backoffMaxSeconds: Double,
-            maxInlineWaitSeconds: Double = 5
+            maxInlineWaitSeconds: Double = Self.defaultMaxInlineWaitSeconds
         ) {
             self.inlineDelays = inlineDelays
             self.maxAttempts = maxAttempts

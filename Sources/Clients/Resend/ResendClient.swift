@@ -3,6 +3,7 @@ public import Curl
 import FoundationEssentials
 public import Platform
 import Redis
+import Storage
 
 /// One email through Resend's `POST /emails`.
 public struct OutgoingEmail: Sendable, Equatable {
@@ -70,9 +71,6 @@ public struct ResendClient {
         ]).serialized
     }
 
-    /// The longest inline wait before a retry; see `send`.
-    static let maxInlineWaitSeconds: Double = 5
-
     /// One attempt's request, run by a `Permit`: the verdict and how long to wait before the next attempt.
     public typealias Post = () -> (result: EmailSendResult, wait: Double)
     /// Decides, right before each attempt's request, whether the email is still wanted: runs `post` (holding whatever
@@ -90,7 +88,7 @@ public struct ResendClient {
             (result, wait) = self.attempt(email, defaultWait: wait, permit: permit)
             guard case .retryable = result, attempt < self.retryDelays.count else { return result }
             // A long Retry-After is the job's backoff to honour, not a thread's to sleep through.
-            guard wait <= Self.maxInlineWaitSeconds else { return result }
+            guard wait <= Outbox.Policy.defaultMaxInlineWaitSeconds else { return result }
             sleepSeconds(wait)
         }
         return result
