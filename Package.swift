@@ -52,11 +52,14 @@ let package = Package(
         // Pure core: dialogs and domain rules, no I/O.
         .target(name: "BotCore", swiftSettings: swiftSettings),
 
-        // Platform: configuration, logging, the inbound queue, rate limits, Redis helpers.
+        // What travels between the edge and the drains: the queued message types and JSONValue, the one parser
+        // for untrusted JSON. Pure, like BotCore.
+        .target(name: "Messages", swiftSettings: swiftSettings),
+        // Platform: configuration, process start-up, logging, the inbound queues, rate limits, Redis helpers.
         .target(
             name: "Platform",
             dependencies: [
-                "Redis", .product(name: "Logging", package: "swift-log"),
+                "Messages", "Redis", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -71,16 +74,17 @@ let package = Package(
         // crypto, no Foundation proper), so they start fast and stay small.
         .target(
             name: "Edge",
-            dependencies: ["BotCore", "Platform", "FastCGI", "Redis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BotCore", "Messages", "Platform", "FastCGI", "Redis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // `GET /health` checks PostgreSQL too: a module of its own, linked by the health responder only.
-        .target(name: "Health", dependencies: ["Edge", "Storage", "Postgres"], swiftSettings: swiftSettings),
-        // The external APIs, one folder per provider (Chat2Desk, Telegram, Resend, Google, Zoom, OpenAI); no SQL.
+        .target(name: "Health", dependencies: ["Edge", "Messages", "Storage", "Postgres"], swiftSettings: swiftSettings),
+        // The external APIs, one folder per provider (Chat2Desk, Telegram, Resend, Google, Zoom, OpenAI); no SQL. Storage
+        // only for the outbox row and send outcome that the senders take and return.
         .target(
             name: "Clients",
             dependencies: [
-                "Platform", "Storage", "Edge", "Curl", "Redis", .product(name: "Logging", package: "swift-log"),
+                "Platform", "Storage", "Messages", "Curl", "Redis", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
@@ -90,7 +94,7 @@ let package = Package(
         .target(
             name: "Shoro",
             dependencies: [
-                "BotCore", "Clients", "Platform", "Storage", "Edge", "Postgres", "Curl",
+                "BotCore", "Clients", "Platform", "Storage", "Messages", "Postgres", "Curl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -99,7 +103,7 @@ let package = Package(
         .target(
             name: "Academy",
             dependencies: [
-                "BotCore", "Clients", "Platform", "Storage", "Edge", "Postgres", "Redis", "Curl",
+                "BotCore", "Clients", "Platform", "Storage", "Messages", "Postgres", "Redis", "Curl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -119,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "DueJobsJob",
             dependencies: [
-                "Academy", "AcademyTime", "BotCore", "Edge", "Platform", "Curl",
+                "Academy", "AcademyTime", "BotCore", "Platform", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -128,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "DrainJob",
             dependencies: [
-                "Shoro", "Academy", "Clients", "AcademyTime", "BotCore", "Edge", "Platform", "Storage", "Curl",
+                "Shoro", "Academy", "Clients", "AcademyTime", "BotCore", "Platform", "Storage", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -137,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "OutboxJob",
             dependencies: [
-                "Shoro", "Academy", "Edge", "Platform", "Curl",
+                "Shoro", "Academy", "Platform", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -146,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "SheetsSyncJob",
             dependencies: [
-                "Academy", "Clients", "Edge", "Platform", "Storage", "Curl",
+                "Academy", "Clients", "Platform", "Storage", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -155,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "BotCtl",
             dependencies: [
-                "Academy", "Clients", "Edge", "Platform", "Storage", "Postgres", "Redis", "Curl",
+                "Academy", "Clients", "Messages", "Platform", "Storage", "Postgres", "Redis", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -163,13 +167,13 @@ let package = Package(
 
         // The webhooks' body handling under libFuzzer (`make fuzz`); a plain build replays a corpus (`make test`).
         .executableTarget(
-            name: "EdgeFuzz", dependencies: ["Edge", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+            name: "EdgeFuzz", dependencies: ["Edge", "Messages", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
 
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Redis", "Postgres", "Curl",
+                "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Messages", "Redis", "Postgres", "Curl",
                 "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

@@ -1,5 +1,4 @@
 public import Clients
-import Edge
 public import BotCore
 import FoundationEssentials
 public import Logging

@@ -1,5 +1,4 @@
 public import Clients
-import Edge
 public import BotCore
 import Postgres
 import Curl
@@ -7,6 +6,7 @@ import FoundationEssentials
 public import Logging
 public import Platform
 public import Storage
+import Messages
 
 /// Everything one Academy drain or jobs thread needs, built on that thread (connections are not shared).
 public final class AcademyRuntime {

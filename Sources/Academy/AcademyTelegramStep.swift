@@ -1,10 +1,10 @@
 import Clients
-public import Edge
 public import BotCore
 public import FoundationEssentials
 import Platform
 public import Postgres
 public import Storage
+public import Messages
 
 /// The external work the dialog asks for, answered as the dialog's own events. The booking and AI
 /// services implement these; tests may pass their own.

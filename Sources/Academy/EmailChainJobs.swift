@@ -1,10 +1,10 @@
 public import Clients
-import Edge
 public import BotCore
 public import Logging
 public import Platform
 import Postgres
 public import Storage
+import Messages
 
 /// Why a chain step could not be delivered this time (the job is retried with backoff).
 public struct ChainSendError: Error, CustomStringConvertible, Sendable {

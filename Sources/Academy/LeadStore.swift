@@ -1,9 +1,9 @@
-public import Edge
 public import BotCore
 import FoundationEssentials
 import Platform
 public import Postgres
 public import Storage
+public import Messages
 
 /// A lead as stored in PostgreSQL (the CRM's source of truth).
 public struct Lead: Sendable, Equatable {

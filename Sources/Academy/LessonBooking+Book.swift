@@ -1,9 +1,9 @@
 public import Clients
-import Edge
 public import BotCore
 import FoundationEssentials
 import Logging
 import Platform
+import Messages
 
 extension LessonBooking {
     /// Why `cancel` could not finish; repeating it later is safe.

@@ -1,9 +1,9 @@
 public import Clients
-import Edge
 import Curl
 import FoundationEssentials
 public import Logging
 public import Platform
+import Messages
 
 /// Turns a Telegram voice message (or video note) into text, behind the dialog's `transcribe` effect
 /// (seed "Сценарий 4"): `getFile`, a size check, the download with the same cap enforced while it arrives,

@@ -1,11 +1,11 @@
 import Clients
-import Edge
 import ArgumentParser
 import Curl
 import FoundationEssentials
 import Glibc
 import Platform
 import Postgres
+import Messages
 
 /// `botctl chat academy`: talk to the Academy bot as a Telegram user. Each line becomes an Update posted
 /// through nginx with the webhook secret; the bot's replies are read from the outbox once the update

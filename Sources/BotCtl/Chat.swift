@@ -1,10 +1,10 @@
-import Edge
 import ArgumentParser
 import Curl
 import FoundationEssentials
 import Glibc
 import Platform
 import Postgres
+import Messages
 
 /// `botctl chat shoro|academy`: talk to a bot as a customer. Each input line is posted as a webhook
 /// through nginx; the bot's replies (from the outbox) are printed before the next line is read.

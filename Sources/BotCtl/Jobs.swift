@@ -1,5 +1,4 @@
 import ArgumentParser
-import Edge
 import Platform
 import Postgres
 import Storage

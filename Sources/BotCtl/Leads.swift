@@ -1,10 +1,10 @@
 import Academy
 import ArgumentParser
-import Edge
 import FoundationEssentials
 import Platform
 import Postgres
 import Storage
+import Messages
 
 /// `botctl leads`: the latest Academy leads with their email-chain status.
 struct Leads: ParsableCommand {

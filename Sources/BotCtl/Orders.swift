@@ -1,7 +1,7 @@
 import ArgumentParser
-import Edge
 import Platform
 import Postgres
+import Messages
 
 /// `botctl orders`: the latest orders.
 struct Orders: ParsableCommand {

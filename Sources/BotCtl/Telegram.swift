@@ -1,8 +1,8 @@
 import ArgumentParser
 import Clients
 import Curl
-import Edge
 import Platform
+import Messages
 
 /// `botctl telegram set-webhook|webhook-info`: register this service with Telegram and see Telegram's view.
 struct Telegram: ParsableCommand {

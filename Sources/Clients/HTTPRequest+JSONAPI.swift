@@ -1,5 +1,5 @@
 import Curl
-import Edge
+import Messages
 
 /// Requests to the JSON APIs the bots call with OAuth tokens (Google, Zoom).
 extension HTTPRequest {

@@ -1,4 +1,4 @@
-import Edge
+import Messages
 
 /// An OAuth 2 token endpoint's answer (`access_token`, `expires_in`), as Google and Zoom both send it.
 enum OAuthTokenResponse {

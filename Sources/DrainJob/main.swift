@@ -1,4 +1,3 @@
-import Edge
 import AcademyTime
 import ArgumentParser
 import Academy
@@ -65,7 +64,7 @@ struct DrainJob: ParsableCommand {
                 if index == 0 {
                     _ = try? runtime.postgres.with { try runtime.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
                 }
-                QueueWorker(queue: Chat2DeskWebhookHandler.queue, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
+                QueueWorker(queue: InboundQueue.shoro, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, batchSize: config.queue.batchSize) {
                         runtime.handle($0, extendLeases: $1)
                     }
@@ -74,7 +73,7 @@ struct DrainJob: ParsableCommand {
                     zone.map { AcademyRuntime.services(config: config, academy: academy, dialog: dialog, timeZone: $0, logger: logger) }
                 }
                 let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, services: services, logger: logger)
-                QueueWorker(queue: AcademyQueue.queue, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
+                QueueWorker(queue: InboundQueue.academy, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
                     .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
             }
         }

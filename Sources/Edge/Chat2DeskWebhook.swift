@@ -1,36 +1,4 @@
-import FoundationEssentials
-
-/// An inbound Chat2Desk message as the queue carries it: decoded defensively at the edge, so the
-/// drain never re-parses the platform's payload.
-public struct Chat2DeskInbound: Codable, Sendable, Equatable {
-    public var messageID: String
-    public var clientID: String
-    public var text: String
-    public var transport: String?
-    public var channelID: String?
-    /// A photo, audio, file or location came with (or instead of) the text.
-    public var hasMedia: Bool
-    /// When the responder accepted it (seconds since 1970).
-    public var receivedAt: Double
-
-    enum CodingKeys: String, CodingKey {
-        case messageID = "message_id", clientID = "client_id", text, transport, channelID = "channel_id"
-        case hasMedia = "has_media", receivedAt = "received_at"
-    }
-
-    public init(
-        messageID: String, clientID: String, text: String, transport: String? = nil, channelID: String? = nil,
-        hasMedia: Bool = false, receivedAt: Double
-    ) {
-        self.messageID = messageID
-        self.clientID = clientID
-        self.text = text
-        self.transport = transport
-        self.channelID = channelID
-        self.hasMedia = hasMedia
-        self.receivedAt = receivedAt
-    }
-}
+public import Messages
 
 /// What the webhook body turned out to be.
 public enum Chat2DeskWebhookEvent: Sendable, Equatable {
@@ -94,49 +62,5 @@ public enum Chat2DeskWebhookParser {
             case .array, .object: self.value = "object"
             }
         }
-    }
-}
-
-extension Chat2DeskInbound {
-    /// The queue's JSON for this message, written by hand (the webhook path avoids `JSONEncoder`);
-    /// `Codable` reads it back.
-    public var queuePayload: String {
-        var json = "{\"message_id\":" + JSONText.quote(self.messageID) + ",\"client_id\":" + JSONText.quote(self.clientID)
-        json += ",\"text\":" + JSONText.quote(self.text)
-        if let transport = self.transport { json += ",\"transport\":" + JSONText.quote(transport) }
-        if let channelID = self.channelID { json += ",\"channel_id\":" + JSONText.quote(channelID) }
-        json += ",\"has_media\":" + (self.hasMedia ? "true" : "false")
-        json += ",\"received_at\":" + (self.receivedAt.isFinite ? "\(self.receivedAt)" : "0") + "}"
-        return json
-    }
-
-    /// Reads `queuePayload` (or any JSON of the `Codable` shape) without `JSONDecoder`; nil when it is not one.
-    public init?(queuePayload: String) {
-        guard case .object(let object)? = JSONValue.parse(queuePayload),
-              case .string(let messageID)? = object["message_id"], case .string(let clientID)? = object["client_id"],
-              case .string(let text)? = object["text"]
-        else { return nil }
-        func optionalString(_ key: String) -> String?? {
-            switch object[key] {
-            case nil, .null?: .some(nil)
-            case .string(let value)?: .some(value)
-            default: nil
-            }
-        }
-        guard let transport = optionalString("transport"), let channelID = optionalString("channel_id") else { return nil }
-        let hasMedia: Bool
-        switch object["has_media"] {
-        case .bool(let flag)?: hasMedia = flag
-        default: return nil
-        }
-        let receivedAt: Double
-        switch object["received_at"] {
-        case .number(let value)?: receivedAt = value
-        case .integer(let value)?: receivedAt = Double(value)
-        default: return nil
-        }
-        self.init(
-            messageID: messageID, clientID: clientID, text: text, transport: transport, channelID: channelID,
-            hasMedia: hasMedia, receivedAt: receivedAt)
     }
 }

@@ -3,11 +3,11 @@ import FoundationEssentials
 public import Logging
 public import Platform
 import Redis
+import Messages
 
 /// `POST /webhook/chat2desk[/<secret>]`: authenticate, validate, de-duplicate and queue. Nothing else:
 /// it never calls Chat2Desk and never touches dialog state.
 public struct Chat2DeskWebhookHandler {
-    public static let queue = InboundQueue(name: "shoro")
 
     private let secret: String
     private let dedupeSeconds: Int
@@ -54,6 +54,6 @@ public struct Chat2DeskWebhookHandler {
         }
         guard case .inbound(let message) = event else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
         return .enqueue(WebhookMessage(
-            payload: message.queuePayload, queue: Self.queue, conversation: message.clientID, dedupeID: message.messageID))
+            payload: message.queuePayload, queue: .shoro, conversation: message.clientID, dedupeID: message.messageID))
     }
 }

@@ -1,6 +1,7 @@
 public import FastCGI
 public import Logging
 public import Platform
+import Messages
 
 /// Small JSON error answers shared by every responder, so each edge maps errors the same way.
 public enum HTTPEdge {
@@ -75,11 +76,6 @@ public enum WebhookDecision: Sendable {
             HTTPEdge.enqueue(message, dedupeSeconds: dedupeSeconds, redis: redis, logger: logger, requestID: request.requestID)
         }
     }
-}
-
-/// JSON string quoting for hand-built bodies.
-public enum JSONText {
-    public static func quote(_ text: String) -> String { JSONLogHandler.quote(text) }
 }
 
 /// Why a webhook body was refused (answered 400 with this message).

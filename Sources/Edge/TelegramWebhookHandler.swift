@@ -3,19 +3,9 @@ import FoundationEssentials
 public import Logging
 public import Platform
 import Redis
+public import Messages
 
-/// A Telegram Update as queued: its id, the chat it belongs to, and the raw JSON for the scenes to decode.
-public struct TelegramInbound: Codable, Sendable, Equatable {
-    public var updateID: Int64
-    public var chatID: Int64
-    public var update: String
-
-    public init(updateID: Int64, chatID: Int64, update: String) {
-        self.updateID = updateID
-        self.chatID = chatID
-        self.update = update
-    }
-
+extension TelegramInbound {
     /// Validates the parts the queue needs. Returns nil (answered 200, not queued) for update kinds the
     /// bot does not handle (channel posts, edits, polls...), and throws for a body that is not an Update.
     public static func parse(_ body: [UInt8]) throws(InvalidWebhookBody) -> TelegramInbound? {

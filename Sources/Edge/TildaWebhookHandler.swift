@@ -3,11 +3,11 @@ import FoundationEssentials
 public import Logging
 public import Platform
 import Redis
+import Messages
 
 /// `POST /webhook/tilda`: answer the `test=test` probe, authenticate, parse, de-duplicate on `tranid`
 /// and queue. Tilda gives up after 5 s, so nothing slow happens here: the lead is written by the drain.
 public struct TildaWebhookHandler {
-    public static let queue = AcademyQueue.queue
 
     private let settings: AppConfig.Academy.Tilda
     private let dedupeSeconds: Int
@@ -95,17 +95,6 @@ public struct TildaWebhookHandler {
     }
 }
 
-/// The Academy bot's inbound queue: Tilda submissions now, Telegram updates later, one conversation per lead/chat.
-public enum AcademyQueue {
-    public static let queue = InboundQueue(name: "academy")
-}
-
-/// A message on the Academy queue.
-public enum AcademyQueueMessage: Codable, Sendable, Equatable {
-    case tilda(TildaSubmission)
-    case telegram(TelegramInbound)
-}
-
 extension AcademyQueueMessage {
     /// This message for the Academy queue, JSON-encoded as the drain decodes it (500 in the unexpected case that it
     /// cannot be encoded).
@@ -114,6 +103,6 @@ extension AcademyQueueMessage {
             return .answer(HTTPEdge.error(500, "internal", "the message could not be encoded"))
         }
         return .enqueue(WebhookMessage(
-            payload: String(decoding: data, as: UTF8.self), queue: AcademyQueue.queue, conversation: conversation, dedupeID: dedupeID))
+            payload: String(decoding: data, as: UTF8.self), queue: InboundQueue.academy, conversation: conversation, dedupeID: dedupeID))
     }
 }

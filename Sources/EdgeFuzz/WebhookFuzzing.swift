@@ -4,6 +4,7 @@ import FoundationEssentials
 import Logging
 import Platform
 import Redis
+import Messages
 
 /// One input through the request decisions of the three webhooks (Chat2Desk, Tilda urlencoded and JSON,
 /// Telegram), as its body with the right secret and media type. Nothing touches Redis: `decide` stops where the

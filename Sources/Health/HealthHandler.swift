@@ -4,6 +4,7 @@ public import Platform
 public import Storage
 import Postgres
 import Redis
+import Messages
 
 /// `GET /health` (dependencies and queue depths) and `GET /` (what this service is).
 public struct HealthHandler {
@@ -27,7 +28,7 @@ public struct HealthHandler {
 
     /// The inbound queues of the enabled bots.
     public static func queues(for config: AppConfig) -> [InboundQueue] {
-        (config.shoro == nil ? [] : [InboundQueue(name: "shoro")]) + (config.academy == nil ? [] : [AcademyQueue.queue])
+        (config.shoro == nil ? [] : [InboundQueue.shoro]) + (config.academy == nil ? [] : [InboundQueue.academy])
     }
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {

@@ -38,6 +38,11 @@ public struct InboundQueue: Sendable {
         self.prefix = "q:{\(name)}:"
     }
 
+    /// The Shoro bot's queue: Chat2Desk messages, one conversation per client.
+    public static let shoro = InboundQueue(name: "shoro")
+    /// The Academy bot's queue: Tilda submissions and Telegram updates, one conversation per lead or chat.
+    public static let academy = InboundQueue(name: "academy")
+
     var scheduleKey: String { self.prefix + "sched" }
     var attemptsKey: String { self.prefix + "attempts" }
     var ownerKey: String { self.prefix + "owner" }

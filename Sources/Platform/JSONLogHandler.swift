@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Messages
 import Glibc
 public import Logging
 
@@ -56,24 +57,8 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// JSON string escaping per RFC 8259.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// JSON string escaping per RFC 8259 (`JSONText.quote`, kept here for the log lines).
+    public static func quote(_ text: String) -> String { JSONText.quote(text) }
 
     private static func timestamp() -> String {
         var now = timespec()

@@ -1,4 +1,3 @@
-import Edge
 import ArgumentParser
 import Academy
 import Clients

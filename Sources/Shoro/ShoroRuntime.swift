@@ -1,5 +1,4 @@
 public import Clients
-import Edge
 public import BotCore
 import Curl
 import FoundationEssentials
@@ -7,6 +6,7 @@ public import Logging
 public import Platform
 import Postgres
 public import Storage
+import Messages
 
 /// Everything one drain or outbox worker thread needs for Shoro, built on that thread (connections are not shared).
 public final class ShoroRuntime {

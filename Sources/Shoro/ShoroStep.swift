@@ -1,10 +1,10 @@
 import Clients
-public import Edge
 public import BotCore
 import FoundationEssentials
 import Platform
 public import Postgres
 public import Storage
+public import Messages
 
 /// Runs one inbound message through the Shoro dialog and commits everything it causes in one
 /// PostgreSQL transaction: the new dialog state, the order, the outcome, the replies (as outbox rows)

@@ -1,4 +1,3 @@
-import Edge
 import Curl
 import Foundation
 import Logging

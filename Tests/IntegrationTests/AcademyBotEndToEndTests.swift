@@ -1,4 +1,3 @@
-import Edge
 import AcademyTime
 import BotCore
 import Academy
@@ -12,6 +11,7 @@ import Postgres
 import Redis
 import Testing
 import Storage
+import Messages
 
 extension AcademyEndToEnd {
     /// Telegram → nginx → fcgi-telegram → Redis → cron-drain (the Academy dialog) → PostgreSQL → the fake Telegram.
@@ -613,7 +613,7 @@ extension AcademyEndToEnd {
             let calls = try self.http.perform(HTTPRequest(url: openAI.url + "/_fake/calls?path=/v1/chat/completions", totalTimeout: 5))
             let requests = (try JSONSerialization.jsonObject(with: Data(calls.body)) as? [[String: Any]]) ?? []
             #expect(requests.count == 1, "OpenAI asked once, not once per expired lease")
-            let dead = try AcademyQueue.queue.deadLetters(on: self.redis).filter { $0.conversation.hasSuffix(":\(user.id)") }
+            let dead = try InboundQueue.academy.deadLetters(on: self.redis).filter { $0.conversation.hasSuffix(":\(user.id)") }
             #expect(dead.isEmpty, "the update is not dead-lettered while it runs: \(dead.map(\.error))")
             #expect(try self.texts(user).filter { $0.contains("45 минут") }.count == 1, "one answer")
             #expect(try self.messages(user).count == 4)
@@ -675,7 +675,7 @@ extension AcademyEndToEnd {
             }
             // The user is told first, then the update is dead-lettered: wait for the second too.
             try self.eventually("the dead letter") {
-                try AcademyQueue.queue.deadLetters(on: self.redis).contains { $0.conversation == "tg:\(user.id)" }
+                try InboundQueue.academy.deadLetters(on: self.redis).contains { $0.conversation == "tg:\(user.id)" }
             }
             #expect(try self.leadRow(tgID: user.id)?["status"] == "SCHEDULED", "the lesson stays booked")
         }

@@ -1,4 +1,3 @@
-import Edge
 import BotCore
 import Academy
 import Curl
@@ -10,6 +9,7 @@ import Postgres
 import Redis
 import Storage
 import Testing
+import Messages
 
 /// The two Academy end-to-end suites run one after the other. They share the academy queue and the delayed-jobs
 /// table: run together, one suite's drainer takes the other's updates with the wrong fakes configured, and one
@@ -201,7 +201,7 @@ extension AcademyEndToEnd {
             let submission = TildaSubmission(
                 tranid: tranid, formid: nil, name: "Ivan", phone: nil, email: email, childAge: nil, rejectedFields: [:], receivedAt: Date().timeIntervalSince1970)
             let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
-            try AcademyQueue.queue.enqueue(json, conversation: submission.conversation, dedupeID: nil, dedupeSeconds: 0, on: self.redis)
+            try InboundQueue.academy.enqueue(json, conversation: submission.conversation, dedupeID: nil, dedupeSeconds: 0, on: self.redis)
             try self.startDrain()
             try self.eventually("the lead") { try self.lead(email: email) != nil }
             let lead = try #require(try self.lead(email: email))

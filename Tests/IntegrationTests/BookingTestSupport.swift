@@ -1,4 +1,3 @@
-import Edge
 import AcademyTime
 import BotCore
 import Curl

@@ -1,4 +1,3 @@
-import Edge
 import Logging
 import Platform
 import Postgres

@@ -1,10 +1,10 @@
-import Edge
 @testable import Academy
 @testable import Clients
 import Foundation
 import Platform
 import Postgres
 import Testing
+import Messages
 
 /// Service-account auth, the Sheets mirror and the Calendar client against real PostgreSQL and Redis and the
 /// stack's fake Google (which verifies every JWT). Serialized: the tests share the fake and count its calls.

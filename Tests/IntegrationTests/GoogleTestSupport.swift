@@ -1,4 +1,3 @@
-import Edge
 @testable import Academy
 @testable import Clients
 import Curl
@@ -9,6 +8,7 @@ import Postgres
 import Testing
 import _CryptoExtras
 import Storage
+import Messages
 
 /// The fake Google of the local stack (`fakes/google.py`, started by `scripts/stack.sh`) as seen from tests.
 enum GoogleStack {

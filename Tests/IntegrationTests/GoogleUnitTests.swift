@@ -1,10 +1,10 @@
-import Edge
 import Academy
 import Clients
 import Foundation
 import Platform
 import Testing
 import _CryptoExtras
+import Messages
 
 /// Pure parts of the Google integration: JWT assembly, settings, row placement, ids. No stack needed.
 @Suite("Google (pure)")

@@ -7,6 +7,7 @@ import Platform
 import Postgres
 import Redis
 import Testing
+import Messages
 
 // Hostile bytes in webhook bodies: NUL and other control characters (JSON escapes, percent escapes, raw bytes),
 // lone UTF-16 surrogates and invalid UTF-8. They are cleaned at the edge — control characters other than tab,
@@ -163,7 +164,7 @@ extension AcademyEndToEnd.AcademyBotEndToEndTests {
     @Test func hostileBytesInAnUpdateAreAnsweredAndNeverDeadLettered() throws {
         try self.startDrain()
         let user = self.newUser()
-        let dead = { try AcademyQueue.queue.deadLetters(on: self.redis).filter { $0.conversation == "tg:\(user.id)" } }
+        let dead = { try InboundQueue.academy.deadLetters(on: self.redis).filter { $0.conversation == "tg:\(user.id)" } }
         for (label, text) in [("NUL and control escapes", #"/start\u0000\u0007"#), ("a lone surrogate", #"/start \ud800"#)] {
             let before = try self.messages(user).count
             self.nextUpdate += 1
@@ -196,7 +197,7 @@ extension AcademyEndToEnd.AcademyLeadsEndToEndTests {
             let response = try self.postTilda(body, contentType: contentType)
             try #require(response.status == 200, "\(contentType): \(response.status) \(response.text)")
             if self.processes.isEmpty { try self.startDrain() }
-            let dead = { try AcademyQueue.queue.deadLetters(on: self.redis).filter { $0.conversation == "lead:" + email } }
+            let dead = { try InboundQueue.academy.deadLetters(on: self.redis).filter { $0.conversation == "lead:" + email } }
             try self.eventually("\(contentType): the lead or a dead letter") { try self.lead(email: email) != nil || !dead().isEmpty }
             let deadLetters = try dead()
             #expect(deadLetters.isEmpty, "\(contentType): dead-lettered: \(deadLetters.map(\.error))")

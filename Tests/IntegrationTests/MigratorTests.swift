@@ -1,4 +1,3 @@
-import Edge
 import Foundation
 import Logging
 import Platform

@@ -1,4 +1,3 @@
-import Edge
 import BotCore
 import Curl
 import Foundation

@@ -1,5 +1,4 @@
 import Curl
-import Edge
 import FastCGI
 import Foundation
 import Glibc

@@ -1,4 +1,3 @@
-import Edge
 import Curl
 import Foundation
 import Glibc
@@ -6,6 +5,7 @@ import Platform
 import Postgres
 import Redis
 import Testing
+import Messages
 
 // Helpers of the Shoro end-to-end suite (ShoroEndToEndTests.swift). Everything here is prefixed
 // `E2E`/`e2e` so it never clashes with the shared TestStack helpers of the same test target.
@@ -239,7 +239,7 @@ final class E2EContext {
     let redisConfiguration: RedisConfiguration
     let redis: RedisConnection
     let texts: E2ETexts
-    static let queue = InboundQueue(name: "shoro")
+    static let queue = InboundQueue.shoro
     private(set) var processes: [E2EProcess] = []
 
     /// Fast retries and short timeouts so failures and recoveries happen within the test's budget.

@@ -1,4 +1,3 @@
-import Edge
 import Curl
 import Foundation
 import Glibc
@@ -7,6 +6,7 @@ import Postgres
 import Redis
 import Testing
 import Storage
+import Messages
 
 /// The Shoro water-order bot end to end: Chat2Desk webhooks through nginx and the FastCGI responder into
 /// Redis, `cron-drain` / `cron-outbox` processes started here, PostgreSQL, and the fake Chat2Desk.

@@ -1,6 +1,7 @@
 import Edge
 import Platform
 import Testing
+import Messages
 
 /// Pure parsing of Tilda submissions (no servers): both encodings, field mapping, probe, refusals.
 @Suite("Tilda payload")

@@ -1,4 +1,3 @@
-import Edge
 import Platform
 
 /// Where each lead's row is on the sheet, from the key column (lead ids in column A, header in row 1).

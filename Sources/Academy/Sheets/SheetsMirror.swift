@@ -1,5 +1,4 @@
 public import Clients
-import Edge
 public import Logging
 import Platform
 public import Postgres

@@ -1,10 +1,10 @@
-import Edge
 public import Curl
 import FoundationEssentials
 public import Logging
 public import Platform
 import Redis
 public import Storage
+import Messages
 
 /// Sends replies through Chat2Desk's `POST /v1/messages` with the raw token, under the shared rate limit.
 ///

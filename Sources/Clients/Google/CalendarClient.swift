@@ -1,8 +1,8 @@
-public import Edge
 import Crypto
 import Curl
 import Logging
 import Platform
+public import Messages
 
 /// Google Calendar API v3 for one calendar: free/busy, list, insert with a client-chosen id, patch, delete.
 ///

@@ -1,7 +1,7 @@
-import Edge
 import Curl
 import Logging
 import Platform
+import Messages
 
 extension GoogleAuth {
     /// One logical API call: authorised, retried on transport failures and on answers `isRetryable` accepts,

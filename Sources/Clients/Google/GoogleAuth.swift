@@ -1,4 +1,3 @@
-import Edge
 import Crypto
 public import Curl
 import FoundationEssentials

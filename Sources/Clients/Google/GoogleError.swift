@@ -1,7 +1,7 @@
-import Edge
 /// A failed Google call (token endpoint, Sheets or Calendar), after the retries its policy allows.
 ///
 /// `description` is terse (safe for any log line); `debugDescription` adds Google's message.
+import Messages
 public struct GoogleError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     /// What went wrong, extensible without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {

@@ -1,7 +1,7 @@
-public import Edge
 import FoundationEssentials
 public import Platform
 public import _CryptoExtras
+public import Messages
 
 /// The service-account assertion for Google's JWT-bearer grant (RFC 7523): `base64url(header).base64url(claims).
 /// base64url(signature)`, the signature being RSASSA-PKCS1-v1_5 with SHA-256 from swift-crypto.

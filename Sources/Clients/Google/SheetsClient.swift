@@ -1,6 +1,6 @@
-import Edge
 import Curl
 import Platform
+import Messages
 
 /// Google Sheets API v4 for one spreadsheet: read ranges, write ranges at explicit positions, size the grid.
 ///

@@ -1,8 +1,8 @@
-import Edge
 public import Curl
 import FoundationEssentials
 public import Logging
 public import Platform
+import Messages
 
 /// One message of a chat completion request.
 public struct ChatMessage: Sendable, Hashable {

@@ -1,6 +1,6 @@
-import Edge
 public import Curl
 import FoundationEssentials
+import Messages
 
 /// A failed OpenAI call, classified once so callers can tell a retryable hiccup from a refusal.
 ///

@@ -1,9 +1,9 @@
-import Edge
 public import Curl
 import FoundationEssentials
 public import Platform
 import Redis
 import Storage
+import Messages
 
 /// One email through Resend's `POST /emails`.
 public struct OutgoingEmail: Sendable, Equatable {

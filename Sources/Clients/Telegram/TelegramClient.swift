@@ -1,9 +1,9 @@
-public import Edge
 public import Curl
 import FoundationEssentials
 public import Platform
 import Redis
 public import Storage
+public import Messages
 
 /// Telegram's verdict on one Bot API call.
 public enum TelegramResult: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import Edge
+public import Messages
 
 /// A Telegram Bot API call kept in the outbox: the method and its JSON parameters.
 public struct TelegramOutboxPayload: Sendable, Equatable {

@@ -1,8 +1,8 @@
-import Edge
 import Curl
 import FoundationEssentials
 import Logging
 import Platform
+import Messages
 
 extension ZoomClient {
     /// A valid access token: from memory, else from Redis, else freshly requested (and then shared).

@@ -1,8 +1,8 @@
-import Edge
 public import Curl
 public import FoundationEssentials
 public import Logging
 public import Platform
+import Messages
 
 /// Zoom meetings for one host through a Server-to-Server OAuth app: create (never twice), find by marker, delete.
 ///

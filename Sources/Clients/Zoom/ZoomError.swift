@@ -1,4 +1,3 @@
-import Edge
 import Platform
 
 /// A failed Zoom call (token endpoint or API), after the retries the client allows.

@@ -5,22 +5,8 @@ public import Logging
 public import Platform
 import Redis
 
-/// Start-up shared by every executable: configuration, logging, and how to die on bad configuration.
-public enum ProcessSetup {
-    /// Reads the configuration (exit 78, EX_CONFIG, listing every problem, when invalid) and bootstraps JSON logging.
-    public static func load(_ label: String) -> (AppConfig, Logger) {
-        do {
-            let environment = try EnvironmentFile.effectiveEnvironment(process: ProcessInfo.processInfo.environment)
-            let config = try AppConfig(environment: environment)
-            JSONLogHandler.bootstrap(level: config.infrastructure.logLevel)
-            return (config, Logger(label: label))
-        } catch {
-            let text = "\(label): \(error)\n"
-            _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
-            exit(ExitStatus.configuration.rawValue)
-        }
-    }
-
+/// Start-up of the FastCGI responders (the rest of `ProcessSetup` is in Platform, shared with the cron jobs).
+extension ProcessSetup {
     /// Runs a FastCGI responder: `--socket PATH` creates a unix socket, no argument uses fd 0. A responder that
     /// acknowledges webhooks (`queuesWebhooks`) first checks that Redis keeps what it acknowledges.
     public static func runResponder(

@@ -1,0 +1,20 @@
+import FoundationEssentials
+import Glibc
+public import Logging
+
+/// Start-up shared by every executable: configuration, logging, and how to die on bad configuration.
+public enum ProcessSetup {
+    /// Reads the configuration (exit 78, EX_CONFIG, listing every problem, when invalid) and bootstraps JSON logging.
+    public static func load(_ label: String) -> (AppConfig, Logger) {
+        do {
+            let environment = try EnvironmentFile.effectiveEnvironment(process: ProcessInfo.processInfo.environment)
+            let config = try AppConfig(environment: environment)
+            JSONLogHandler.bootstrap(level: config.infrastructure.logLevel)
+            return (config, Logger(label: label))
+        } catch {
+            let text = "\(label): \(error)\n"
+            _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+            exit(ExitStatus.configuration.rawValue)
+        }
+    }
+}
