@@ -241,8 +241,7 @@ public struct AcademyTelegramStep {
     }
 
     private func alreadyProcessed(_ updateID: Int64, on connection: PostgresConnection) throws -> Bool {
-        !(try connection.query(
-            "SELECT 1 FROM message_logs WHERE source = 'telegram' AND message_id = $1 AND success", [String(updateID)]).isEmpty)
+        try Self.messageLog.isHandled(messageID: String(updateID), on: connection)
     }
 
     private func loadState(userID: Int64, on connection: PostgresConnection) throws -> AcademyDialog.State? {
@@ -252,13 +251,12 @@ public struct AcademyTelegramStep {
         return AcademyDialog.State.decode(Data(text.utf8))
     }
 
+    static let messageLog = MessageLog(source: "telegram")
+
     private func log(_ inbound: TelegramInbound, text: String, step: String?, on connection: PostgresConnection) throws {
-        try connection.query(
-            """
-            INSERT INTO message_logs (source, client_id, message_id, text, dialog_state, success)
-            VALUES ('telegram', $1, $2, $3, $4, true)
-            ON CONFLICT (source, message_id) DO UPDATE SET success = true, error_reason = NULL, dialog_state = EXCLUDED.dialog_state
-            """, [String(inbound.chatID), String(inbound.updateID), text, step])
+        try connection.pipeline([Self.messageLog.recordHandled([
+            .init(clientID: String(inbound.chatID), messageID: String(inbound.updateID), text: text, dialogState: step),
+        ])])
     }
 
     /// What the message log keeps of an event: typed text, never audio or contact details beyond the kind.

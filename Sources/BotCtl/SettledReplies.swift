@@ -1,5 +1,6 @@
 import Platform
 import Postgres
+import Storage
 
 /// What the chat simulators show after each line: the replies of one inbound message, once its step committed (its
 /// `message_logs` row says so) and every reply was sent or given up on (`sent`/`dead`). Both bots log and queue
@@ -15,9 +16,7 @@ struct SettledReplies {
     func wait(messageID: String, sourceKeyPrefix: String, on connection: PostgresConnection) throws -> [(payload: String, status: String)]? {
         let deadline = monotonicSeconds() + self.timeout
         while monotonicSeconds() < deadline {
-            let processed = try connection.query(
-                "SELECT 1 FROM message_logs WHERE source = $1 AND message_id = $2 AND success", [self.source, messageID])
-            if !processed.isEmpty {
+            if try MessageLog(source: self.source).isHandled(messageID: messageID, on: connection) {
                 let rows = try connection.query(
                     "SELECT payload::text AS payload, status FROM outbox WHERE channel = $1 AND source_key LIKE $2 ORDER BY id",
                     [self.channel, sourceKeyPrefix + "%"])

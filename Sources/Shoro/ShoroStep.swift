@@ -11,6 +11,7 @@ public import Messages
 /// and the message log. Re-running a message that already committed changes nothing.
 public struct ShoroStep {
     public static let outbox = Outbox(channel: "chat2desk")
+    static let messageLog = MessageLog(source: "chat2desk")
 
     private let texts: ShoroTexts
     private let dialogTTLSeconds: Double
@@ -60,7 +61,7 @@ public struct ShoroStep {
         var orders = Columns(5)  // phone, address, bottles, client id, idempotency key
         var outcomes = Columns(7)  // client id, dialog id, outcome, completed, dropoff state, total messages, duration
         var dialogs = Columns(2)  // client id, dialog JSON
-        var logs = Columns(4)  // client id, message id, text, state before
+        var logs: [MessageLog.Entry] = []
 
         struct Columns {
             var values: [[String?]]
@@ -118,15 +119,7 @@ public struct ShoroStep {
                     ON CONFLICT (client_id) DO UPDATE SET dialog = EXCLUDED.dialog, updated_at = now()
                     """, self.dialogs.arrays))
             }
-            if !self.logs.isEmpty {
-                statements.append(PostgresStatement(
-                    """
-                    INSERT INTO message_logs (source, client_id, message_id, text, dialog_state, success)
-                    SELECT 'chat2desk', t.client_id, t.message_id, t.text, t.state, true
-                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(client_id, message_id, text, state)
-                    ON CONFLICT (source, message_id) DO UPDATE SET success = true, error_reason = NULL, dialog_state = EXCLUDED.dialog_state
-                    """, self.logs.arrays))
-            }
+            if !self.logs.isEmpty { statements.append(ShoroStep.messageLog.recordHandled(self.logs)) }
             return (statements, outbox, orders)
         }
     }
@@ -142,32 +135,31 @@ public struct ShoroStep {
             PostgresStatement(
                 "SELECT client_id, dialog::text AS dialog FROM shoro_dialogs WHERE client_id = ANY($1::text[]) ORDER BY client_id FOR UPDATE",
                 [clientIDs]),
+            Self.messageLog.handledStatement(messageIDs: messages.map(\.messageID)),
             PostgresStatement(
                 """
-                SELECT t.ordinal, logged.message_id IS NOT NULL AS done, last.delivery_address, last.client_phone
+                SELECT t.ordinal, last.delivery_address, last.client_phone
                 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(message_id, client_id, ordinal)
-                LEFT JOIN LATERAL (
-                    SELECT message_id FROM message_logs WHERE source = 'chat2desk' AND message_id = t.message_id AND success
-                    LIMIT 1) AS logged ON true
                 LEFT JOIN LATERAL (
                     SELECT delivery_address, client_phone FROM orders WHERE chat2desk_client_id = t.client_id AND source = 'chat2desk'
                     ORDER BY created_at DESC, id DESC LIMIT 1) AS last ON true
                 ORDER BY t.ordinal
                 """, [PostgresArray.literal(messages.map(\.messageID)), clientIDs]),
         ])
-        guard reads.count == 3, reads[2].count == messages.count else {
+        guard reads.count == 4, reads[3].count == messages.count else {
             throw PostgresError(code: .unexpectedResult, message: "shoro step reads")
         }
+        let handled = try Self.messageLog.handled(in: reads[2])
         var storedDialogs: [String: String] = [:]
         for row in reads[1] { storedDialogs[try row.decode("client_id")] = try row.decodeIfPresent("dialog") }
         var writes = Writes()
         var results: [Result] = []
         var orderKeys: [String?] = []
-        for (message, facts) in zip(messages, reads[2]) {
+        for (message, facts) in zip(messages, reads[3]) {
             var orderKey: String?
             results.append(try self.plan(
-                message, storedDialog: storedDialogs[message.clientID], facts: facts, now: now, writes: &writes,
-                orderKey: &orderKey))
+                message, handled: handled.contains(message.messageID), storedDialog: storedDialogs[message.clientID],
+                facts: facts, now: now, writes: &writes, orderKey: &orderKey))
             orderKeys.append(orderKey)
         }
         let planned = writes.statements
@@ -193,10 +185,10 @@ public struct ShoroStep {
 
     /// Runs one message through its dialog and adds what it causes to `writes`; `orderKey` is set when it creates an order.
     private func plan(
-        _ message: Chat2DeskInbound, storedDialog: String?, facts: PostgresRow, now: Double, writes: inout Writes,
-        orderKey: inout String?
+        _ message: Chat2DeskInbound, handled: Bool, storedDialog: String?, facts: PostgresRow, now: Double,
+        writes: inout Writes, orderKey: inout String?
     ) throws -> Result {
-        if try facts.decode("done", as: Bool.self) {
+        if handled {
             return Result(alreadyProcessed: true, stateBefore: "", stateAfter: "", replies: 0, orderCreated: false)
         }
         let date = Date(timeIntervalSince1970: now)
@@ -237,7 +229,7 @@ public struct ShoroStep {
             }
         }
         writes.dialogs.append([message.clientID, String(decoding: try JSONEncoder().encode(current), as: UTF8.self)])
-        writes.logs.append([message.clientID, message.messageID, message.text, stateBefore])
+        writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: stateBefore))
         return Result(
             alreadyProcessed: false, stateBefore: stateBefore, stateAfter: current.state.rawValue, replies: replies,
             orderCreated: false)
@@ -245,12 +237,9 @@ public struct ShoroStep {
 
     /// Records a failed attempt in message_logs (best effort, outside the step's transaction).
     public static func logFailure(_ message: Chat2DeskInbound, error: String, on connection: PostgresConnection) {
-        _ = try? connection.query(
-            """
-            INSERT INTO message_logs (source, client_id, message_id, text, success, error_reason)
-            VALUES ('chat2desk', $1, $2, $3, false, $4)
-            ON CONFLICT (source, message_id) DO UPDATE SET error_reason = EXCLUDED.error_reason WHERE NOT message_logs.success
-            """, [message.clientID, message.messageID, message.text, error])
+        Self.messageLog.recordFailure(
+            .init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: nil),
+            error: error, on: connection)
     }
 
     /// Rows one housekeeping transaction locks and handles.
