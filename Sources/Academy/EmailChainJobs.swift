@@ -33,9 +33,7 @@ public struct EmailChainJobs {
         jobs: DelayedJobs = DelayedJobs(), clock: Clock = .system, logger: Logger
     ) {
         self.academy = academy
-        self.policy = EmailChainPolicy(
-            email1Delay: academy.email.email1Delay, email2Delay: academy.email.email2Delay,
-            callAlertDelay: academy.email.callAlertDelay)
+        self.policy = EmailChainPolicy(academy.email)
         self.templates = templates
         self.resend = resend
         self.telegram = telegram
@@ -205,5 +203,12 @@ public struct EmailChainJobs {
             "lead.id": "\(lead.id)", "step": "\(step.rawValue)", "event": "\(event?.0 ?? "already sent")",
             "next": "\(next.map { "\($0.step.rawValue) in \(Int($0.delay)) s" } ?? "none")",
         ])
+    }
+}
+
+extension EmailChainPolicy {
+    /// The chain's delays as configured (`EMAIL1_DELAY_MINUTES`, …).
+    init(_ email: AppConfig.Academy.Email) {
+        self.init(email1Delay: email.email1Delay, email2Delay: email.email2Delay, callAlertDelay: email.callAlertDelay)
     }
 }

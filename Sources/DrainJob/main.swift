@@ -25,23 +25,21 @@ struct DrainJob: ParsableCommand {
         let drainAcademy = config.academy != nil && (self.bot == nil || self.bot == "academy")
         guard drainShoro || drainAcademy else { return logger.info("no enabled bot to drain") }
         let shoroTexts: ShoroTexts?
-        do { shoroTexts = drainShoro ? try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) : nil } catch {
+        do { shoroTexts = drainShoro ? try ShoroDrain.loadTexts(directory: config.infrastructure.textsDirectory) : nil } catch {
             logger.critical("texts invalid", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
-        var academyDialog: AcademyDialog?
-        var academyZone: AcademyTimeZone?
+        var academyDialog: (AcademyDialog, AcademyTimeZone)?
         if drainAcademy, let academy = config.academy {
             do {
-                academyZone = try AcademyTimeZone.configured(config)
-                academyDialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: academyZone!)
+                let zone = try AcademyTimeZone.configured(config)
+                academyDialog = (try AcademySetup.loadDialog(config: config, academy: academy, timeZone: zone), zone)
             } catch {
                 logger.critical("academy dialog cannot start", metadata: ["error": "\(error)"])
                 throw ExitCode(ExitStatus.configuration.rawValue)
             }
         }
-        let dialog = academyDialog
-        let zone = academyZone
+        let academyLoaded = academyDialog
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)
         let perBot = min(50, max(1, self.concurrency ?? config.queue.concurrency))
         let shoroWorkers = drainShoro ? perBot : 0
@@ -60,21 +58,20 @@ struct DrainJob: ParsableCommand {
         logger.info("drain starting", metadata: ["workers.shoro": "\(shoroWorkers)", "workers.academy": "\(drainAcademy ? perBot : 0)"])
         runWorkerThreads(count: shoroWorkers + (drainAcademy ? perBot : 0), stop: stop) { index in
             if index < shoroWorkers, let shoro = config.shoro, let shoroTexts {
-                let runtime = ShoroRuntime(config: config, shoro: shoro, texts: shoroTexts, logger: logger)
+                let drain = ShoroDrain(replies: ShoroReplies(config: config, shoro: shoro, logger: logger), texts: shoroTexts)
                 if index == 0 {
-                    _ = try? runtime.postgres.with { try runtime.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
+                    _ = try? drain.postgres.with { try drain.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
                 }
                 QueueWorker(queue: InboundQueue.shoro, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
-                    .run(redis: runtime.redis, stop: stop, deadline: deadline, batchSize: config.queue.batchSize) {
-                        runtime.handle($0, extendLeases: $1)
+                    .run(redis: drain.redis, stop: stop, deadline: deadline, batchSize: config.queue.batchSize) {
+                        drain.handle($0, extendLeases: $1)
                     }
-            } else if let academy = config.academy {
-                let services = dialog.flatMap { dialog in
-                    zone.map { AcademyRuntime.services(config: config, academy: academy, dialog: dialog, timeZone: $0, logger: logger) }
-                }
-                let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, services: services, logger: logger)
+            } else if let academy = config.academy, let (dialog, zone) = academyLoaded {
+                let drain = AcademyDrain(
+                    replies: AcademyReplies(config: config, academy: academy, logger: logger), dialog: dialog,
+                    services: AcademySetup.services(config: config, academy: academy, dialog: dialog, timeZone: zone, logger: logger))
                 QueueWorker(queue: InboundQueue.academy, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
-                    .run(redis: runtime.redis, stop: stop, deadline: deadline, handle: runtime.handle)
+                    .run(redis: drain.redis, stop: stop, deadline: deadline, handle: drain.handle)
             }
         }
         logger.info("drain finished")

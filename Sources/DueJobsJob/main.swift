@@ -17,13 +17,13 @@ struct DueJobsJob: ParsableCommand {
         let (config, logger) = ProcessSetup.load("cron-due-jobs")
         guard let academy = config.academy else { return logger.info("ACADEMY_ENABLED is false: no jobs to run") }
         let templates: EmailTemplates
-        do { templates = try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory) } catch {
+        do { templates = try AcademySetup.loadTemplates(directory: academy.email.templatesDirectory) } catch {
             logger.critical("email templates invalid", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.configuration.rawValue)
         }
         let dialog: AcademyDialog
         do {
-            dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyTimeZone.configured(config))
+            dialog = try AcademySetup.loadDialog(config: config, academy: academy, timeZone: try AcademyTimeZone.configured(config))
         } catch {
             logger.critical("academy texts invalid", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.configuration.rawValue)
@@ -32,9 +32,10 @@ struct DueJobsJob: ParsableCommand {
         let stop = StopFlag()
         HTTPClient.globalInit()
         runWorkerThreads(count: 1, stop: stop) { _ in
-            let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, logger: logger)
+            let jobs = AcademyDueJobs(
+                replies: AcademyReplies(config: config, academy: academy, logger: logger), dialog: dialog, templates: templates)
             repeatUntil(deadline: deadline, stop: stop, pauseSeconds: 1) {
-                do { try runtime.runDueJobs(templates: templates) } catch {
+                do { try jobs.runDue() } catch {
                     logger.error("jobs pass failed", metadata: ["error": "\(error)"])
                 }
             }

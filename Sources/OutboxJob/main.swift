@@ -18,15 +18,14 @@ struct OutboxJob: ParsableCommand {
         if let bot, !["shoro", "academy"].contains(bot) { throw ValidationError("--bot must be shoro or academy") }
         let shoro = self.bot == nil || self.bot == "shoro" ? config.shoro : nil
         let academy = self.bot == nil || self.bot == "academy" ? config.academy : nil
-        let shoroTexts = try shoro.map { _ in try ShoroRuntime.loadTexts(directory: config.infrastructure.textsDirectory) }
         let passes: [@Sendable () throws -> Int] = [
-            shoro.flatMap { shoro in shoroTexts.map { texts in
-                let runtime = ThreadConfined { ShoroRuntime(config: config, shoro: shoro, texts: texts, logger: logger) }
-                return { try runtime.value.retryOutbox() }
-            } },
+            shoro.map { shoro in
+                let replies = ThreadConfined { ShoroReplies(config: config, shoro: shoro, logger: logger) }
+                return { try replies.value.retryPass() }
+            },
             academy.map { academy in
-                let runtime = ThreadConfined { AcademyRuntime(config: config, academy: academy, logger: logger) }
-                return { try runtime.value.retryTelegramOutbox() }
+                let replies = ThreadConfined { AcademyReplies(config: config, academy: academy, logger: logger) }
+                return { try replies.value.retryPass() }
             },
         ].compactMap { $0 }
         guard !passes.isEmpty else { return logger.info("no enabled bot: nothing to retry") }

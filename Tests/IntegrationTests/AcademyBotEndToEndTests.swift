@@ -380,10 +380,7 @@ extension AcademyEndToEnd {
         /// Runs due jobs in this process as if it were `now` (the same runner `cron-due-jobs` uses).
         func runDueJobs(at now: Double) throws {
             let config = try AppConfig(environment: E2EStack.environment)
-            let academy = try #require(config.academy)
-            let dialog = try AcademyRuntime.loadDialog(config: config, academy: academy, timeZone: try AcademyTimeZone.configured(config))
-            let runtime = AcademyRuntime(config: config, academy: academy, dialog: dialog, clock: Clock { now }, logger: BookingFakes.silent)
-            try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+            try AcademyDueJobs.forTests(config, at: now, logger: BookingFakes.silent).runDue()
         }
 
         @Test func fromStartToAScheduledLessonThenBothRemindersFire() throws {

@@ -119,9 +119,7 @@ extension AcademyEndToEnd {
         /// Runs every due job as if the time were `now` (the runner under test, with an injected clock).
         @discardableResult
         func runDueJobs(at now: Double) throws -> Int {
-            let academy = try #require(self.config.academy)
-            let runtime = AcademyRuntime(config: self.config, academy: academy, clock: Clock { now }, logger: Logger(label: "test-jobs"))
-            return try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+            try AcademyDueJobs.forTests(self.config, at: now).runDue()
         }
 
         func jobStatus(_ id: String) throws -> String? {
@@ -312,9 +310,7 @@ extension AcademyEndToEnd {
             let run = DispatchGroup()
             DispatchQueue.global().async(group: run) {
                 do {
-                    guard let academy = config.academy else { return failures.append("the Academy is not configured") }
-                    let runtime = AcademyRuntime(config: config, academy: academy, clock: Clock { due }, logger: Logger(label: "test-jobs"))
-                    try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+                    try AcademyDueJobs.forTests(config, at: due).runDue()
                 } catch { failures.append("\(error)") }
             }
             try self.eventually("email 2's failed first POST", timeout: 10) { try email2Posts() == 1 }

@@ -17,7 +17,7 @@ struct ShoroIdleExpiryTests {
 
     private static func step() throws -> ShoroStep {
         ShoroStep(
-            texts: try ShoroRuntime.loadTexts(directory: try TestStack.root() + "/resources/texts"), dialogTTLSeconds: ttl)
+            texts: try ShoroDrain.loadTexts(directory: try TestStack.root() + "/resources/texts"), dialogTTLSeconds: ttl)
     }
 
     private static func withMigratedDatabase(_ body: (String, PostgresConnection) throws -> Void) throws {

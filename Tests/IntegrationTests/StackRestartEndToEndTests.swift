@@ -214,11 +214,9 @@ struct StackRestartEndToEndTests {
         var environment = E2EStack.environment
         environment["HTTP_TIMEOUT_SECONDS"] = "3"
         let config = try AppConfig(environment: environment)
-        let academy = try #require(config.academy)
-        let runtime = AcademyRuntime(
-            config: config, academy: academy, clock: Clock { submitted + 1800 + 60 }, logger: Logger(label: "test-restart"))
-        try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
-        try runtime.runDueJobs(templates: try AcademyRuntime.loadTemplates(directory: academy.email.templatesDirectory))
+        let jobs = try AcademyDueJobs.forTests(config, at: submitted + 1800 + 60, logger: Logger(label: "test-restart"))
+        try jobs.runDue()
+        try jobs.runDue()
 
         let resend = try E2EStack.variable("STACK_FAKE_RESEND_URL")
         let response = try e2e.http.perform(HTTPRequest(url: resend + "/_fake/emails?to=\(email)", totalTimeout: 5))

@@ -1,0 +1,69 @@
+public import Clients
+public import BotCore
+import Postgres
+import Curl
+import FoundationEssentials
+public import Logging
+public import Platform
+public import Storage
+import Messages
+
+/// The Academy bot's Telegram replies: sends each chat's pending outbox rows in order, right after a step or a
+/// reminder (`flush`), and retries what failed (`retryPass`, the outbox job). One per worker thread.
+public final class AcademyReplies {
+    public let config: AppConfig
+    public let academy: AppConfig.Academy
+    public let redis: LazyRedis
+    public let postgres: LazyPostgres
+    public let client: TelegramClient
+    let clock: Clock
+    let logger: Logger
+    let http = HTTPClient()
+    private let store = LeadStore()
+
+    public init(config: AppConfig, academy: AppConfig.Academy, clock: Clock = .system, logger: Logger) {
+        self.config = config
+        self.academy = academy
+        self.redis = LazyRedis(config.infrastructure.redis)
+        self.postgres = LazyPostgres(conninfo: config.infrastructure.databaseURL)
+        self.client = TelegramClient(
+            baseURL: academy.telegramAPIURL, token: academy.telegramToken, timeout: config.infrastructure.httpTimeout,
+            connectTimeout: config.infrastructure.httpConnectTimeout, http: self.http, redis: self.redis, clock: clock)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Sends the pending Telegram messages of `chats`, in order; failures wait for the outbox job.
+    @discardableResult
+    public func flush(chats: [Int64], extendLease: () -> Void = {}, policy: Outbox.Policy? = nil) throws -> Int {
+        let client = self.client
+        let policy = policy ?? .afterStep(self.config.outbound)
+        var delivered = 0
+        for chat in chats {
+            let result = try self.postgres.with { connection in
+                try AcademyTelegramStep.outbox.flush(
+                    conversation: String(chat), policy: policy, on: connection, onAttempt: extendLease,
+                    send: { message in
+                        client.send(message) { blocked in
+                            self.logger.warning("the user blocked the bot; messages to this chat stop", metadata: ["tg.chat": "\(blocked)"])
+                            _ = try? self.store.markBlocked(chatID: blocked, on: connection)
+                        }
+                    })
+            }
+            switch result {
+            case .done(let count): delivered += count
+            case .deferred(let count, let error):
+                delivered += count
+                self.logger.warning("telegram send deferred to the outbox", metadata: ["tg.chat": "\(chat)", "error": "\(error)"])
+            case .busy: break
+            }
+        }
+        return delivered
+    }
+
+    /// One outbox pass over Telegram chats with due messages (single attempt each, then backoff).
+    public func retryPass() throws -> Int {
+        let chats = try self.postgres.with { try AcademyTelegramStep.outbox.dueConversations(limit: 200, on: $0) }.compactMap(Int64.init)
+        return try self.flush(chats: chats, policy: .retryPass(self.config.outbound))
+    }
+}
