@@ -170,10 +170,24 @@ let package = Package(
             name: "EdgeFuzz", dependencies: ["Edge", "Messages", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
 
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"], swiftSettings: swiftSettings),
+        // Pure tests of the modules above BotCore (parsers, clients' request building, settings): no stack needed.
+        .testTarget(
+            name: "UnitTests",
+            dependencies: [
+                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform",
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the integration suites share: the local stack's addresses and connections, child processes, polling.
+        .target(
+            name: "TestSupport", dependencies: ["Curl", "Platform", "Postgres", "Redis"], path: "Tests/TestSupport",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Messages", "Redis", "Postgres", "Curl",
+                "TestSupport",
                 "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

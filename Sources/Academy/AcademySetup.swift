@@ -10,21 +10,18 @@ public import Platform
 public enum AcademySetup {
     /// Loads the dialog's texts and settings (exit 78 on a broken catalog, at start-up).
     public static func loadDialog(config: AppConfig, academy: AppConfig.Academy, timeZone: AcademyTimeZone) throws -> AcademyDialog {
-        var files: [AcademyLanguage: Data] = [:]
-        for language in AcademyLanguage.allCases {
-            let path = config.infrastructure.textsDirectory + "/" + language.catalogFileName
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigurationError(problems: [.init(variable: "TEXTS_DIR", message: "cannot read \(path)")])
-            }
-            files[language] = data
-        }
-        let texts: AcademyTexts
-        do { texts = try AcademyTexts(json: files) } catch {
-            throw ConfigurationError(problems: [.init(variable: "TEXTS_DIR", message: "academy texts: \(error)")])
-        }
+        let texts = try self.loadTexts(directory: config.infrastructure.textsDirectory)
         return AcademyDialog(settings: AcademySettings(
             texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
             timeZone: timeZone, maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
+    }
+
+    /// Loads the Academy's catalogs (`academy.<language>.json`) from `TEXTS_DIR`.
+    public static func loadTexts(directory: String) throws -> AcademyTexts {
+        let files = try TextFiles.read(directory: directory, fileName: \AcademyLanguage.catalogFileName)
+        do { return try AcademyTexts(json: files) } catch {
+            throw ConfigurationError(problems: [.init(variable: "TEXTS_DIR", message: "academy texts: \(error)")])
+        }
     }
 
     /// Loads the email templates from `EMAIL_TEMPLATES_DIR`.

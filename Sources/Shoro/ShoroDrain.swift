@@ -24,15 +24,7 @@ public final class ShoroDrain {
 
     /// Loads the three text files from `TEXTS_DIR`.
     public static func loadTexts(directory: String) throws -> ShoroTexts {
-        var files: [ShoroLanguage: Data] = [:]
-        for language in ShoroLanguage.allCases {
-            let path = directory + "/" + language.catalogFileName
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigurationError(problems: [.init(variable: "TEXTS_DIR", message: "cannot read \(path)")])
-            }
-            files[language] = data
-        }
-        return try ShoroTexts(json: files)
+        try ShoroTexts(json: TextFiles.read(directory: directory, fileName: \ShoroLanguage.catalogFileName))
     }
 
     /// Handles queued messages of different conversations together: one transaction for all their dialog steps,

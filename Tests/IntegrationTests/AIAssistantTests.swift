@@ -5,6 +5,7 @@ import Redis
 import Testing
 
 @testable import Academy
+import TestSupport
 
 extension OpenAIFakeTests {
     /// `AIAssistant` against the stack's Redis and fake OpenAI.

@@ -7,6 +7,7 @@ import Testing
 
 @testable import Academy
 @testable import Clients
+import TestSupport
 
 /// The suites that use the fake OpenAI, one at a time: its scripted replies, faults and records are one
 /// shared queue, reset by each test.

@@ -12,6 +12,7 @@ import Redis
 import Testing
 import Storage
 import Messages
+import TestSupport
 
 extension AcademyEndToEnd {
     /// Telegram → nginx → fcgi-telegram → Redis → cron-drain (the Academy dialog) → PostgreSQL → the fake Telegram.
@@ -23,14 +24,14 @@ extension AcademyEndToEnd {
         var telegramURL: String
         let db: PostgresConnection
         let redis: RedisConnection
-        let http = E2EHTTP.client()
-        var processes: [E2EProcess] = []
+        let http = TestStack.httpClient()
+        var processes: [ChildProcess] = []
         var nextUpdate = Int64.random(in: 1_000_000...9_000_000) * 1000
 
         init() throws {
-            self.nginxURL = try E2EStack.variable("STACK_NGINX_URL")
-            self.secret = try E2EStack.variable("TELEGRAM_WEBHOOK_SECRET")
-            self.telegramURL = try E2EStack.variable("STACK_FAKE_TELEGRAM_URL")
+            self.nginxURL = try TestStack.variable("STACK_NGINX_URL")
+            self.secret = try TestStack.variable("TELEGRAM_WEBHOOK_SECRET")
+            self.telegramURL = try TestStack.variable("STACK_FAKE_TELEGRAM_URL")
             self.db = try TestStack.postgres()
             self.redis = try TestStack.redis()
         }
@@ -54,28 +55,23 @@ extension AcademyEndToEnd {
         }
 
         @discardableResult
-        func startDrain(_ overrides: [String: String] = [:], seconds: Int = 60, concurrency: Int = 3) throws -> E2EProcess {
-            let stackDirectory = try E2EStack.variable("STACK_DIR")
-            var environment = ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
+        func startDrain(_ overrides: [String: String] = [:], seconds: Int = 60, concurrency: Int = 3) throws -> ChildProcess {
+            let stackDirectory = try TestStack.variable("STACK_DIR")
+            var environment = ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
                                "SEND_RETRY_DELAYS": "0.2,0.4,0.8", "HTTP_TIMEOUT_SECONDS": "3",
                                // Free text goes to the AI: never to the shared OpenAI fake, whose calls the AI suites count.
                                "OPENAI_API_URL": "http://127.0.0.1:9"]
             environment.merge(overrides) { _, new in new }
-            self.processes.append(try E2EProcess(
-                try E2EStack.variable("STACK_BIN_DIR") + "/cron-drain",
+            self.processes.append(try ChildProcess(
+                try TestStack.variable("STACK_BIN_DIR") + "/cron-drain",
                 ["--bot", "academy", "--seconds", String(seconds), "--concurrency", String(concurrency)],
                 environment: environment, name: "academy-bot-drain",
-                logPath: stackDirectory + "/log/e2e-academy-bot-drain-\(e2eRandomID() % 100_000).log"))
+                logPath: stackDirectory + "/log/e2e-academy-bot-drain-\(TestStack.randomID() % 100_000).log"))
             return self.processes[self.processes.count - 1]
         }
 
         func eventually(_ what: String, timeout: Double = 15, _ condition: () throws -> Bool) throws {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if try condition() { return }
-                usleep(50_000)
-            }
-            throw StackError("timed out waiting for \(what)\n" + self.processes.map { $0.logTail(12) }.joined(separator: "\n"))
+            try waitUntil(what, timeout: timeout, diagnostics: { self.processes.map { $0.logTail(12) }.joined(separator: "\n") }, condition)
         }
 
         /// A simulated Telegram user.
@@ -263,7 +259,7 @@ extension AcademyEndToEnd {
 
         @Test func telegram429IsRetriedAfterItsWaitAndOrderIsKept() throws {
             // A Telegram of the test's own: a fault on the shared one would hit whichever suite sends first.
-            let telegram = try PrivateFake("telegram", ["--token", try E2EStack.variable("TELEGRAM_BOT_TOKEN")])
+            let telegram = try PrivateFake("telegram", ["--token", try TestStack.variable("TELEGRAM_BOT_TOKEN")])
             self.telegramURL = telegram.url
             try self.startDrain(["TELEGRAM_API_URL": telegram.url])
             let user = self.newUser()
@@ -281,11 +277,11 @@ extension AcademyEndToEnd {
         /// worker's to sleep: with ONE worker thread, another user is still answered within 5 s, the drain exits
         /// when its run ends, and the first chat's replies wait in the outbox until Telegram's time.
         @Test func aLongRetryAfterForOneChatHoldsUpNoOtherChatNorTheDrainsExit() throws {
-            let telegram = try PrivateFake("telegram", ["--token", try E2EStack.variable("TELEGRAM_BOT_TOKEN")])
+            let telegram = try PrivateFake("telegram", ["--token", try TestStack.variable("TELEGRAM_BOT_TOKEN")])
             self.telegramURL = telegram.url
             let runSeconds = 12
             let drain = try self.startDrain(["TELEGRAM_API_URL": telegram.url], seconds: runSeconds, concurrency: 1)
-            let started = e2eNow()
+            let started = now()
             let (flooded, other) = (self.newUser(), self.newUser())
             try self.control("POST", "/_fake/faults", json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"retry_after","seconds":600,"times":1}]"#)
             try self.say(flooded, "/start")
@@ -293,10 +289,10 @@ extension AcademyEndToEnd {
                 let sends = (try self.control("GET", "/_fake/calls?method=POST") as? [[String: Any]]) ?? []
                 return sends.contains { ($0["status"] as? Int) == 429 }
             }
-            let asked = e2eNow()
+            let asked = now()
             try self.say(other, "/start")
             try self.eventually("the other user's welcome", timeout: 5) { try self.messages(other).count >= 3 }
-            print("e2e telegram retry_after 600: the other chat answered in \(String(format: "%.2f", e2eNow() - asked)) s")
+            print("e2e telegram retry_after 600: the other chat answered in \(String(format: "%.2f", now() - asked)) s")
             #expect(try self.messages(flooded).isEmpty, "the flooded chat waits for Telegram's time")
             let waiting = try self.db.query(
                 """
@@ -306,7 +302,7 @@ extension AcademyEndToEnd {
             #expect(waiting.first?["status"] == "pending")
             #expect((try waiting.first?.decode("wait", as: Double.self) ?? 0) > 500, "the row waits for the retry_after")
             #expect(drain.waitForExit(timeout: Double(runSeconds) + 8), "cron-drain exits when its run ends")
-            #expect(e2eNow() - started < Double(runSeconds) + 8, "exited \(e2eNow() - started) s after start")
+            #expect(now() - started < Double(runSeconds) + 8, "exited \(now() - started) s after start")
             #expect(drain.exitStatus == 0)
             withExtendedLifetime(telegram) {}
         }
@@ -320,11 +316,11 @@ extension AcademyEndToEnd {
                     payload: TelegramOutboxPayload(method: "sendMessage", parameters: ["chat_id": .integer(user.id), "text": .string(text)]).json,
                     on: self.db)
             }
-            let stackDirectory = try E2EStack.variable("STACK_DIR")
-            let outbox = try E2EProcess(
-                try E2EStack.variable("STACK_BIN_DIR") + "/cron-outbox", ["--bot", "academy", "--seconds", "20"],
-                environment: ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env"],
-                name: "academy-outbox", logPath: stackDirectory + "/log/e2e-academy-outbox-\(e2eRandomID() % 100_000).log")
+            let stackDirectory = try TestStack.variable("STACK_DIR")
+            let outbox = try ChildProcess(
+                try TestStack.variable("STACK_BIN_DIR") + "/cron-outbox", ["--bot", "academy", "--seconds", "20"],
+                environment: ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env"],
+                name: "academy-outbox", logPath: stackDirectory + "/log/e2e-academy-outbox-\(TestStack.randomID() % 100_000).log")
             self.processes.append(outbox)
             try self.waitForMessages(user, count: 2, "the outbox job")
             #expect(try self.texts(user) == ["первое", "второе"])
@@ -379,7 +375,7 @@ extension AcademyEndToEnd {
 
         /// Runs due jobs in this process as if it were `now` (the same runner `cron-due-jobs` uses).
         func runDueJobs(at now: Double) throws {
-            let config = try AppConfig(environment: E2EStack.environment)
+            let config = try AppConfig(environment: TestStack.environment)
             try AcademyDueJobs.forTests(config, at: now, logger: BookingFakes.silent).runDue()
         }
 

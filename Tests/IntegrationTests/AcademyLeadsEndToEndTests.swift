@@ -10,11 +10,12 @@ import Redis
 import Storage
 import Testing
 import Messages
+import TestSupport
 
 /// The two Academy end-to-end suites run one after the other. They share the academy queue and the delayed-jobs
 /// table: run together, one suite's drainer takes the other's updates with the wrong fakes configured, and one
 /// suite's due-jobs clock, moved days ahead, fires the other's jobs early.
-@Suite("Academy end to end", .e2eStack, .serialized)
+@Suite("Academy end to end", .stack, .serialized)
 enum AcademyEndToEnd {}
 
 extension AcademyEndToEnd {
@@ -29,19 +30,19 @@ extension AcademyEndToEnd {
         let managerChatID: String
         let db: PostgresConnection
         let redis: RedisConnection
-        let http = E2EHTTP.client()
+        let http = TestStack.httpClient()
         let config: AppConfig
-        var processes: [E2EProcess] = []
+        var processes: [ChildProcess] = []
 
         init() throws {
-            self.nginxURL = try E2EStack.variable("STACK_NGINX_URL")
-            self.secret = try E2EStack.variable("TILDA_WEBHOOK_SECRET")
-            self.resendURL = try E2EStack.variable("STACK_FAKE_RESEND_URL")
-            self.telegramURL = try E2EStack.variable("STACK_FAKE_TELEGRAM_URL")
-            self.managerChatID = try E2EStack.variable("MANAGER_TELEGRAM_CHAT_ID")
+            self.nginxURL = try TestStack.variable("STACK_NGINX_URL")
+            self.secret = try TestStack.variable("TILDA_WEBHOOK_SECRET")
+            self.resendURL = try TestStack.variable("STACK_FAKE_RESEND_URL")
+            self.telegramURL = try TestStack.variable("STACK_FAKE_TELEGRAM_URL")
+            self.managerChatID = try TestStack.variable("MANAGER_TELEGRAM_CHAT_ID")
             self.db = try TestStack.postgres()
             self.redis = try TestStack.redis()
-            var environment = E2EStack.environment
+            var environment = TestStack.environment
             environment.merge(["HTTP_TIMEOUT_SECONDS": "3", "HTTP_CONNECT_TIMEOUT_SECONDS": "1", "JOBS_BACKOFF_SECONDS": "60"]) { _, new in new }
             self.config = try AppConfig(environment: environment)
             try self.control(self.resendURL, "DELETE", "/_fake/faults")
@@ -93,23 +94,17 @@ extension AcademyEndToEnd {
 
         /// Starts `cron-drain --bot academy` (stopped in deinit).
         func startDrain() throws {
-            let stackDirectory = try E2EStack.variable("STACK_DIR")
-            let process = try E2EProcess(
-                try E2EStack.variable("STACK_BIN_DIR") + "/cron-drain", ["--bot", "academy", "--seconds", "60", "--concurrency", "2"],
-                environment: ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env"],
-                name: "academy-drain", logPath: stackDirectory + "/log/e2e-academy-drain-\(e2eRandomID() % 100_000).log")
+            let stackDirectory = try TestStack.variable("STACK_DIR")
+            let process = try ChildProcess(
+                try TestStack.variable("STACK_BIN_DIR") + "/cron-drain", ["--bot", "academy", "--seconds", "60", "--concurrency", "2"],
+                environment: ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env"],
+                name: "academy-drain", logPath: stackDirectory + "/log/e2e-academy-drain-\(TestStack.randomID() % 100_000).log")
             self.processes.append(process)
         }
 
         /// Polls until `condition` holds (or fails the test after `timeout` seconds).
         func eventually(_ what: String, timeout: Double = 15, _ condition: () throws -> Bool) throws {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if try condition() { return }
-                usleep(50_000)
-            }
-            let logs = self.processes.map { $0.logTail(10) }.joined(separator: "\n")
-            throw StackError("timed out waiting for \(what)\n\(logs)")
+            try waitUntil(what, timeout: timeout, diagnostics: { self.processes.map { $0.logTail(10) }.joined(separator: "\n") }, condition)
         }
 
         func lead(email: String) throws -> Lead? {
@@ -261,7 +256,7 @@ extension AcademyEndToEnd {
 
             try self.runDueJobs(at: email1At + 3 + 2 * 86400)
             #expect(try self.managerAlerts(leadID: lead.id).count == 1)
-            let managerEmails = try self.emails(to: try E2EStack.variable("MANAGER_EMAIL")).filter {
+            let managerEmails = try self.emails(to: try TestStack.variable("MANAGER_EMAIL")).filter {
                 ($0["subject"] as? String)?.contains("#\(lead.id)") == true
             }
             #expect(managerEmails.count == 1)

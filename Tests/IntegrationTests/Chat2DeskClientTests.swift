@@ -5,6 +5,7 @@ import Platform
 import Testing
 
 @testable import Storage
+import TestSupport
 
 /// `Chat2DeskClient` after a send that timed out but may have reached Chat2Desk, against a fake Chat2Desk of each
 /// test's own (its list order and fields are switched here). The fake holds the POST for 2 s and then applies it;

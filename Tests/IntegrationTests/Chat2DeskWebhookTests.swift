@@ -3,6 +3,7 @@ import Foundation
 import Platform
 import Redis
 import Testing
+import TestSupport
 
 /// `POST /webhook/chat2desk` through nginx and the `fcgi-chat2desk` responder into the Redis queue.
 ///

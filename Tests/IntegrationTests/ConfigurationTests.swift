@@ -2,6 +2,7 @@ import Foundation
 import Platform
 import Redis
 import Testing
+import TestSupport
 
 /// A minimal valid environment for `AppConfig`.
 private let validEnvironment = [

@@ -1,6 +1,7 @@
 import Curl
 import Foundation
 import Testing
+import TestSupport
 
 /// The HTTP client against a fake Chat2Desk of each test's own: the stack's shared fake takes faults from the
 /// Shoro end-to-end suite (and has them reset by it), which runs at the same time.

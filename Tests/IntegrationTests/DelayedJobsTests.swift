@@ -3,6 +3,7 @@ import Platform
 import Postgres
 import Testing
 import Storage
+import TestSupport
 
 /// The delayed-jobs engine against a real PostgreSQL (a fresh database per test), with time as an input.
 @Suite("Delayed jobs", .stack)

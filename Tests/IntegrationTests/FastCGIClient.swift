@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// A minimal FastCGI client over a unix socket, for talking to a responder without nginx.
 enum FastCGIClient {

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Platform
 import Testing
+import TestSupport
 
 @Suite("FastCGI responders through the stack's nginx", .stack)
 struct NginxRoutesTests {

@@ -5,6 +5,7 @@ import Platform
 import Postgres
 import Testing
 import Messages
+import TestSupport
 
 /// Service-account auth, the Sheets mirror and the Calendar client against real PostgreSQL and Redis and the
 /// stack's fake Google (which verifies every JWT). Serialized: the tests share the fake and count its calls.

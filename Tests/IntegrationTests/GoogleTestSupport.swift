@@ -9,6 +9,7 @@ import Testing
 import _CryptoExtras
 import Storage
 import Messages
+import TestSupport
 
 /// The fake Google of the local stack (`fakes/google.py`, started by `scripts/stack.sh`) as seen from tests.
 enum GoogleStack {

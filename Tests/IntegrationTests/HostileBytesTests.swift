@@ -8,6 +8,7 @@ import Postgres
 import Redis
 import Testing
 import Messages
+import TestSupport
 
 // Hostile bytes in webhook bodies: NUL and other control characters (JSON escapes, percent escapes, raw bytes),
 // lone UTF-16 surrogates and invalid UTF-8. They are cleaned at the edge — control characters other than tab,
@@ -122,7 +123,7 @@ extension ShoroEndToEndTests {
         let e2e = try E2EContext("hostile-bytes")
         defer { e2e.finish() }
         try e2e.startDrain()
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         func body(_ messageID: Int64, _ text: [UInt8]) -> [UInt8] {
             Array(#"{"hook_type":"inbox","type":"from_client","message_id":\#(messageID),"client_id":\#(client),"text":""#.utf8)
                 + text + Array(#"","transport":"whatsapp"}"#.utf8)
@@ -135,7 +136,7 @@ extension ShoroEndToEndTests {
         var messageIDs: [String] = []
         var replies = 0
         for (label, text) in texts {
-            let messageID = e2eRandomID()
+            let messageID = TestStack.randomID()
             messageIDs.append(String(messageID))
             let response = try e2e.http.perform(HTTPRequest(
                 method: "POST", url: e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret,

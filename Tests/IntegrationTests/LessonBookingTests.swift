@@ -5,6 +5,7 @@ import Testing
 
 @testable import Academy
 @testable import Clients
+import TestSupport
 
 /// `LessonBooking` and `ZoomClient` against real Redis and fake Google Calendar and Zoom (one pair per test).
 @Suite("Lesson booking (Calendar + Zoom)", .stack)
@@ -124,7 +125,7 @@ struct LessonBookingTests {
         #expect(meeting["timezone"] as? String == "Europe/Moscow")
         #expect(meeting["type"] as? Int == 2)
         #expect((meeting["agenda"] as? String)?.contains("booking:" + request.idempotencyKey) == true)
-        let texts = try AcademyServicesTests.repositoryTexts()
+        let texts = try AcademySetup.loadTexts(directory: try TestStack.root() + "/resources/texts")
         #expect(meeting["topic"] as? String == texts.render(.meetingTopic, request.language, ["name": request.name]))
         #expect((meeting["topic"] as? String)?.contains(request.name) == true)
 

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 @testable import Platform
 import Testing
+import TestSupport
 
 @Suite("JSON logging")
 struct LoggingTests {

@@ -4,6 +4,7 @@ import Platform
 import Postgres
 import Testing
 import Storage
+import TestSupport
 
 @Suite("Migrator on fresh databases", .stack)
 struct MigratorTests {

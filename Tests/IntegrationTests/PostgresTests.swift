@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 
 @Suite("PostgreSQL wrapper against the real server", .stack)
 struct PostgresTests {

@@ -2,6 +2,7 @@ import Foundation
 import Platform
 import Redis
 import Testing
+import TestSupport
 
 /// The shared sliding-window limiter against the stack's Redis, with time as an input.
 @Suite("Sliding-window rate limiter", .stack)

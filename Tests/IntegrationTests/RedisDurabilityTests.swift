@@ -7,6 +7,7 @@ import Platform
 import Redis
 import Storage
 import Testing
+import TestSupport
 
 /// A webhook is acknowledged only after a durable enqueue, which needs Redis with `appendonly yes`, `appendfsync
 /// always` and `maxmemory-policy noeviction`. The responders check these at start-up and `GET /health` reports a

@@ -1,6 +1,7 @@
 import Foundation
 import Redis
 import Testing
+import TestSupport
 
 @Suite("Redis wrapper against the real server", .stack)
 struct RedisTests {

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import Platform
+import TestSupport
 
 /// `ResendClient` against a fake Resend of each test's own (its faults would otherwise reach the email chain
 /// suites that share the stack's fake).

@@ -5,57 +5,16 @@ import Platform
 import Postgres
 import Redis
 import Testing
+import TestSupport
 import Messages
-
-// Helpers of the Shoro end-to-end suite (ShoroEndToEndTests.swift). Everything here is prefixed
-// `E2E`/`e2e` so it never clashes with the shared TestStack helpers of the same test target.
-
-/// A setup or wait problem, shown as the failure reason.
-struct E2EError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The stack started by `scripts/stack.sh` as this suite sees it: every address comes from the environment.
-enum E2EStack {
-    static let environment = ProcessInfo.processInfo.environment
-
-    /// `make test` sets this: the suite must run, and fail (never skip) when a variable is missing.
-    static let isRequired = environment["CHATBOTS_REQUIRE_INTEGRATION"] == "1"
-    static let isEnabled = isRequired || environment["STACK_DIR"] != nil
-
-    static func variable(_ name: String) throws -> String { try TestStack.variable(name) }
-}
-
-extension Trait where Self == ConditionTrait {
-    /// Enabled when the stack is there or required; a bare `swift test` disables the suite instead of failing it.
-    static var e2eStack: Self {
-        .enabled(if: E2EStack.isEnabled, "the local stack is not running: use `make test` (CHATBOTS_REQUIRE_INTEGRATION=1)")
-    }
-}
-
-/// libcurl's global init runs once, before the first client.
-enum E2EHTTP {
-    private static let ready: Void = HTTPClient.globalInit()
-    static func client() -> HTTPClient {
-        _ = ready
-        return HTTPClient()
-    }
-}
-
-/// A random positive id that fits JSON doubles exactly (< 2^53) and never collides in practice.
-func e2eRandomID() -> Int64 { Int64.random(in: 1_000_000_000...4_000_000_000_000_000) }
-
-/// JSON string literal for hand-built bodies (the production quoting, so tests exercise the same code).
-func e2eJSONString(_ text: String) -> String { JSONText.quote(text) }
 
 /// A Chat2Desk webhook body (defaults: an inbound client message on WhatsApp).
 func e2eWebhookBody(
     clientID: Int64, messageID: Int64, text: String, hookType: String = "inbox", type: String = "from_client",
     transport: String = "whatsapp"
 ) -> String {
-    "{\"hook_type\":\(e2eJSONString(hookType)),\"type\":\(e2eJSONString(type)),\"message_id\":\(messageID),"
-        + "\"client_id\":\(clientID),\"text\":\(e2eJSONString(text)),\"transport\":\(e2eJSONString(transport))}"
+    "{\"hook_type\":\(JSONText.quote(hookType)),\"type\":\(JSONText.quote(type)),\"message_id\":\(messageID),"
+        + "\"client_id\":\(clientID),\"text\":\(JSONText.quote(text)),\"transport\":\(JSONText.quote(transport))}"
 }
 
 /// `value` as an Int64 whether JSON gave a number or a numeric string.
@@ -97,7 +56,7 @@ struct E2ETexts {
         let path = root + "/resources/texts/shoro.ru.json"
         guard let data = FileManager.default.contents(atPath: path),
               let catalog = try JSONSerialization.jsonObject(with: data) as? [String: String]
-        else { throw E2EError("cannot read the reply catalog \(path)") }
+        else { throw StackError("cannot read the reply catalog \(path)") }
         self.catalog = catalog
     }
 
@@ -134,96 +93,6 @@ struct E2ETexts {
     }
 }
 
-/// A child process (cron-drain, cron-outbox, botctl, stack.sh) with its output in a log file; signalled by its PID only.
-final class E2EProcess: @unchecked Sendable {
-    let name: String
-    let logPath: String
-    private let process = Process()
-    private let log: FileHandle
-
-    init(_ executable: String, _ arguments: [String], environment: [String: String], name: String, logPath: String) throws {
-        self.name = name
-        self.logPath = logPath
-        guard FileManager.default.createFile(atPath: logPath, contents: nil),
-              let log = FileHandle(forWritingAtPath: logPath)
-        else { throw E2EError("cannot create \(logPath)") }
-        self.log = log
-        self.process.executableURL = URL(fileURLWithPath: executable)
-        self.process.arguments = arguments
-        self.process.environment = environment
-        self.process.standardOutput = log
-        self.process.standardError = log
-        self.process.standardInput = FileHandle.nullDevice
-        try self.process.run()
-    }
-
-    deinit { try? self.log.close() }
-
-    var pid: Int32 { self.process.processIdentifier }
-    var isRunning: Bool { self.process.isRunning }
-
-    @discardableResult
-    func waitForExit(timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while self.process.isRunning && Date() < deadline { usleep(5_000) }
-        return !self.process.isRunning
-    }
-
-    /// The exit status (128 + signal when killed by one); nil while running.
-    var exitStatus: Int32? {
-        guard !self.process.isRunning else { return nil }
-        return self.process.terminationReason == .uncaughtSignal
-            ? 128 + self.process.terminationStatus : self.process.terminationStatus
-    }
-
-    func signal(_ number: Int32) {
-        if self.process.isRunning { kill(self.process.processIdentifier, number) }
-    }
-
-    /// The end of the output so far.
-    func logTail(_ lines: Int = 25) -> String {
-        let text = (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
-    }
-
-    var output: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
-}
-
-/// A lock-protected value shared by the poster threads.
-final class E2EShared<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func with<R>(_ body: (inout Value) -> R) -> R {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return body(&self.value)
-    }
-    var snapshot: Value { self.with { $0 } }
-}
-
-/// Runs `body(index)` on `count` real threads and waits for all of them.
-func e2eParallel(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let group = DispatchGroup()
-    for index in 0..<count {
-        group.enter()
-        let thread = Thread {
-            body(index)
-            group.leave()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-    group.wait()
-}
-
-/// Monotonic seconds.
-func e2eNow() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
-
 /// Everything one test needs: connections, the catalog, the child processes it started.
 final class E2EContext {
     let label: String
@@ -240,7 +109,7 @@ final class E2EContext {
     let redis: RedisConnection
     let texts: E2ETexts
     static let queue = InboundQueue.shoro
-    private(set) var processes: [E2EProcess] = []
+    private(set) var processes: [ChildProcess] = []
 
     /// Fast retries and short timeouts so failures and recoveries happen within the test's budget.
     static let drainDefaults: [String: String] = [
@@ -257,54 +126,54 @@ final class E2EContext {
 
     init(_ label: String) throws {
         self.label = label
-        self.nginxURL = try E2EStack.variable("STACK_NGINX_URL")
-        self.secret = try E2EStack.variable("CHAT2DESK_WEBHOOK_SECRET")
-        self.fakeURL = try E2EStack.variable("CHAT2DESK_API_URL")
-        self.token = try E2EStack.variable("CHAT2DESK_TOKEN")
-        self.stackDirectory = try E2EStack.variable("STACK_DIR")
-        self.binDirectory = try E2EStack.variable("STACK_BIN_DIR")
-        self.root = try E2EStack.variable("STACK_ROOT")
-        let redisURL = try E2EStack.variable("REDIS_URL")
-        guard let redisConfiguration = RedisConfiguration(url: redisURL) else { throw E2EError("REDIS_URL is invalid: \(redisURL)") }
+        self.nginxURL = try TestStack.variable("STACK_NGINX_URL")
+        self.secret = try TestStack.variable("CHAT2DESK_WEBHOOK_SECRET")
+        self.fakeURL = try TestStack.variable("CHAT2DESK_API_URL")
+        self.token = try TestStack.variable("CHAT2DESK_TOKEN")
+        self.stackDirectory = try TestStack.variable("STACK_DIR")
+        self.binDirectory = try TestStack.variable("STACK_BIN_DIR")
+        self.root = try TestStack.variable("STACK_ROOT")
+        let redisURL = try TestStack.variable("REDIS_URL")
+        guard let redisConfiguration = RedisConfiguration(url: redisURL) else { throw StackError("REDIS_URL is invalid: \(redisURL)") }
         self.redisConfiguration = redisConfiguration
         self.redis = try RedisConnection(redisConfiguration)
-        self.db = try PostgresConnection(conninfo: try E2EStack.variable("DATABASE_URL"))
-        self.http = E2EHTTP.client()
+        self.db = try PostgresConnection(conninfo: try TestStack.variable("DATABASE_URL"))
+        self.http = TestStack.httpClient()
         self.texts = try E2ETexts(root: self.root)
         try self.fake("DELETE", "/_fake/faults")
     }
 
     /// A new connection for `db` (after a test restarted PostgreSQL under it).
     func reconnectDatabase() throws {
-        self.db = try PostgresConnection(conninfo: try E2EStack.variable("DATABASE_URL"))
+        self.db = try PostgresConnection(conninfo: try TestStack.variable("DATABASE_URL"))
     }
 
     // MARK: Processes
 
     /// Starts one of the stack's executables with the stack's environment plus `overrides` (stopped by `finish`).
-    func start(_ product: String, _ arguments: [String], overrides: [String: String]) throws -> E2EProcess {
+    func start(_ product: String, _ arguments: [String], overrides: [String: String]) throws -> ChildProcess {
         let path = self.binDirectory + "/" + product
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw E2EError("\(path) is not built") }
-        var environment = ["PATH": E2EStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": self.stackDirectory + "/stack.env"]
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw StackError("\(path) is not built") }
+        var environment = ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": self.stackDirectory + "/stack.env"]
         environment.merge(overrides) { _, new in new }
         let name = "\(product)-\(self.label)-\(self.processes.count)"
-        let process = try E2EProcess(
+        let process = try ChildProcess(
             path, arguments, environment: environment, name: name,
-            logPath: self.stackDirectory + "/log/e2e-\(name)-\(e2eRandomID() % 100_000).log")
+            logPath: self.stackDirectory + "/log/e2e-\(name)-\(TestStack.randomID() % 100_000).log")
         self.processes.append(process)
         return process
     }
 
     /// Starts `cron-drain` (stopped with SIGTERM by `finish`, or when `seconds` pass).
     @discardableResult
-    func startDrain(_ overrides: [String: String] = [:], seconds: Double = 40, concurrency: Int = 5) throws -> E2EProcess {
+    func startDrain(_ overrides: [String: String] = [:], seconds: Double = 40, concurrency: Int = 5) throws -> ChildProcess {
         try self.start(
             "cron-drain", ["--bot", "shoro", "--seconds", String(seconds), "--concurrency", String(concurrency)],
             overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
     @discardableResult
-    func startOutbox(_ overrides: [String: String] = [:], seconds: Double) throws -> E2EProcess {
+    func startOutbox(_ overrides: [String: String] = [:], seconds: Double) throws -> ChildProcess {
         try self.start("cron-outbox", ["--bot", "shoro", "--seconds", String(seconds)], overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
@@ -313,30 +182,30 @@ final class E2EContext {
         let process = try self.start("botctl", arguments, overrides: [:])
         guard process.waitForExit(timeout: 20) else {
             process.signal(SIGKILL)
-            throw E2EError("botctl \(arguments) did not exit: \(process.logTail())")
+            throw StackError("botctl \(arguments) did not exit: \(process.logTail())")
         }
         return (process.exitStatus ?? -1, process.output)
     }
 
     /// Runs `scripts/stack.sh <command> $STACK_DIR`.
     func stackScript(_ command: String) throws {
-        var environment = E2EStack.environment
+        var environment = TestStack.environment
         environment["REDIS_APPENDFSYNC"] = nil
         // Foundation's Process notices the exit through a descriptor the child inherits; a daemon started by the
         // script (redis-server --daemonize) would keep it open forever, so the wrapper closes every fd above 2.
         let closeInherited = #"for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec /bin/bash "$0" "$@""#
-        let process = try E2EProcess(
+        let process = try ChildProcess(
             "/bin/bash", ["-c", closeInherited, self.root + "/scripts/stack.sh", command, self.stackDirectory], environment: environment,
             name: "stack-\(command)", logPath: self.stackDirectory + "/log/e2e-stack-\(command).log")
         guard process.waitForExit(timeout: 30) else {
             process.signal(SIGKILL)
-            throw E2EError("stack.sh \(command) did not finish")
+            throw StackError("stack.sh \(command) did not finish")
         }
-        guard process.exitStatus == 0 else { throw E2EError("stack.sh \(command) failed: \(process.logTail())") }
+        guard process.exitStatus == 0 else { throw StackError("stack.sh \(command) failed: \(process.logTail())") }
     }
 
     /// SIGTERM, then waits for a clean exit (status 0); records an issue otherwise.
-    func stop(_ process: E2EProcess, sourceLocation: SourceLocation = #_sourceLocation) {
+    func stop(_ process: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) {
         guard process.isRunning else { return }
         process.signal(SIGTERM)
         if !process.waitForExit(timeout: 10) {
@@ -367,25 +236,20 @@ final class E2EContext {
 
     /// Polls `condition` (every 20 ms) until it holds; throws after `timeout` seconds.
     func wait(_ what: String, timeout: Double = 15, _ condition: () throws -> Bool) throws {
-        let deadline = e2eNow() + timeout
-        while true {
-            if try condition() { return }
-            if e2eNow() > deadline { throw E2EError("timed out after \(timeout) s waiting for \(what)\n\(self.processLogs)") }
-            usleep(20_000)
-        }
+        try waitUntil(what, timeout: timeout, diagnostics: { self.processLogs }, condition)
     }
 
     /// Polls `progress` until it reaches `target`; gives up (false) once it made no progress for `stall` seconds
     /// or after `cap` seconds, so the caller's detailed comparison reports what went wrong.
     func waitForProgress(target: Int, stall: Double = 5, cap: Double = 40, _ progress: () throws -> Int) throws -> Bool {
-        let start = e2eNow()
+        let start = now()
         var last = -1
         var lastChange = start
         while true {
             let value = try progress()
             if value >= target { return true }
-            if value != last { (last, lastChange) = (value, e2eNow()) }
-            if e2eNow() - lastChange > stall || e2eNow() - start > cap { return false }
+            if value != last { (last, lastChange) = (value, now()) }
+            if now() - lastChange > stall || now() - start > cap { return false }
             usleep(50_000)
         }
     }
@@ -400,7 +264,7 @@ final class E2EContext {
 
     /// Posts an inbound customer message and checks it was queued (200, `"queued":true`).
     @discardableResult
-    func say(_ clientID: Int64, _ text: String, messageID: Int64 = e2eRandomID(), sourceLocation: SourceLocation = #_sourceLocation) throws -> Int64 {
+    func say(_ clientID: Int64, _ text: String, messageID: Int64 = TestStack.randomID(), sourceLocation: SourceLocation = #_sourceLocation) throws -> Int64 {
         let response = try self.postWebhook(e2eWebhookBody(clientID: clientID, messageID: messageID, text: text))
         #expect(response.status == 200, "webhook \(text): \(response.status) \(response.text)", sourceLocation: sourceLocation)
         #expect(response.text.contains("\"queued\":true"), "webhook \(text): \(response.text)", sourceLocation: sourceLocation)
@@ -414,7 +278,7 @@ final class E2EContext {
         let response = try self.http.perform(HTTPRequest(
             method: method, url: self.fakeURL + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
             body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
-        guard response.status == 200 else { throw E2EError("fake \(method) \(path): HTTP \(response.status) \(response.text)") }
+        guard response.status == 200 else { throw StackError("fake \(method) \(path): HTTP \(response.status) \(response.text)") }
         return try JSONSerialization.jsonObject(with: Data(response.body))
     }
 

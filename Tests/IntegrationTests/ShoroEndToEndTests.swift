@@ -7,13 +7,14 @@ import Redis
 import Testing
 import Storage
 import Messages
+import TestSupport
 
 /// The Shoro water-order bot end to end: Chat2Desk webhooks through nginx and the FastCGI responder into
 /// Redis, `cron-drain` / `cron-outbox` processes started here, PostgreSQL, and the fake Chat2Desk.
 ///
 /// Every test uses random client and message ids, so state left by other tests cannot interfere, and
 /// resets the fake's faults first. Waits poll with a deadline; no fixed sleeps.
-@Suite(.serialized, .e2eStack)
+@Suite(.serialized, .stack)
 struct ShoroEndToEndTests {
     // MARK: 1. Full order
 
@@ -21,7 +22,7 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("full-order")
         defer { e2e.finish() }
         try e2e.startDrain()
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         var expected: [String] = []
         var messageIDs: [Int64] = []
         for (text, replies) in e2e.texts.fullOrder() {
@@ -70,12 +71,12 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("duplicates")
         defer { e2e.finish() }
         try e2e.startDrain()
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         var expected: [String] = []
         var bodies: [String] = []
         var messageIDs: [Int64] = []
         for (text, replies) in e2e.texts.fullOrder() {
-            let messageID = e2eRandomID()
+            let messageID = TestStack.randomID()
             messageIDs.append(messageID)
             let body = e2eWebhookBody(clientID: client, messageID: messageID, text: text)
             bodies.append(body)
@@ -118,10 +119,10 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("echo")
         defer { e2e.finish() }
         try e2e.startDrain()
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         let echoes = [
-            e2eWebhookBody(clientID: client, messageID: e2eRandomID(), text: "Здравствуйте", hookType: "outbox", type: "to_client"),
-            e2eWebhookBody(clientID: client, messageID: e2eRandomID(), text: "Здравствуйте", type: "to_client"),
+            e2eWebhookBody(clientID: client, messageID: TestStack.randomID(), text: "Здравствуйте", hookType: "outbox", type: "to_client"),
+            e2eWebhookBody(clientID: client, messageID: TestStack.randomID(), text: "Здравствуйте", type: "to_client"),
         ]
         for body in echoes {
             let response = try e2e.postWebhook(body)
@@ -133,7 +134,7 @@ struct ShoroEndToEndTests {
         #expect(try !e2e.isScheduled(String(client)))
 
         // A real message from another client, sent after the echoes, shows the drainer was working meanwhile.
-        let sentinel = e2eRandomID()
+        let sentinel = TestStack.randomID()
         try e2e.say(sentinel, "Здравствуйте")
         try e2e.wait("the sentinel's replies") { try e2e.delivered(sentinel).count >= 2 }
         #expect(try e2e.messageLogs(client).isEmpty)
@@ -153,7 +154,7 @@ struct ShoroEndToEndTests {
         defer { e2e.finish() }
         let settings = ["QUEUE_LEASE_SECONDS": "2", "HTTP_TIMEOUT_SECONDS": "10"]
         let first = try e2e.startDrain(settings)
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         let script = e2e.texts.fullOrder()
         var expected: [String] = []
         for (text, replies) in script.dropLast() {
@@ -172,7 +173,7 @@ struct ShoroEndToEndTests {
         first.signal(SIGKILL)
         #expect(first.waitForExit(timeout: 5))
         #expect(first.exitStatus == 128 + SIGKILL)
-        let killedAt = e2eNow()
+        let killedAt = now()
 
         try e2e.startDrain(settings)
         try e2e.wait("the accepted reply from the second drainer") {
@@ -180,7 +181,7 @@ struct ShoroEndToEndTests {
                 && e2e.outbox(client).allSatisfy { $0.status == "sent" }
                 && e2e.queued(String(client)).isEmpty
         }
-        let recovery = e2eNow() - killedAt
+        let recovery = now() - killedAt
         #expect(recovery < 8, "recovered \(recovery) s after the kill (lease 2 s)")
 
         #expect(try e2e.orders(client).count == 1)
@@ -200,7 +201,7 @@ struct ShoroEndToEndTests {
         defer { e2e.finish() }
         let settings = ["QUEUE_LEASE_SECONDS": "2", "HTTP_TIMEOUT_SECONDS": "10"]
         let first = try e2e.startDrain(settings)
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         var expected: [String] = []
         for (text, replies) in e2e.texts.fullOrder().dropLast() {
             try e2e.say(client, text)
@@ -242,7 +243,7 @@ struct ShoroEndToEndTests {
         defer { e2e.finish() }
         let settings = ["QUEUE_LEASE_SECONDS": "4", "HTTP_TIMEOUT_SECONDS": "10", "DRAIN_BATCH_SIZE": "8"]
         let script = e2e.texts.fullOrder()
-        let clients = (0..<8).map { _ in e2eRandomID() }
+        let clients = (0..<8).map { _ in TestStack.randomID() }
         let greeter = try e2e.startDrain(settings)
         for client in clients { try e2e.say(client, script[0].text) }
         try e2e.wait("the greetings") { try clients.allSatisfy { try e2e.delivered($0).count == script[0].replies.count } }
@@ -283,10 +284,10 @@ struct ShoroEndToEndTests {
         defer { e2e.finish() }
         let clientCount = 50
         let perThread = 10
-        let started = e2eNow()
+        let started = now()
         try e2e.startDrain(concurrency: 5)
         try e2e.startDrain(concurrency: 5)
-        let clients = (0..<clientCount).map { _ in e2eRandomID() }
+        let clients = (0..<clientCount).map { _ in TestStack.randomID() }
         let texts = e2e.texts
         func script(_ index: Int) -> [(text: String, reply: [String])] {
             let address = "ул. Киевская \(index + 1), кв 3"
@@ -300,16 +301,16 @@ struct ShoroEndToEndTests {
             ]
         }
         let scripts = (0..<clientCount).map(script)
-        let sent = E2EShared([Int64: [Int64]]())
-        let failures = E2EShared([String]())
+        let sent = Locked([Int64: [Int64]]())
+        let failures = Locked([String]())
         let webhookURL = e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret
         let scriptTexts = scripts.map { $0.map(\.text) }
-        e2eParallel(clientCount / perThread) { thread in
-            let http = E2EHTTP.client()
+        runInParallel(clientCount / perThread) { thread in
+            let http = TestStack.httpClient()
             let mine = (thread * perThread)..<((thread + 1) * perThread)
             for step in 0..<10 {
                 for index in mine {
-                    let messageID = e2eRandomID()
+                    let messageID = TestStack.randomID()
                     let body = e2eWebhookBody(clientID: clients[index], messageID: messageID, text: scriptTexts[index][step])
                     let response = try? http.perform(HTTPRequest(
                         method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
@@ -323,14 +324,14 @@ struct ShoroEndToEndTests {
             }
         }
         try #require(failures.snapshot.isEmpty, "\(failures.snapshot.prefix(5))")
-        let posted = e2eNow() - started
+        let posted = now() - started
         let expected = Dictionary(uniqueKeysWithValues: zip(clients, scripts.map { $0.flatMap(\.reply) }))
         let total = expected.values.map(\.count).reduce(0, +)
         let complete = try e2e.waitForProgress(target: total) {
             try e2e.deliveredByClient().filter { expected[$0.key] != nil }.values.map(\.count).reduce(0, +)
         }
         #expect(complete, "not all \(total) replies arrived (stalled)\n\(e2e.processLogs)")
-        let elapsed = e2eNow() - started
+        let elapsed = now() - started
         print("e2e ordering: \(clientCount)×10 messages posted in \(String(format: "%.1f", posted)) s, all \(total) replies in \(String(format: "%.1f", elapsed)) s")
 
         let delivered = try e2e.deliveredByClient()
@@ -366,7 +367,7 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("status500")
         defer { e2e.finish() }
         try e2e.startDrain()
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"status","status":500,"times":2}"#)
         try e2e.say(client, "Здравствуйте")
         try e2e.wait("both replies") { try e2e.outbox(client).count == 2 && e2e.outbox(client).allSatisfy { $0.status == "sent" } }
@@ -380,7 +381,7 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("status429")
         defer { e2e.finish() }
         try e2e.startDrain()
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"retry_after","seconds":1,"times":1}"#)
         try e2e.say(client, "Здравствуйте")
         try e2e.wait("both replies") { try e2e.outbox(client).count == 2 && e2e.outbox(client).allSatisfy { $0.status == "sent" } }
@@ -398,7 +399,7 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("timeout")
         defer { e2e.finish() }
         try e2e.startDrain(["HTTP_TIMEOUT_SECONDS": "1"])
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"delay","seconds":2,"times":1}"#)
         try e2e.say(client, "Здравствуйте")
         try e2e.wait("both replies") { try e2e.outbox(client).count == 2 && e2e.outbox(client).allSatisfy { $0.status == "sent" } }
@@ -415,7 +416,7 @@ struct ShoroEndToEndTests {
         let e2e = try E2EContext("outbox")
         defer { e2e.finish() }
         let drain = try e2e.startDrain(["SEND_RETRY_DELAYS": "0.1,0.1,0.1"])
-        let client = e2eRandomID()
+        let client = TestStack.randomID()
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"status","status":500,"times":10}"#)
         try e2e.say(client, "Здравствуйте")
         try e2e.wait("the failed send recorded") {
@@ -446,13 +447,13 @@ struct ShoroEndToEndTests {
     @Test func poisonMessageIsDeadLetteredAndOthersAreProcessed() throws {
         let e2e = try E2EContext("poison")
         defer { e2e.finish() }
-        let poisonClient = e2eRandomID()
-        let poison = "{not json at all \(e2eRandomID())"
+        let poisonClient = TestStack.randomID()
+        let poison = "{not json at all \(TestStack.randomID())"
         try E2EContext.queue.enqueue(
             poison, conversation: String(poisonClient), dedupeID: nil, dedupeSeconds: 0, on: e2e.redis)
         // A valid message behind the poison in the same conversation, and other clients.
         try e2e.say(poisonClient, "Здравствуйте")
-        let others = (0..<3).map { _ in e2eRandomID() }
+        let others = (0..<3).map { _ in TestStack.randomID() }
         for client in others { try e2e.say(client, "Здравствуйте") }
 
         let drain = try e2e.startDrain()
@@ -496,8 +497,8 @@ struct ShoroEndToEndTests {
     @Test func aMessageRefusedByTheDatabaseFailsAloneInItsBatch() throws {
         let e2e = try E2EContext("db-poison")
         defer { e2e.finish() }
-        let marker = "db-poison-\(e2eRandomID())"
-        let trigger = "e2e_refuse_\(e2eRandomID())"
+        let marker = "db-poison-\(TestStack.randomID())"
+        let trigger = "e2e_refuse_\(TestStack.randomID())"
         // Fault injection in the real database: a trigger that refuses this test's marked text, nothing else.
         try e2e.db.execute(script: """
             CREATE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -508,8 +509,8 @@ struct ShoroEndToEndTests {
             CREATE TRIGGER \(trigger) BEFORE INSERT OR UPDATE ON message_logs FOR EACH ROW EXECUTE FUNCTION \(trigger)();
             """)
         defer { try? e2e.db.execute(script: "DROP TRIGGER IF EXISTS \(trigger) ON message_logs; DROP FUNCTION IF EXISTS \(trigger)();") }
-        let poisonClient = e2eRandomID()
-        let others = (0..<5).map { _ in e2eRandomID() }
+        let poisonClient = TestStack.randomID()
+        let others = (0..<5).map { _ in TestStack.randomID() }
         // All queued before the drain starts, so its first claim takes them together.
         try e2e.say(poisonClient, marker)
         for client in others { try e2e.say(client, "Здравствуйте") }

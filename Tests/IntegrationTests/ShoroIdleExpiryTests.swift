@@ -6,6 +6,7 @@ import Logging
 import Postgres
 import Storage
 import Testing
+import TestSupport
 
 /// `ShoroStep.expireIdleDialogs`, the drain's housekeeping, on a database of each test's own (migrated here), so
 /// the dialogs other suites leave behind neither count nor get expired.
@@ -115,7 +116,7 @@ struct ShoroIdleExpiryTests {
             try connection.query("BEGIN")
             try connection.query("SELECT dialog FROM shoro_dialogs WHERE client_id = $1 FOR UPDATE", [client])
 
-            let result = E2EShared<Result<Int, any Error>?>(nil)
+            let result = Locked<Result<Int, any Error>?>(nil)
             let housekeeping = Thread {
                 let outcome = Result<Int, any Error> {
                     try Self.step().expireIdleDialogs(now: Date().timeIntervalSince1970, on: try PostgresConnection(conninfo: url))

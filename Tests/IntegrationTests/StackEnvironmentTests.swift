@@ -3,6 +3,7 @@ import Curl
 import Postgres
 import Redis
 import Testing
+import TestSupport
 
 @Suite("Stack environment", .stack)
 struct StackEnvironmentTests {

@@ -7,11 +7,12 @@ import Platform
 import Postgres
 import Redis
 import Testing
+import TestSupport
 
 /// Restarts of the stack's shared Redis and PostgreSQL, so these tests must not share the stack with any other:
 /// `make test` skips this suite in its main run and then runs it alone (scripts/run-tests.sh). Other suites
 /// running while Redis or PostgreSQL is down would see 503s and failed steps unrelated to what they test.
-@Suite("Stack restarts (run alone)", .serialized, .e2eStack)
+@Suite("Stack restarts (run alone)", .serialized, .stack)
 struct StackRestartEndToEndTests {
     /// 200 webhooks from 4 threads; Redis is killed with SIGKILL after the first 60 answers and restarted once
     /// 503s were seen. Every message answered 200 must be in the queue (Redis AOF, appendfsync always), and
@@ -23,27 +24,27 @@ struct StackRestartEndToEndTests {
         let clientsPerThread = 10
         let messagesPerClient = 5
         let total = threads * clientsPerThread * messagesPerClient
-        let clients = (0..<(threads * clientsPerThread)).map { _ in e2eRandomID() }
+        let clients = (0..<(threads * clientsPerThread)).map { _ in TestStack.randomID() }
         struct Outcome { var client: Int64; var messageID: Int64; var text: String; var status: Int }
-        let outcomes = E2EShared([Outcome]())
-        let restarted = E2EShared(false)
+        let outcomes = Locked([Outcome]())
+        let restarted = Locked(false)
         let webhookURL = e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret
         let texts = ["Здравствуйте", "ул. Токтогула 12", "0700 111 222", "3", "нет"]
 
-        let done = E2EShared(false)
+        let done = Locked(false)
         let posting = Thread {
-            e2eParallel(threads) { thread in
-                let http = E2EHTTP.client()
+            runInParallel(threads) { thread in
+                let http = TestStack.httpClient()
                 var sent = 0
                 for step in 0..<messagesPerClient {
                     for slot in 0..<clientsPerThread {
                         // Keep the last third for after the restart, so the run has a before, a during and an after.
                         if sent == total / threads * 2 / 3 {
-                            let deadline = e2eNow() + 30
-                            while !restarted.snapshot && e2eNow() < deadline { usleep(5_000) }
+                            let deadline = now() + 30
+                            while !restarted.snapshot && now() < deadline { usleep(5_000) }
                         }
                         let client = clients[thread * clientsPerThread + slot]
-                        let messageID = e2eRandomID()
+                        let messageID = TestStack.randomID()
                         let body = e2eWebhookBody(clientID: client, messageID: messageID, text: texts[step])
                         let status = (try? http.perform(HTTPRequest(
                             method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
@@ -111,7 +112,7 @@ struct StackRestartEndToEndTests {
         #expect(lost.isEmpty, "\(lost.count) webhooks answered 200 are not in the queue")
 
         // Chat2Desk retries what was refused: afterwards every message is queued exactly once.
-        let http = E2EHTTP.client()
+        let http = TestStack.httpClient()
         for outcome in first where outcome.status != 200 {
             let response = try e2e.postWebhook(e2eWebhookBody(clientID: outcome.client, messageID: outcome.messageID, text: outcome.text), http: http)
             #expect(response.status == 200, "retry: \(response.status) \(response.text)")
@@ -141,19 +142,19 @@ struct StackRestartEndToEndTests {
     @Test func aPostgreSQLOutageOf120SecondsDeadLettersNothingAndEveryCustomerIsAnswered() throws {
         let e2e = try E2EContext("pg-outage")
         defer { e2e.finish() }
-        let outage = Double(E2EStack.environment["TEST_PG_OUTAGE_SECONDS"] ?? "") ?? 120
+        let outage = Double(TestStack.environment["TEST_PG_OUTAGE_SECONDS"] ?? "") ?? 120
         let settings = ["QUEUE_OUTAGE_BACKOFF_MAX_SECONDS": "15", "QUEUE_LEASE_SECONDS": "10"]
         try e2e.startDrain(settings, seconds: outage + 90, concurrency: 3)
         try e2e.startDrain(settings, seconds: outage + 90, concurrency: 3)
         let script = e2e.texts.fullOrder()
-        let clients = (0..<20).map { _ in e2eRandomID() }
+        let clients = (0..<20).map { _ in TestStack.randomID() }
         for client in clients { try e2e.say(client, script[0].text) }
         try e2e.wait("the greetings before the outage", timeout: 20) {
             try clients.allSatisfy { try e2e.delivered($0).count >= script[0].replies.count }
         }
 
         try e2e.stackScript("pg-stop")
-        let stoppedAt = e2eNow()
+        let stoppedAt = now()
         var restarted = false
         defer { if !restarted { _ = try? e2e.stackScript("pg-start") } }
         // The customers write on through the outage: their answers are acknowledged and wait in Redis.
@@ -161,20 +162,20 @@ struct StackRestartEndToEndTests {
             for client in clients { try e2e.say(client, script[step].text) }
             usleep(useconds_t(outage / 3 * 1_000_000))
         }
-        usleep(useconds_t(max(0, stoppedAt + outage - e2eNow()) * 1_000_000))
+        usleep(useconds_t(max(0, stoppedAt + outage - now()) * 1_000_000))
         let dead = { try E2EContext.queue.deadLetters(on: e2e.redis).filter { letter in clients.contains { String($0) == letter.conversation } } }
         #expect(try dead().isEmpty, "nothing is dead-lettered while PostgreSQL is down")
         #expect(try clients.allSatisfy { try e2e.delivered($0).count == script[0].replies.count }, "no reply without PostgreSQL")
         try e2e.stackScript("pg-start")
         restarted = true
-        let backAt = e2eNow()
+        let backAt = now()
         try e2e.reconnectDatabase()
 
         let expected = script[0...2].flatMap(\.replies)
         try e2e.wait("every customer answered after the outage", timeout: 60) {
             try clients.allSatisfy { try e2e.delivered($0).count >= expected.count }
         }
-        print("e2e postgres outage: \(Int(backAt - stoppedAt)) s down; all \(clients.count) customers answered \(String(format: "%.1f", e2eNow() - backAt)) s after it came back")
+        print("e2e postgres outage: \(Int(backAt - stoppedAt)) s down; all \(clients.count) customers answered \(String(format: "%.1f", now() - backAt)) s after it came back")
         for client in clients {
             #expect(try e2e.deliveredTexts(client) == expected, "client \(client): every reply once, in order")
         }
@@ -192,7 +193,7 @@ struct StackRestartEndToEndTests {
         let form = "Name=Anna&Email=\(email.replacingOccurrences(of: "@", with: "%40"))&Phone=%2B79991234567&tranid=\(TestStack.randomHex(10))"
         let submitted = Date().timeIntervalSince1970
         let accepted = try e2e.http.perform(HTTPRequest(
-            method: "POST", url: e2e.nginxURL + "/webhook/tilda?token=" + (try E2EStack.variable("TILDA_WEBHOOK_SECRET")),
+            method: "POST", url: e2e.nginxURL + "/webhook/tilda?token=" + (try TestStack.variable("TILDA_WEBHOOK_SECRET")),
             headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8), connectTimeout: 2, totalTimeout: 10))
         #expect(accepted.status == 200, "\(accepted.text)")
 
@@ -211,14 +212,14 @@ struct StackRestartEndToEndTests {
         e2e.stop(drain)
 
         try restartEverything()
-        var environment = E2EStack.environment
+        var environment = TestStack.environment
         environment["HTTP_TIMEOUT_SECONDS"] = "3"
         let config = try AppConfig(environment: environment)
         let jobs = try AcademyDueJobs.forTests(config, at: submitted + 1800 + 60, logger: Logger(label: "test-restart"))
         try jobs.runDue()
         try jobs.runDue()
 
-        let resend = try E2EStack.variable("STACK_FAKE_RESEND_URL")
+        let resend = try TestStack.variable("STACK_FAKE_RESEND_URL")
         let response = try e2e.http.perform(HTTPRequest(url: resend + "/_fake/emails?to=\(email)", totalTimeout: 5))
         let emails = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
         #expect(emails.map { $0["idempotency_key"] as? String } == ["email1/\(stored.id)"], "email 1, once, after both restarts")

@@ -3,6 +3,7 @@ import Platform
 import Testing
 
 @testable import Academy
+import TestSupport
 
 extension OpenAIFakeTests {
     /// `VoiceTranscriber` against the stack's fake Telegram (getFile + download) and fake OpenAI (transcription).

@@ -12,11 +12,7 @@ struct AcademyServicesTests {
     /// The repository's catalogs, found from this file (no stack needed).
     static func repositoryTexts() throws -> AcademyTexts {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var files: [AcademyLanguage: Data] = [:]
-        for language in AcademyLanguage.allCases {
-            files[language] = try Data(contentsOf: root.appendingPathComponent("resources/texts/" + language.catalogFileName))
-        }
-        return try AcademyTexts(json: files)
+        return try AcademySetup.loadTexts(directory: root.path + "/resources/texts")
     }
 
     @Test func theAIAnswerIsTheCatalogsUnavailableTextWithTheManagersLink() throws {
