@@ -124,7 +124,7 @@ public struct AcademyTelegramStep {
             if try self.alreadyProcessed(inbound.updateID, on: connection) { return (0, []) }
             var replies = 0
             var chats: Set<Int64> = []
-            func addOutbox(chat: Int64, method: String, _ parameters: [String: JSONValue]) throws {
+            func addOutbox(chat: Int64, method: String, _ parameters: some Encodable) throws {
                 try Self.outbox.add(
                     conversation: String(chat), sourceKey: "tg:\(inbound.updateID):\(replies)",
                     payload: TelegramOutboxPayload(method: method, parameters: parameters).json, on: connection)
@@ -138,10 +138,11 @@ public struct AcademyTelegramStep {
                     try addOutbox(chat: chat, method: "sendMessage", Self.messageParameters(message, chatID: chat))
                 case .edit(let messageID, let message):
                     var parameters = Self.messageParameters(message, chatID: chat)
-                    parameters["message_id"] = .integer(messageID)
+                    parameters.messageID = messageID
                     try addOutbox(chat: chat, method: "editMessageText", parameters)
                 case .sendVideoNote(let fileID):
-                    try addOutbox(chat: chat, method: "sendVideoNote", ["chat_id": .integer(chat), "video_note": .string(fileID)])
+                    let parameters: [String: JSONValue] = ["chat_id": .integer(chat), "video_note": .string(fileID)]
+                    try addOutbox(chat: chat, method: "sendVideoNote", parameters)
                 case .answerCallback(let id, let text):
                     var parameters: [String: JSONValue] = ["callback_query_id": .string(id)]
                     if let text { parameters["text"] = .string(text) }
@@ -173,7 +174,8 @@ public struct AcademyTelegramStep {
                     try self.jobs.cancel(ids: [id], reason: "lesson changed", now: now, on: connection)
                 case .notifyManager(let alert):
                     if let manager = self.managerChatID {
-                        try addOutbox(chat: manager, method: "sendMessage", ["chat_id": .integer(manager), "text": .string(self.managerText(alert))])
+                        let parameters = TelegramMessageParameters<ReplyMarkup>(chatID: manager, text: self.managerText(alert), replyMarkup: nil)
+                        try addOutbox(chat: manager, method: "sendMessage", parameters)
                     }
                 default:
                     throw AcademyStepError(description: "unexpected effect at commit: \(effect)")
@@ -215,13 +217,8 @@ public struct AcademyTelegramStep {
 
     // MARK: -
 
-    static func messageParameters(_ message: AcademyMessage, chatID: Int64) -> [String: JSONValue] {
-        var parameters: [String: JSONValue] = ["chat_id": .integer(chatID), "text": .string(message.text)]
-        if let markup = message.markup, let data = try? JSONEncoder().encode(markup),
-           let json = JSONValue.parse(String(decoding: data, as: UTF8.self)) {
-            parameters["reply_markup"] = json
-        }
-        return parameters
+    static func messageParameters(_ message: AcademyMessage, chatID: Int64) -> TelegramMessageParameters<ReplyMarkup> {
+        TelegramMessageParameters(chatID: chatID, text: message.text, replyMarkup: message.markup)
     }
 
     static func summary(_ lead: Lead) -> LeadSummary {

@@ -207,7 +207,7 @@ public struct EmailChainJobs {
 }
 
 extension EmailChainPolicy {
-    /// The chain's delays as configured (`EMAIL1_DELAY_MINUTES`, …).
+    /// The chain's delays as configured (`EMAIL_1_DELAY_SECONDS`, …).
     init(_ email: AppConfig.Academy.Email) {
         self.init(email1Delay: email.email1Delay, email2Delay: email.email2Delay, callAlertDelay: email.callAlertDelay)
     }

@@ -137,7 +137,7 @@ struct AcademyChatSimulator {
         mutating func show(_ reply: (TelegramOutboxPayload, String)) -> String {
             let (payload, status) = reply
             let note = status == "sent" ? "" : " (\(status))"
-            let parameters = payload.parameters
+            let parameters = JSONValue.parse(payload.parameters)?.objectValue ?? [:]
             switch payload.method {
             case "answerCallbackQuery":
                 return parameters["text"]?.stringValue.map { "bot (notice)\(note)> \($0)" } ?? "bot (button acknowledged)\(note)"

@@ -3,16 +3,16 @@ import Messages
 
 /// Requests to the JSON APIs the bots call with OAuth tokens (Google, Zoom).
 extension HTTPRequest {
-    /// A request that accepts JSON and, with `json`, sends it.
+    /// A request that accepts JSON and, with `json` (JSON text, from `JSONText.encode`), sends it.
     static func jsonAPI(
-        _ method: String, _ url: String, json: JSONValue?, connectTimeout: Double, totalTimeout: Double
+        _ method: String, _ url: String, json: String?, connectTimeout: Double, totalTimeout: Double
     ) -> HTTPRequest {
         var request = HTTPRequest(
             method: method, url: url, headers: [("Accept", "application/json")], body: nil,
             connectTimeout: connectTimeout, totalTimeout: totalTimeout)
         if let json {
             request.headers.append(("Content-Type", "application/json"))
-            request.body = Array(json.serialized.utf8)
+            request.body = Array(json.utf8)
         }
         return request
     }

@@ -1,5 +1,18 @@
-/// JSON string quoting for hand-built bodies (the webhook path, log lines and `/health` avoid `JSONEncoder`).
+import FoundationEssentials
+
+/// JSON text: string quoting for hand-built bodies (the webhook path, log lines and `/health` avoid `JSONEncoder`),
+/// and the one encoder of the requests the bots send.
 public enum JSONText {
+    /// An outbound request body or stored payload: keys sorted (stable bodies, comparable in tests and logs), `/` not
+    /// escaped. Encoding the bots' own request types cannot fail; a failure would be a programming error.
+    public static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
+            preconditionFailure("\(type(of: value)) could not be encoded: \(error)")
+        }
+    }
+
     /// A JSON string literal per RFC 8259: quotes, backslashes and control characters escaped.
     public static func quote(_ text: String) -> String {
         var out = "\""

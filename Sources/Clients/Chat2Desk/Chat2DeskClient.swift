@@ -42,11 +42,21 @@ public struct Chat2DeskClient {
 
     /// The outbox body for a reply (`external_id` is added at send time from the outbox id).
     public static func payload(clientID: String, text: String, transport: String?, channelID: String?) -> String {
-        var object: [String: JSONValue] = ["client_id": Int64(clientID).map(JSONValue.integer) ?? .string(clientID),
-                                           "text": .string(text), "type": .string("to_client")]
-        if let transport { object["transport"] = .string(transport) }
-        if let channelID, let id = Int64(channelID) { object["channel_id"] = .integer(id) }
-        return JSONValue.object(object).serialized
+        JSONText.encode(MessageRequest(
+            clientID: Int64(clientID).map(JSONValue.integer) ?? .string(clientID), text: text, transport: transport,
+            channelID: channelID.flatMap { Int64($0) }))
+    }
+
+    /// The body of `POST /v1/messages` as the outbox keeps it (`external_id` is added at send time).
+    struct MessageRequest: Encodable {
+        /// A number, as Chat2Desk's ids are; kept as text if it ever is not one.
+        var clientID: JSONValue
+        var text: String
+        var type = "to_client"
+        var transport: String?
+        var channelID: Int64?
+
+        enum CodingKeys: String, CodingKey { case clientID = "client_id", text, type, transport, channelID = "channel_id" }
     }
 
     /// A rate-limit slot asked for ahead of the send (see `reserveSlot`); used by the next `send` given it.

@@ -108,7 +108,7 @@ public struct CalendarClient {
         self.baseURL + "/calendars/" + GoogleAuth.percentEncoded(self.calendarID) + "/events"
     }
 
-    private func send(_ method: String, _ url: String, json: JSONValue? = nil) throws -> HTTPResponse {
+    private func send(_ method: String, _ url: String, json: String? = nil) throws -> HTTPResponse {
         try self.auth.call(method, url, json: json, policy: self.policy) { status, error in
             status == 408 || status == 429 || (500...599).contains(status)
                 || (status == 403 && error.reasons.contains { Self.rateLimitReasons.contains($0) })
@@ -124,12 +124,8 @@ public struct CalendarClient {
 
     /// `freebusy.query` for this calendar between two RFC 3339 instants.
     public func freeBusy(timeMin: String, timeMax: String, timeZone: String? = nil) throws -> [Busy] {
-        var query: [String: JSONValue] = [
-            "timeMin": .string(timeMin), "timeMax": .string(timeMax),
-            "items": .array([.object(["id": .string(self.calendarID)])]),
-        ]
-        if let timeZone { query["timeZone"] = .string(timeZone) }
-        let response = try self.send("POST", self.baseURL + "/freeBusy", json: .object(query))
+        let query = FreeBusyRequest(timeMin: timeMin, timeMax: timeMax, timeZone: timeZone, items: [.init(id: self.calendarID)])
+        let response = try self.send("POST", self.baseURL + "/freeBusy", json: JSONText.encode(query))
         guard response.status == 200 else { throw rejection(response, "freeBusy") }
         let body = try self.json(response, "freeBusy")
         guard let calendar = body.objectValue?["calendars"]?.objectValue?[self.calendarID]?.objectValue else {
@@ -172,7 +168,8 @@ public struct CalendarClient {
         }
         var resource = event.objectValue ?? [:]
         resource["id"] = .string(id)
-        let response = try self.send("POST", self.eventsURL + "?sendUpdates=none", json: .object(resource))
+        // The event stays a tree: callers build it, and a restore patches it field by field.
+        let response = try self.send("POST", self.eventsURL + "?sendUpdates=none", json: JSONValue.object(resource).serialized)
         switch response.status {
         case 200, 201:
             return .created(Event(try self.json(response, "events.insert"), fallbackID: id))
@@ -194,7 +191,7 @@ public struct CalendarClient {
 
     /// `events.patch`: only the given fields change.
     public func patch(id: String, changes: JSONValue) throws -> Event {
-        let response = try self.send("PATCH", self.eventsURL + "/" + GoogleAuth.percentEncoded(id) + "?sendUpdates=none", json: changes)
+        let response = try self.send("PATCH", self.eventsURL + "/" + GoogleAuth.percentEncoded(id) + "?sendUpdates=none", json: changes.serialized)
         guard response.status == 200 else { throw rejection(response, "events.patch") }
         return Event(try self.json(response, "events.patch"), fallbackID: id)
     }
@@ -208,5 +205,16 @@ public struct CalendarClient {
         case 404, 410: return .alreadyGone
         default: throw rejection(response, "events.delete")
         }
+    }
+}
+
+extension CalendarClient {
+    /// The body of `freebusy.query` for the calendars in `items`.
+    struct FreeBusyRequest: Encodable {
+        struct Item: Encodable { var id: String }
+        var timeMin: String
+        var timeMax: String
+        var timeZone: String?
+        var items: [Item]
     }
 }

@@ -11,7 +11,7 @@ extension GoogleAuth {
     /// Every call made through here must be safe to repeat (explicit ranges, client-chosen ids, patch, delete):
     /// a transport failure is retried even when the request may have been applied.
     func call(
-        _ method: String, _ url: String, json: JSONValue? = nil, policy: GoogleRetryPolicy,
+        _ method: String, _ url: String, json: String? = nil, policy: GoogleRetryPolicy,
         isRetryable: (Int, GoogleErrorBody) -> Bool
     ) throws -> HTTPResponse {
         let request = HTTPRequest.jsonAPI(method, url, json: json, connectTimeout: self.connectTimeout, totalTimeout: self.timeout)

@@ -50,7 +50,7 @@ public struct SheetsClient {
         self.baseURL + "/v4/spreadsheets/" + GoogleAuth.percentEncoded(self.spreadsheetID)
     }
 
-    private func send(_ method: String, _ url: String, json: JSONValue? = nil, what: String) throws -> JSONValue {
+    private func send(_ method: String, _ url: String, json: String? = nil, what: String) throws -> JSONValue {
         let response = try self.auth.call(method, url, json: json, policy: self.policy) { status, _ in
             status == 408 || status == 429 || (500...599).contains(status)
         }
@@ -74,16 +74,15 @@ public struct SheetsClient {
     /// `values.update` (PUT) of one range.
     public func update(_ range: String, rows: [[String]]) throws {
         let url = self.spreadsheetURL + "/values/" + GoogleAuth.percentEncoded(range) + "?valueInputOption=RAW"
-        _ = try self.send("PUT", url, json: Self.valueRange(range, rows), what: "values.update")
+        _ = try self.send("PUT", url, json: JSONText.encode(ValueRange(range: range, values: rows)), what: "values.update")
     }
 
     /// `values:batchUpdate`: several ranges in one request, applied together. Returns `totalUpdatedRows`.
     @discardableResult
     public func batchUpdate(_ data: [(range: String, rows: [[String]])]) throws -> Int {
-        let body = JSONValue.object([
-            "valueInputOption": .string("RAW"), "data": .array(data.map { Self.valueRange($0.range, $0.rows) }),
-        ])
-        let answer = try self.send("POST", self.spreadsheetURL + "/values:batchUpdate", json: body, what: "values.batchUpdate")
+        let body = BatchUpdateValuesRequest(data: data.map { ValueRange(range: $0.range, values: $0.rows) })
+        let answer = try self.send(
+            "POST", self.spreadsheetURL + "/values:batchUpdate", json: JSONText.encode(body), what: "values.batchUpdate")
         return Int(answer.objectValue?["totalUpdatedRows"]?.stringValue ?? "") ?? 0
     }
 
@@ -105,35 +104,63 @@ public struct SheetsClient {
     /// Adds a tab (`addSheet`). Not idempotent: a repeat fails with 400 "already exists", which callers handle by
     /// reading `sheets()` again.
     public func addSheet(title: String, rowCount: Int, columnCount: Int) throws {
-        let request = JSONValue.object(["addSheet": .object(["properties": .object([
-            "title": .string(title),
-            "gridProperties": .object(["rowCount": .integer(Int64(rowCount)), "columnCount": .integer(Int64(columnCount))]),
-        ])])])
+        let request = BatchUpdateRequest(requests: [.init(addSheet: .init(properties: .init(
+            title: title, gridProperties: .init(rowCount: rowCount, columnCount: columnCount))))])
         _ = try self.send(
-            "POST", self.spreadsheetURL + ":batchUpdate", json: .object(["requests": .array([request])]),
-            what: "spreadsheets.batchUpdate addSheet")
+            "POST", self.spreadsheetURL + ":batchUpdate", json: JSONText.encode(request), what: "spreadsheets.batchUpdate addSheet")
     }
 
     /// Sets a tab's grid size (`updateSheetProperties`): idempotent, unlike `appendDimension`. Values can only be
     /// written inside the grid ("exceeds grid limits" otherwise).
     public func resize(sheetID: Int64, rowCount: Int, columnCount: Int) throws {
-        let request = JSONValue.object(["updateSheetProperties": .object([
-            "properties": .object([
-                "sheetId": .integer(sheetID),
-                "gridProperties": .object(["rowCount": .integer(Int64(rowCount)), "columnCount": .integer(Int64(columnCount))]),
-            ]),
-            "fields": .string("gridProperties.rowCount,gridProperties.columnCount"),
-        ])])
+        let request = BatchUpdateRequest(requests: [.init(updateSheetProperties: .init(
+            properties: .init(sheetId: sheetID, gridProperties: .init(rowCount: rowCount, columnCount: columnCount)),
+            fields: "gridProperties.rowCount,gridProperties.columnCount"))])
         _ = try self.send(
-            "POST", self.spreadsheetURL + ":batchUpdate", json: .object(["requests": .array([request])]),
-            what: "spreadsheets.batchUpdate resize")
+            "POST", self.spreadsheetURL + ":batchUpdate", json: JSONText.encode(request), what: "spreadsheets.batchUpdate resize")
     }
 
-    private static func valueRange(_ range: String, _ rows: [[String]]) -> JSONValue {
-        .object([
-            "range": .string(range), "majorDimension": .string("ROWS"),
-            "values": .array(rows.map { .array($0.map(JSONValue.string)) }),
-        ])
+    // MARK: Request bodies (Sheets API v4)
+
+    /// A `ValueRange`: rows of cells as text.
+    struct ValueRange: Encodable {
+        var range: String
+        var majorDimension = "ROWS"
+        var values: [[String]]
+    }
+
+    /// The body of `values:batchUpdate`.
+    struct BatchUpdateValuesRequest: Encodable {
+        var valueInputOption = "RAW"
+        var data: [ValueRange]
+    }
+
+    /// The body of `spreadsheets:batchUpdate` with the two requests this client makes.
+    struct BatchUpdateRequest: Encodable {
+        struct GridProperties: Encodable {
+            var rowCount: Int
+            var columnCount: Int
+        }
+
+        struct SheetProperties: Encodable {
+            var sheetId: Int64?
+            var title: String?
+            var gridProperties: GridProperties
+        }
+
+        struct AddSheet: Encodable { var properties: SheetProperties }
+
+        struct UpdateSheetProperties: Encodable {
+            var properties: SheetProperties
+            var fields: String
+        }
+
+        struct Request: Encodable {
+            var addSheet: AddSheet?
+            var updateSheetProperties: UpdateSheetProperties?
+        }
+
+        var requests: [Request]
     }
 
     /// A cell as text: formatted values are strings, but numbers and booleans are accepted too.

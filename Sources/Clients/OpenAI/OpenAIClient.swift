@@ -5,14 +5,27 @@ public import Platform
 import Messages
 
 /// One message of a chat completion request.
-public struct ChatMessage: Sendable, Hashable {
-    public enum Role: String, Sendable, Hashable { case system, user, assistant }
+public struct ChatMessage: Sendable, Hashable, Encodable {
+    public enum Role: String, Sendable, Hashable, Encodable { case system, user, assistant }
     public let role: Role
     public let content: String
 
     public init(role: Role, content: String) {
         self.role = role
         self.content = content
+    }
+}
+
+/// The body of `POST /v1/chat/completions`.
+struct ChatCompletionRequest: Encodable {
+    var model: String
+    var messages: [ChatMessage]
+    /// The spec deprecates `max_tokens` for this (o-series models refuse the old name).
+    var maxCompletionTokens: Int
+    var temperature: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, messages, maxCompletionTokens = "max_completion_tokens", temperature
     }
 }
 
@@ -71,18 +84,11 @@ public struct OpenAIClient {
     public func chat(
         model: String, messages: [ChatMessage], maxTokens: Int, temperature: Double, timeout: Double
     ) throws(OpenAIError) -> ChatCompletion {
-        let body = JSONValue.object([
-            "model": .string(model),
-            "messages": .array(
-                messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) }),
-            // The spec deprecates `max_tokens` for this (o-series models refuse the old name).
-            "max_completion_tokens": .integer(Int64(maxTokens)),
-            "temperature": .number(temperature),
-        ])
+        let body = ChatCompletionRequest(model: model, messages: messages, maxCompletionTokens: maxTokens, temperature: temperature)
         let request = HTTPRequest(
             method: "POST", url: self.baseURL + "/v1/chat/completions",
             headers: [("Authorization", "Bearer " + self.apiKey), ("Content-Type", "application/json")],
-            body: Array(body.serialized.utf8), connectTimeout: self.connectTimeout, totalTimeout: timeout)
+            body: Array(JSONText.encode(body).utf8), connectTimeout: self.connectTimeout, totalTimeout: timeout)
         return try self.perform(request, operation: "chat") { response throws(OpenAIError) in
             try Self.decodeChat(response.body)
         }

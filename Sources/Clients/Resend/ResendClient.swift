@@ -65,10 +65,16 @@ public struct ResendClient {
 
     /// The JSON body Resend expects.
     public func body(_ email: OutgoingEmail) -> String {
-        JSONValue.object([
-            "from": .string(self.settings.from), "to": .array([.string(email.to)]), "subject": .string(email.subject),
-            "html": .string(email.html), "text": .string(email.text),
-        ]).serialized
+        JSONText.encode(SendEmailRequest(from: self.settings.from, to: [email.to], subject: email.subject, html: email.html, text: email.text))
+    }
+
+    /// `POST /emails`.
+    struct SendEmailRequest: Encodable {
+        var from: String
+        var to: [String]
+        var subject: String
+        var html: String
+        var text: String
     }
 
     /// One attempt's request, run by a `Permit`: the verdict and how long to wait before the next attempt.

@@ -54,7 +54,7 @@ public struct TelegramClient {
     public func send(_ message: Outbox.Message, onBlocked: (Int64) -> Void = { _ in }) -> Outbox.SendOutcome {
         guard let payload = TelegramOutboxPayload(json: message.payload) else { return .rejected(error: "not a Telegram outbox payload") }
         let chatID = Int64(message.conversation)
-        switch self.call(payload.method, payload.parameters, chatID: payload.method == "answerCallbackQuery" ? nil : chatID) {
+        switch self.call(payload.method, json: payload.parameters, chatID: payload.method == "answerCallbackQuery" ? nil : chatID) {
         case .ok:
             return .delivered
         case .retryable(let error, let retryAfter):
@@ -76,8 +76,14 @@ public struct TelegramClient {
             totalTimeout: timeout, maxResponseBytes: maxBytes))
     }
 
-    /// One Bot API call; `chatID` (when the call messages a chat) applies that chat's 1/s limit too.
+    /// One Bot API call with a few parameters.
     public func call(_ method: String, _ parameters: [String: JSONValue], chatID: Int64? = nil) -> TelegramResult {
+        self.call(method, json: JSONValue.object(parameters).serialized, chatID: chatID)
+    }
+
+    /// One Bot API call, its parameters a JSON object as text; `chatID` (when the call messages a chat) applies that
+    /// chat's 1/s limit too.
+    public func call(_ method: String, json parameters: String, chatID: Int64? = nil) -> TelegramResult {
         do {
             let wait = try self.redis.with { connection -> Double? in
                 var limiters = [self.global]
@@ -95,7 +101,7 @@ public struct TelegramClient {
         }
         let request = HTTPRequest(
             method: "POST", url: "\(self.baseURL)/bot\(self.token)/\(method)",
-            headers: [("Content-Type", "application/json")], body: Array(JSONValue.object(parameters).serialized.utf8),
+            headers: [("Content-Type", "application/json")], body: Array(parameters.utf8),
             connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
         let response: HTTPResponse
         do {

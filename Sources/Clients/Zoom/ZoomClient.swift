@@ -108,14 +108,10 @@ public final class ZoomClient {
     ///   - marker: one line, unique per logical meeting (e.g. the booking's idempotency key).
     ///   - checkFirst: list before the first attempt too (the caller may be repeating an earlier run).
     public func createMeeting(_ meeting: NewMeeting, marker: String, checkFirst: Bool = false) throws -> CreateOutcome {
-        var body: [String: JSONValue] = [
-            "topic": .string(String(meeting.topic.prefix(200))), "type": .integer(2),
-            "start_time": .string(Self.utcTime(meeting.start)), "duration": .integer(Int64(meeting.durationMinutes)),
-            "timezone": .string(meeting.timeZone),
-            "agenda": .string(meeting.agenda.isEmpty ? marker : meeting.agenda + "\n" + marker),
-        ]
-        body["settings"] = .object(["join_before_host": .bool(false), "waiting_room": .bool(true)])
-        let request = self.request("POST", self.userURL + "/meetings", json: .object(body))
+        let body = CreateMeetingRequest(
+            topic: String(meeting.topic.prefix(200)), startTime: Self.utcTime(meeting.start), duration: meeting.durationMinutes,
+            timezone: meeting.timeZone, agenda: meeting.agenda.isEmpty ? marker : meeting.agenda + "\n" + marker)
+        let request = self.request("POST", self.userURL + "/meetings", body: JSONText.encode(body))
         var mayExist = checkFirst
         var attempt = 0
         var last: ZoomError
@@ -221,8 +217,29 @@ public final class ZoomClient {
         self.settings.apiURL + "/v2/users/" + GoogleAuth.percentEncoded(self.settings.userID)
     }
 
-    private func request(_ method: String, _ url: String, json: JSONValue? = nil) -> HTTPRequest {
-        .jsonAPI(method, url, json: json, connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
+    private func request(_ method: String, _ url: String, body: String? = nil) -> HTTPRequest {
+        .jsonAPI(method, url, json: body, connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
+    }
+
+    /// `POST /users/{userId}/meetings`: a scheduled meeting (type 2), participants wait in the waiting room.
+    struct CreateMeetingRequest: Encodable {
+        struct Settings: Encodable {
+            var joinBeforeHost = false
+            var waitingRoom = true
+            enum CodingKeys: String, CodingKey { case joinBeforeHost = "join_before_host", waitingRoom = "waiting_room" }
+        }
+
+        var topic: String
+        var type = 2
+        var startTime: String
+        var duration: Int
+        var timezone: String
+        var agenda: String
+        var settings = Settings()
+
+        enum CodingKeys: String, CodingKey {
+            case topic, type, startTime = "start_time", duration, timezone, agenda, settings
+        }
     }
 
     /// A call that is safe to repeat (list, get, delete): retried on transport failures, 429 and 5xx.
