@@ -24,7 +24,7 @@ public final class AcademyDrain {
         self.services = services
     }
 
-    public var redis: LazyRedis { self.replies.redis }
+    public var redis: LazyRedis { self.replies.context.engines.redis }
 
     var chainPolicy: EmailChainPolicy { EmailChainPolicy(self.replies.academy.email) }
 
@@ -33,12 +33,12 @@ public final class AcademyDrain {
         let inbound = try JSONDecoder().decode(AcademyQueueMessage.self, from: Data(delivery.payload.utf8))
         switch inbound {
         case .tilda(let submission):
-            let result = try self.replies.postgres.with { connection in
+            let result = try self.replies.context.engines.postgres.with { connection in
                 try connection.transaction { connection in
-                    try self.store.recordTilda(submission, chain: self.chainPolicy, jobs: self.jobs, now: self.replies.clock.now(), on: connection)
+                    try self.store.recordTilda(submission, chain: self.chainPolicy, jobs: self.jobs, now: self.replies.context.clock.now(), on: connection)
                 }
             }
-            self.replies.logger.info("tilda lead recorded", metadata: [
+            self.replies.context.logger.info("tilda lead recorded", metadata: [
                 "lead.id": "\(result.leadID)", "lead.created": "\(result.created)", "duplicate": "\(result.duplicate)",
                 "chain.scheduled": "\(result.scheduled?.rawValue ?? "none")", "tilda.tranid": "\(submission.tranid)",
                 "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
@@ -58,14 +58,14 @@ public final class AcademyDrain {
             // The step's calls (OpenAI up to 45 s, Whisper up to 120 s, Zoom, Google) outlast a lease: every transfer
             // and retry wait on this thread extends it, so no other worker re-runs the update meanwhile.
             result = try TransferHeartbeat.during(extendLease) {
-                try self.replies.postgres.with { try step.run(update, now: self.replies.clock.now(), on: $0) }
+                try self.replies.context.engines.postgres.with { try step.run(update, now: self.replies.context.clock.now(), on: $0) }
             }
         } catch {
-            self.replies.logger.error("telegram step failed", metadata: [
+            self.replies.context.logger.error("telegram step failed", metadata: [
                 "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)",
             ])
-            if attempt >= self.replies.config.queue.maxAttempts && !Outage.isOutage(error) {
-                _ = try? self.replies.postgres.with { connection in
+            if attempt >= self.replies.context.config.queue.maxAttempts && !Outage.isOutage(error) {
+                _ = try? self.replies.context.engines.postgres.with { connection in
                     // In the user's language when their session says which; Russian otherwise.
                     let stored = try? connection.query(
                         "SELECT state ->> 'language' AS language FROM academy_sessions WHERE chat_id = $1 LIMIT 1",
@@ -85,11 +85,11 @@ public final class AcademyDrain {
         do {
             delivered = try self.replies.flush(chats: Array(Set(result.chats + [update.chatID])).sorted(), extendLease: extendLease)
         } catch {
-            self.replies.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
+            self.replies.context.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
                 "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "error": "\(error)",
             ])
         }
-        self.replies.logger.info("telegram update handled", metadata: [
+        self.replies.context.logger.info("telegram update handled", metadata: [
             "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "duplicate": "\(result.alreadyProcessed)",
             "ignored": "\(result.ignored ?? "no")", "dialog.step": "\(result.stepBefore)->\(result.stepAfter)",
             "replies": "\(result.replies)", "delivered": "\(delivered)", "ms": "\(Int((monotonicSeconds() - started) * 1000))",

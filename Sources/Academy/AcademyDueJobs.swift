@@ -26,10 +26,10 @@ public final class AcademyDueJobs {
     @discardableResult
     public func runDue() throws -> Int {
         let chain = self.emailChainJobs()
-        let runner = DueJobsRunner(jobs: self.jobs, settings: self.replies.config.jobs, clock: self.replies.clock, logger: self.replies.logger)
-        return try runner.runDue(postgres: self.replies.postgres) { job in
+        let runner = DueJobsRunner(jobs: self.jobs, settings: self.replies.context.config.jobs, clock: self.replies.context.clock, logger: self.replies.context.logger)
+        return try runner.runDue(postgres: self.replies.context.engines.postgres) { job in
             if EmailChainJobs.kinds.contains(job.kind) {
-                try chain.run(job, postgres: self.replies.postgres)
+                try chain.run(job, postgres: self.replies.context.engines.postgres)
             } else if LessonReminder.Kind(rawValue: job.kind) != nil {
                 try self.runReminder(job)
             } else {
@@ -41,8 +41,8 @@ public final class AcademyDueJobs {
     /// Sends a due lesson reminder (unless the lesson moved or the user blocked the bot), then finishes the job.
     func runReminder(_ job: DelayedJobs.Job) throws {
         let payload = try JSONDecoder().decode(ReminderPayload.self, from: Data(job.payload.utf8))
-        let now = self.replies.clock.now()
-        let sent = try self.replies.postgres.with { connection in
+        let now = self.replies.context.clock.now()
+        let sent = try self.replies.context.engines.postgres.with { connection in
             try connection.transaction { connection -> Bool in
                 let lead = try connection.query(
                     "SELECT tg_blocked, extract(epoch FROM lesson_at)::double precision AS lesson_at, status FROM leads WHERE tg_id = $1",
@@ -73,12 +73,12 @@ public final class AcademyDueJobs {
     /// The email chain's job handler, with its clients.
     func emailChainJobs() -> EmailChainJobs {
         let replies = self.replies
-        let infrastructure = replies.config.infrastructure
+        let infrastructure = replies.context.config.infrastructure
         return EmailChainJobs(
             academy: replies.academy, templates: self.templates,
             resend: ResendClient(
                 settings: replies.academy.email, timeout: infrastructure.httpTimeout, connectTimeout: infrastructure.httpConnectTimeout,
-                http: replies.http, redis: replies.redis, clock: replies.clock),
-            telegram: replies.client, jobs: self.jobs, clock: replies.clock, logger: replies.logger)
+                http: replies.http, redis: replies.context.engines.redis, clock: replies.context.clock),
+            telegram: replies.client, jobs: self.jobs, clock: replies.context.clock, logger: replies.context.logger)
     }
 }

@@ -19,8 +19,8 @@ public final class ShoroDrain {
         self.step = ShoroStep(texts: texts, dialogTTLSeconds: Double(replies.shoro.dialogTTLSeconds))
     }
 
-    public var redis: LazyRedis { self.replies.redis }
-    public var postgres: LazyPostgres { self.replies.postgres }
+    public var redis: LazyRedis { self.replies.context.engines.redis }
+    public var postgres: LazyPostgres { self.replies.context.engines.postgres }
 
     /// Loads the three text files from `TEXTS_DIR`.
     public static func loadTexts(directory: String) throws -> ShoroTexts {
@@ -48,7 +48,7 @@ public final class ShoroDrain {
             // PostgreSQL is unavailable: no message is at fault, and running them one by one would only wait longer.
             for (index, _) in messages { results[index] = .failure(error) }
         } catch where messages.count > 1 {
-            self.replies.logger.warning("batch failed; running its messages one by one", metadata: [
+            self.replies.context.logger.warning("batch failed; running its messages one by one", metadata: [
                 "batch": "\(messages.count)", "error": "\(error)",
             ])
             for (index, message) in messages {
@@ -70,12 +70,12 @@ public final class ShoroDrain {
         let stepped: [(result: ShoroStep.Result, claim: Outbox.Claim?)]
         do {
             // The steps' commit and the outbox claims (locks + pending replies) share one round trip.
-            stepped = try self.replies.postgres.with {
-                try self.step.run(messages, now: self.replies.clock.now(), claimingOutbox: true, on: $0)
+            stepped = try self.replies.context.engines.postgres.with {
+                try self.step.run(messages, now: self.replies.context.clock.now(), claimingOutbox: true, on: $0)
             }
         } catch {
             if messages.count == 1 && !Outage.isOutage(error) {
-                _ = try? self.replies.postgres.with { ShoroStep.logFailure(messages[0], error: String(describing: error), on: $0) }
+                _ = try? self.replies.context.engines.postgres.with { ShoroStep.logFailure(messages[0], error: String(describing: error), on: $0) }
             }
             throw error
         }
@@ -86,14 +86,14 @@ public final class ShoroDrain {
         let claims = stepped.compactMap(\.claim)
         var flushByConversation: [String: Outbox.FlushResult] = [:]
         do {
-            let flushes = claims.isEmpty ? [] : try self.replies.postgres.with { connection in
+            let flushes = claims.isEmpty ? [] : try self.replies.context.engines.postgres.with { connection in
                 try ShoroStep.outbox.deliver(
-                    claims, policy: .afterStep(self.replies.config.outbound), on: connection, onAttempt: extendLeases,
+                    claims, policy: .afterStep(self.replies.context.config.outbound), on: connection, onAttempt: extendLeases,
                     send: { self.replies.client.send($0, heartbeat: extendLeases, reservation: reservations[$0.conversation]) })
             }
             for (claim, flush) in zip(claims, flushes) { flushByConversation[claim.conversation] = flush }
         } catch {
-            self.replies.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
+            self.replies.context.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
                 "conversations": "\(claims.map(\.conversation))", "error": "\(error)",
             ])
             for claim in claims { flushByConversation[claim.conversation] = .deferred(delivered: 0, error: "\(error)") }
@@ -102,7 +102,7 @@ public final class ShoroDrain {
         for (message, (result, _)) in zip(messages, stepped) {
             // No flush: another process is sending this conversation's replies; it will send these too.
             let flush = flushByConversation[message.clientID] ?? .busy
-            self.replies.logger.info("message handled", metadata: [
+            self.replies.context.logger.info("message handled", metadata: [
                 "chat.id": "\(message.clientID)", "message.id": "\(message.messageID)",
                 "dialog.state": "\(result.stateBefore)->\(result.stateAfter)", "replies": "\(result.replies)",
                 "order.created": "\(result.orderCreated)", "duplicate": "\(result.alreadyProcessed)",

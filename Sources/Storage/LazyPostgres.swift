@@ -1,4 +1,6 @@
 public import Postgres
+public import Logging
+public import Platform
 
 /// A PostgreSQL connection opened on first use and reset after it breaks.
 public final class LazyPostgres {
@@ -27,5 +29,32 @@ public final class LazyPostgres {
             self.connection = nil
             throw error
         }
+    }
+}
+
+/// A worker thread's connections to the two engines, each opened on first use (connections are never shared
+/// between threads).
+public struct Engines {
+    public let redis: LazyRedis
+    public let postgres: LazyPostgres
+
+    public init(_ infrastructure: AppConfig.Infrastructure) {
+        self.redis = LazyRedis(infrastructure.redis)
+        self.postgres = LazyPostgres(conninfo: infrastructure.databaseURL)
+    }
+}
+
+/// What every job's worker thread carries: the configuration, its own connections, the clock and the logger.
+public struct WorkerContext {
+    public let config: AppConfig
+    public let engines: Engines
+    public let clock: Clock
+    public let logger: Logger
+
+    public init(config: AppConfig, clock: Clock = .system, logger: Logger) {
+        self.config = config
+        self.engines = Engines(config.infrastructure)
+        self.clock = clock
+        self.logger = logger
     }
 }
