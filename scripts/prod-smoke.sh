@@ -15,8 +15,10 @@
 #  5. A Chat2Desk conversation posted through it (HTTPS, the secret in the path as Chat2Desk sends it, and a Tilda
 #     probe with ?token=): the installed cron.d command lines, run as chatbots with the installed env file
 #     (root:chatbots 0640), turn it into an order and send the replies to the fake Chat2Desk.
-#  6. The access log the production log_format wrote: JSON lines with request ids and statuses, and none of the
-#     webhook secrets. The allow-list answers / from 127.0.0.1 and refuses it from 127.0.0.2 (403 JSON).
+#  6. The allow-list answers /health from 127.0.0.1 and refuses it from 127.0.0.2 (403 JSON); a flood of 600
+#     requests is answered 429 with the JSON body; plain HTTP redirects.
+#  7. The access log the production log_format wrote: JSON lines with request ids and statuses, and none of the
+#     webhook secrets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=$(cd "${1:?STACK_DIR}" && pwd)
@@ -116,7 +118,7 @@ worker_processes 1;
 pid $ROOT/nginx.pid;
 error_log $ROOT/var/log/nginx/error.log warn;
 user root root;
-events { worker_connections 64; }
+events { worker_connections 1024; }
 http {
     client_body_temp_path $ROOT/nginx-tmp/body;
     fastcgi_temp_path $ROOT/nginx-tmp/fastcgi;
@@ -215,7 +217,20 @@ done
 [ "$(stat -c '%U:%G %a' "$ROOT/var/log/chatbots")" = "chatbots:adm 750" ] || fail "/var/log/chatbots is not chatbots:adm 0750"
 [ "$(stat -c '%U:%G %a' "$ROOT/run/chatbots")" = "chatbots:www-data 750" ] || fail "/run/chatbots is not chatbots:www-data 0750"
 
-# 6. The access log.
+# The rate limit (100 r/s, burst 200) answers a flood with 429 and the same small JSON body as the other errors:
+# 600 requests to a route the responders serve (nginx's own `return`s run before the limit), on one HTTP/2 connection.
+mkdir -p "$ROOT/flood"
+urls=$(for i in $(seq 600); do printf 'url = "https://%s:%s/webhook/tg"\noutput = "%s/flood/%s"\n' "$HOST" "$HTTPS_PORT" "$ROOT" "$i"; done)
+codes=$(echo "$urls" | curl -sS -Z --parallel-max 100 --http2 --cacert "$ROOT/tls.crt" --resolve "$HOST:$HTTPS_PORT:127.0.0.1" \
+  -K - -w '%{http_code}\n' 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')
+[[ "$codes" == *" 429"* ]] || fail "600 requests at once were not rate limited: $codes"
+[[ "$codes" =~ ^( [0-9]+ (405|429))+\ $ ]] || fail "600 requests at once got other answers than 405 and 429: $codes"
+limited=$(grep -l rate_limited "$ROOT"/flood/* | head -n 1 || true)
+[ "$(cat "$limited")" = '{"error":"rate_limited","message":"too many requests, retry later"}' ] \
+  || fail "a 429 answers: $(cat "$limited")"
+step "a flood of 600 requests: $codes"
+
+# 7. The access log.
 kill "$NGINX_PID"; for _ in $(seq 100); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.05; done; NGINX_PID=
 ACCESS=$ROOT/var/log/nginx/chatbots.access.log
 [ "$(wc -l <"$ACCESS")" -ge 10 ] || fail "the access log has $(wc -l <"$ACCESS") lines, expected one per request"
