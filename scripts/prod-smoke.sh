@@ -14,7 +14,8 @@
 #     (a throwaway self-signed certificate), passes `nginx -t` and is started.
 #  5. A Chat2Desk conversation posted through it (HTTPS, the secret in the path as Chat2Desk sends it, and a Tilda
 #     probe with ?token=): the installed cron.d command lines, run as chatbots with the installed env file
-#     (root:chatbots 0640), turn it into an order and send the replies to the fake Chat2Desk.
+#     (root:chatbots 0640) and the README's Redis ACL user, turn it into an order and send the replies to the
+#     fake Chat2Desk.
 #  6. The allow-list answers /health from 127.0.0.1 and refuses it from 127.0.0.2 (403 JSON); a flood of 600
 #     requests is answered 429 with the JSON body; plain HTTP redirects.
 #  7. The access log the production log_format wrote: JSON lines with request ids and statuses, and none of the
@@ -35,6 +36,7 @@ chmod 0755 "$ROOT"
 NGINX_PID=
 cleanup() {
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  [ -n "${REDIS_PORT:-}" ] && redis-cli -p "$REDIS_PORT" ACL DELUSER chatbots >/dev/null 2>&1 || true
   [ "${PROD_SMOKE_KEEP:-0}" = 1 ] && echo "prod-smoke: kept $ROOT" || rm -rf "$ROOT"
 }
 trap cleanup EXIT
@@ -146,12 +148,20 @@ C2D_SECRET=$(env_value CHAT2DESK_WEBHOOK_SECRET); TILDA_SECRET=$(env_value TILDA
 TG_SECRET=$(env_value TELEGRAM_WEBHOOK_SECRET)
 [ -n "$C2D_SECRET" ] && [ -n "$TILDA_SECRET" ] && [ -n "$TG_SECRET" ] || fail "the stack's env lacks the webhook secrets"
 C2D_API=$(env_value CHAT2DESK_API_URL)
+# The Redis ACL user exactly as the README creates it (limited to the service's key prefixes, no admin commands).
+REDIS_PORT=$(env_value STACK_REDIS_PORT)
+acl=$(grep -m1 -o 'ACL SETUSER chatbots .*' README.md) || fail "the README shows no ACL SETUSER line"
+REDIS_PASSWORD=smoke-$RANDOM$RANDOM$RANDOM
+set -f  # the README's line is split into arguments as redis-cli would split it, its ~q:* patterns unglobbed
+# shellcheck disable=SC2086
+redis-cli -p "$REDIS_PORT" ${acl//LONG-RANDOM-PASSWORD/$REDIS_PASSWORD} | grep -qx OK || fail "redis-cli $acl"
+set +f
 # The installed env file (root:chatbots 0640) gets the test stack's values; Redis over TCP (the stack's unix
 # socket is root's only), the Shoro bot alone (its webhooks are what this test sends).
 ENV_FILE=$ROOT/etc/chatbots/chatbots.env
 cat >"$ENV_FILE" <<ENV
 DATABASE_URL=$(env_value DATABASE_URL)
-REDIS_URL=redis://127.0.0.1:$(env_value STACK_REDIS_PORT)/0
+REDIS_URL=redis://chatbots:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0
 TEXTS_DIR=$ROOT/etc/chatbots/texts
 SHORO_ENABLED=true
 ACADEMY_ENABLED=false
