@@ -20,6 +20,7 @@
 #     requests is answered 429 with the JSON body; plain HTTP redirects.
 #  7. The access log the production log_format wrote: JSON lines with request ids and statuses, and none of the
 #     webhook secrets.
+#  8. A second `make install` keeps the operator's edits (env file, AI prompt); `make uninstall` removes the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STACK=$(cd "${1:?STACK_DIR}" && pwd)
@@ -255,4 +256,18 @@ for secret in "$C2D_SECRET" "$TILDA_SECRET" "$TG_SECRET"; do
   if grep -qF "$secret" "$ACCESS"; then fail "a webhook secret is in the access log: $(grep -F "$secret" "$ACCESS" | head -1)"; fi
 done
 grep -q '"path":"/webhook/chat2desk/\[redacted\]"' "$ACCESS" || fail "no redacted Chat2Desk path in the access log"
+# 8. Upgrading keeps what the operator edited; uninstalling removes the rest and keeps it too.
+echo "# edited by the operator" >>"$ROOT/etc/chatbots/ai/system_prompt.txt"
+env_before=$(sha256sum <"$ENV_FILE")
+make --no-print-directory install DESTDIR="$ROOT" PREFIX=$PREFIX BUILD_DIR="$BIN" >"$ROOT/reinstall.log" 2>&1 \
+  || { cat "$ROOT/reinstall.log" >&2; fail "make install over an installed root"; }
+grep -q "edited by the operator" "$ROOT/etc/chatbots/ai/system_prompt.txt" || fail "make install overwrote the AI prompt"
+[ "$(sha256sum <"$ENV_FILE")" = "$env_before" ] || fail "make install overwrote the env file"
+[ "$(stat -c '%U:%G %a' "$ENV_FILE")" = "root:chatbots 640" ] || fail "make install changed the env file's owner or mode"
+make --no-print-directory uninstall DESTDIR="$ROOT" PREFIX=$PREFIX >"$ROOT/uninstall.log" 2>&1 \
+  || { cat "$ROOT/uninstall.log" >&2; fail "make uninstall"; }
+left=$(cd "$ROOT" && find usr/local etc/cron.d etc/logrotate.d etc/nginx/snippets \( -type f -o -type l \) 2>/dev/null)
+[ -z "$left" ] || fail "make uninstall left: $left"
+[ -f "$ENV_FILE" ] && [ -f "$ROOT/etc/nginx/sites-available/chatbots" ] || fail "make uninstall removed the operator's files"
+
 step "passed in $(( $(date +%s) - started ))s: order of $order bottles, $replies replies, $(wc -l <"$ACCESS") access log lines without secrets"
