@@ -57,6 +57,34 @@ struct RetentionTests {
         }
     }
 
+    /// The cap keeps the newest letters whatever their age, and the age check stops at the first young (or
+    /// unreadable) letter, so nothing newer than an old one is ever lost to the age rule.
+    @Test func deadLettersAreCappedNewestFirstAndAgedFromTheHead() throws {
+        let redis = try TestStack.redis()
+        let queue = InboundQueue(name: "it-prune-" + TestStack.randomHex(8))
+        let key = "q:{\(queue.name)}:dead"
+        defer { _ = try? redis.command(["DEL", key]) }
+        let now = Date().timeIntervalSince1970
+        let ages = [200.0, 150, 100, 1, 120, 0.5]  // days; a young letter sits between old ones
+        for (index, age) in ages.enumerated() {
+            try redis.command(["RPUSH", key, #"{"conversation":"c\#(index)","payload":"{}","error":"e","attempts":3,"failedAt":\#(now - age * 86400)}"#])
+        }
+        let day = 86400.0
+        #expect(try queue.pruneDeadLetters(olderThanSeconds: 90 * day, keep: 100, dryRun: true, on: redis) == 3)
+        // The cap's 4 oldest, and the 120-day-old letter right behind them (the age rule continues from there).
+        #expect(try queue.pruneDeadLetters(olderThanSeconds: 90 * day, keep: 2, dryRun: true, on: redis) == 5)
+        #expect(try redis.command(["LLEN", key]).integer == 6, "a dry run removed letters")
+        #expect(try queue.pruneDeadLetters(olderThanSeconds: 90 * day, keep: 100, dryRun: false, on: redis) == 3)
+        #expect(try queue.deadLetters(on: redis).map(\.conversation) == ["c3", "c4", "c5"])
+        #expect(try queue.pruneDeadLetters(olderThanSeconds: 90 * day, keep: 1, dryRun: false, on: redis) == 2)
+        #expect(try queue.deadLetters(on: redis).map(\.conversation) == ["c5"])
+        // An unreadable letter at the head is never aged out (only the cap removes it).
+        try redis.command(["LPUSH", key, "not json"])
+        #expect(try queue.pruneDeadLetters(olderThanSeconds: 0, keep: 100, dryRun: false, on: redis) == 0)
+        #expect(try queue.pruneDeadLetters(olderThanSeconds: 90 * day, keep: 1, dryRun: false, on: redis) == 1)
+        #expect(try queue.deadLetters(on: redis).map(\.conversation) == ["c5"])
+    }
+
     /// The lines of a `botctl prune` report, without its heading.
     static func reportLines(_ stdout: String) -> [String] {
         stdout.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
