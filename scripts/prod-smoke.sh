@@ -14,8 +14,8 @@
 #     (a throwaway self-signed certificate), passes `nginx -t` and is started.
 #  5. A Chat2Desk conversation posted through it (HTTPS, the secret in the path as Chat2Desk sends it, and a Tilda
 #     probe with ?token=): the installed cron.d command lines, run as chatbots with the installed env file
-#     (root:chatbots 0640) and the README's Redis ACL user, turn it into an order and send the replies to the
-#     fake Chat2Desk.
+#     (root:chatbots 0640), the README's Redis ACL user and its PostgreSQL app role (on a database the owner role
+#     migrated with the installed botctl), turn it into an order and send the replies to the fake Chat2Desk.
 #  6. The allow-list answers /health from 127.0.0.1 and refuses it from 127.0.0.2 (403 JSON); a flood of 600
 #     requests is answered 429 with the JSON body; plain HTTP redirects.
 #  7. The access log the production log_format wrote: JSON lines with request ids and statuses, and none of the
@@ -38,6 +38,7 @@ NGINX_PID=
 cleanup() {
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
   [ -n "${REDIS_PORT:-}" ] && redis-cli -p "$REDIS_PORT" ACL DELUSER chatbots >/dev/null 2>&1 || true
+  [ -n "${PG_PORT:-}" ] && drop_roles >/dev/null 2>&1 || true
   [ "${PROD_SMOKE_KEEP:-0}" = 1 ] && echo "prod-smoke: kept $ROOT" || rm -rf "$ROOT"
 }
 trap cleanup EXIT
@@ -157,11 +158,23 @@ set -f  # the README's line is split into arguments as redis-cli would split it,
 # shellcheck disable=SC2086
 redis-cli -p "$REDIS_PORT" ${acl//LONG-RANDOM-PASSWORD/$REDIS_PASSWORD} | grep -qx OK || fail "redis-cli $acl"
 set +f
+# The PostgreSQL role split exactly as the README shows it, on a database of its own: the owner role migrates
+# with the installed botctl, the cron lines run as the app role (data only).
+PG_PORT=$(env_value STACK_PG_PORT)
+as_postgres() { psql -X -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+drop_roles() { as_postgres -d postgres -c 'DROP DATABASE IF EXISTS chatbots_smoke WITH (FORCE)' \
+  -c 'DROP ROLE IF EXISTS chatbots_app' -c 'DROP ROLE IF EXISTS chatbots_owner'; }
+drop_roles
+sed -n '/^   ```sql$/,/^   ```$/p' README.md | sed -e '1d;$d' -e 's/^   //' -e 's/DATABASE chatbots /DATABASE chatbots_smoke /' \
+  -e 's/^\\c chatbots$/\\c chatbots_smoke/' >"$ROOT/roles.sql"
+grep -qx '\\c chatbots_smoke' "$ROOT/roles.sql" || fail "the README's role SQL changed shape: update this script"
+as_postgres -d postgres -f "$ROOT/roles.sql" >"$ROOT/roles.log" 2>&1 || { cat "$ROOT/roles.log" >&2; fail "the README's role SQL"; }
+SMOKE_DB=postgresql://chatbots_app@127.0.0.1:$PG_PORT/chatbots_smoke
 # The installed env file (root:chatbots 0640) gets the test stack's values; Redis over TCP (the stack's unix
 # socket is root's only), the Shoro bot alone (its webhooks are what this test sends).
 ENV_FILE=$ROOT/etc/chatbots/chatbots.env
 cat >"$ENV_FILE" <<ENV
-DATABASE_URL=$(env_value DATABASE_URL)
+DATABASE_URL=$SMOKE_DB
 REDIS_URL=redis://chatbots:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0
 TEXTS_DIR=$ROOT/etc/chatbots/texts
 SHORO_ENABLED=true
@@ -172,6 +185,10 @@ CHAT2DESK_WEBHOOK_SECRET=$C2D_SECRET
 DRAIN_RUN_SECONDS=8
 ENV
 [ "$(stat -c '%U:%G %a' "$ENV_FILE")" = "root:chatbots 640" ] || fail "writing the env file changed its owner or mode"
+runuser -u chatbots -- env -i CHATBOTS_ENV_FILE="$ENV_FILE" DATABASE_URL="${SMOKE_DB/chatbots_app/chatbots_owner}" \
+  "$ROOT$PREFIX/bin/botctl" migrate --dir "$ROOT$PREFIX/share/chatbots/migrations" >"$ROOT/migrate.log" 2>&1 \
+  || { cat "$ROOT/migrate.log" >&2; fail "botctl migrate as the owner role"; }
+if psql -X -q "$SMOKE_DB" -c 'CREATE TABLE smoke_ddl (a int)' >/dev/null 2>&1; then fail "the app role may create tables"; fi
 CLIENT=$(( 800000000 + RANDOM * 1000 + RANDOM % 1000 ))
 n=0
 for text in 'привет' 'ул. Киевская 95' '0555123456' '3' 'да'; do
@@ -209,14 +226,14 @@ while read -r line; do
 done <<<"$lines"
 order=
 for _ in $(seq 300); do
-  order=$(psql "$(env_value DATABASE_URL)" -tAc "SELECT bottles_count FROM orders WHERE chat2desk_client_id = '$CLIENT'" 2>/dev/null || true)
+  order=$(psql -X "$SMOKE_DB" -tAc "SELECT bottles_count FROM orders WHERE chat2desk_client_id = '$CLIENT'" 2>/dev/null || true)
   [ -n "$order" ] && break
   sleep 0.1
 done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
 [ -n "$order" ] || { tail -n 20 "$ROOT"/var/log/chatbots/*.log >&2 2>/dev/null || true
-  fail "no order for client $CLIENT: the cron lines did not drain (run status $status; is /var/log/chatbots there?)"; }
+  fail "no order for client $CLIENT: the cron lines did not drain (run status $status; is /var/log/chatbots there? do the README's grants suffice?)"; }
 [ "$order" = 3 ] || fail "the order has $order bottles, not 3"
 [ "$status" = 0 ] || { tail -n 20 "$ROOT"/var/log/chatbots/*.log >&2; fail "a cron line exited $status"; }
 replies=$(curl -sS "$C2D_API/_fake/messages?client_id=$CLIENT" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
