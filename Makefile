@@ -4,9 +4,10 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
-	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux
+	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux \
+	systemd logrotate openssl
 
-.PHONY: all deps build test run migrate install clean bench drill fuzz
+.PHONY: all deps build test run migrate install postinstall uninstall clean bench drill fuzz
 
 all: build
 
@@ -66,11 +67,79 @@ fuzz: deps
 	  -timeout=5 -rss_limit_mb=2048 -max_len=16384 -dict=fuzz/webhooks.dict -print_final_stats=1 \
 	  -artifact_prefix=var/fuzz/ var/fuzz/corpus fuzz/corpus 2>&1 | tee var/fuzz/last-run.log
 
-# Production install: binaries, migrations, texts and deploy files (see README "Production").
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chatbots
-	for p in fcgi-health fcgi-chat2desk fcgi-tilda fcgi-telegram cron-drain cron-outbox cron-due-jobs cron-sheets-sync botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
-	cp -r migrations resources nginx cron deploy $(DESTDIR)$(PREFIX)/share/chatbots/
+# Production install (README "Production"): copies what `make build` built, nothing else (no apt, no pip). Honours
+# DESTDIR and PREFIX. Files an operator edits (/etc/chatbots: env file, texts, email templates, AI prompt; the nginx
+# site) are installed only when missing; pristine copies of them stay in $(DATADIR) to compare after an upgrade.
+# Without DESTDIR, `postinstall` then creates the chatbots user and the directories (sysusers.d, tmpfiles.d).
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share/chatbots
+UNITDIR = $(PREFIX)/lib/systemd/system
+CONFDIR = /etc/chatbots
+# What `make build` wrote; the production smoke test installs the debug build `make test` already has.
+BUILD_DIR ?= .build/release
+PROGRAMS := fcgi-health fcgi-chat2desk fcgi-tilda fcgi-telegram cron-drain cron-outbox cron-due-jobs cron-sheets-sync \
+	cron-prune botctl
+UNITS := chatbots-fcgi@.socket chatbots-fcgi@.service chatbots-drain.service chatbots-.service.d/hardening.conf
+# Operator-edited files: repository path → installed path (resources/X → $(CONFDIR)/X).
+CONF_FILES := $(wildcard resources/texts/* resources/emails/* resources/ai/*)
+# The deploy files name /usr/local; another PREFIX is written into them as they are installed.
+with_prefix = sed -e 's\#/usr/local/\#$(PREFIX)/\#g' $(1) >$(2) && chmod 0644 $(2)
+keep_or_install = if [ -e $(2) ]; then echo "make install: keeping $(2) (yours; the shipped one is in $(DATADIR))"; \
+	else install -D -m $(3) $(1) $(2); fi
+
+install:
+	@for p in $(PROGRAMS); do [ -x $(BUILD_DIR)/$$p ] || { \
+	  echo "make install: $(BUILD_DIR)/$$p is missing: run make build first (install copies built files only)"; exit 1; }; done
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(UNITDIR)/chatbots-.service.d \
+	  $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d \
+	  $(DESTDIR)/etc/cron.d $(DESTDIR)/etc/logrotate.d $(DESTDIR)/etc/nginx/snippets $(DESTDIR)/etc/nginx/sites-available
+	install -m 0755 $(addprefix $(BUILD_DIR)/,$(PROGRAMS)) $(DESTDIR)$(BINDIR)/
+	rm -rf $(DESTDIR)$(DATADIR)/migrations $(DESTDIR)$(DATADIR)/resources
+	cp -r migrations resources $(DESTDIR)$(DATADIR)/
+	install -m 0644 .env.example $(DESTDIR)$(DATADIR)/chatbots.env.example
+	install -m 0644 nginx/chatbots.conf $(DESTDIR)$(DATADIR)/nginx-site.conf
+	for u in $(UNITS); do $(call with_prefix,deploy/$$u,$(DESTDIR)$(UNITDIR)/$$u); done
+	$(call with_prefix,deploy/chatbots.sysusers,$(DESTDIR)$(PREFIX)/lib/sysusers.d/chatbots.conf)
+	$(call with_prefix,deploy/chatbots.tmpfiles,$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/chatbots.conf)
+	$(call with_prefix,deploy/chatbots.logrotate,$(DESTDIR)/etc/logrotate.d/chatbots)
+	$(call with_prefix,cron/chatbots.cron,$(DESTDIR)/etc/cron.d/chatbots)
+	install -m 0644 nginx/chatbots-locations.conf $(DESTDIR)/etc/nginx/snippets/chatbots-locations.conf
+	install -m 0644 nginx/ffdhe2048.pem $(DESTDIR)/etc/nginx/snippets/chatbots-ffdhe2048.pem
+	@$(call keep_or_install,nginx/chatbots.conf,$(DESTDIR)/etc/nginx/sites-available/chatbots,0644)
+	@for f in $(CONF_FILES); do $(call keep_or_install,$$f,$(DESTDIR)$(CONFDIR)/$${f#resources/},0644); done
+	@# The env file holds the secrets: root writes it, the chatbots group (responders, cron jobs) reads it.
+	@$(call keep_or_install,.env.example,$(DESTDIR)$(CONFDIR)/chatbots.env,0640)
+	@if [ -z "$(DESTDIR)" ]; then $(MAKE) --no-print-directory postinstall; \
+	else echo "make install: staged in $(DESTDIR); on the target run: make postinstall (user, directories, env file group)"; fi
+
+# The chatbots user (sysusers.d), /run/chatbots and /var/log/chatbots (tmpfiles.d), and the env file's group, under
+# DESTDIR as root (systemd-sysusers/-tmpfiles --root). Without systemd's tools: useradd and install -d, same result.
+postinstall:
+	@if command -v systemd-sysusers >/dev/null; then \
+	  systemd-sysusers --root=$(or $(DESTDIR),/) $(DESTDIR)$(PREFIX)/lib/sysusers.d/chatbots.conf; \
+	else \
+	  grep -q '^chatbots:' $(DESTDIR)/etc/passwd 2>/dev/null || useradd --root $(or $(DESTDIR),/) --system --user-group \
+	    --no-create-home --home-dir / --shell /usr/sbin/nologin --comment "chatbots bots" chatbots; \
+	fi
+	@if command -v systemd-tmpfiles >/dev/null; then \
+	  systemd-tmpfiles --create --root=$(or $(DESTDIR),/) $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/chatbots.conf; \
+	else \
+	  awk '$$1 == "d" { print $$2, $$3, $$4, $$5 }' $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/chatbots.conf | \
+	  while read -r path mode user group; do install -d -m "$$mode" -o "$$user" -g "$$group" "$(DESTDIR)$$path"; done; \
+	fi
+	chown root:chatbots $(DESTDIR)$(CONFDIR)/chatbots.env
+	chmod 0640 $(DESTDIR)$(CONFDIR)/chatbots.env
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+# Removes what `make install` installed except what is yours: /etc/chatbots, the nginx site, the logs, the user.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGRAMS)) $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
+	-rmdir $(DESTDIR)$(UNITDIR)/chatbots-.service.d
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(PREFIX)/lib/sysusers.d/chatbots.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/chatbots.conf \
+	  $(DESTDIR)/etc/logrotate.d/chatbots $(DESTDIR)/etc/cron.d/chatbots \
+	  $(DESTDIR)/etc/nginx/snippets/chatbots-locations.conf $(DESTDIR)/etc/nginx/snippets/chatbots-ffdhe2048.pem
+	@echo "make uninstall: kept $(CONFDIR), /etc/nginx/sites-available/chatbots, /var/log/chatbots and the chatbots user (yours)"
 
 clean:
 	-scripts/stack.sh stop var/run >/dev/null 2>&1

@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "fcgi-telegram", targets: ["TelegramResponder"]),
         .executable(name: "cron-due-jobs", targets: ["DueJobsJob"]),
         .executable(name: "cron-sheets-sync", targets: ["SheetsSyncJob"]),
+        .executable(name: "cron-prune", targets: ["PruneJob"]),
         .executable(name: "botctl", targets: ["BotCtl"]),
         .executable(name: "edge-fuzz", targets: ["EdgeFuzz"]),
     ],
@@ -151,6 +152,15 @@ let package = Package(
             name: "SheetsSyncJob",
             dependencies: [
                 "Academy", "Clients", "Platform", "Storage", "Curl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PruneJob",
+            dependencies: [
+                "Edge", "Platform", "Storage", "Postgres", "Redis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

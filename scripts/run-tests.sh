@@ -15,6 +15,14 @@ set +e
 { python3 fakes/test_fakes.py && python3 fakes/test_google_fake.py; } >"$DIR/fakes-test.log" 2>&1; fakes_status=$?
 echo "make test: fake self-tests: $(grep -E 'passed, [0-9]+ failed' "$DIR/fakes-test.log" | tr '\n' ' ')(log: $DIR/fakes-test.log)"
 [ "$fakes_status" = 0 ] || grep -A25 '^FAIL' "$DIR/fakes-test.log"
+# The production smoke test (scripts/prod-smoke.sh): the README's production steps on a scratch root against this
+# stack, before any suite starts drainers of its own (its cron lines must be the ones that drain its webhooks).
+smoke_status=0
+if [ -z "${SWIFT_TEST_ARGS:-}" ]; then
+  scripts/prod-smoke.sh "$DIR" "$BIN" >"$DIR/prod-smoke.log" 2>&1 || smoke_status=$?
+  echo "make test: production smoke test: $(tail -n 1 "$DIR/prod-smoke.log") (log: $DIR/prod-smoke.log)"
+  [ "$smoke_status" = 0 ] || cat "$DIR/prod-smoke.log"
+fi
 # Everything except the suite that restarts the shared Redis and PostgreSQL, in parallel; then that suite alone,
 # so no other test sees them go away. The second run must run at least one test: a renamed suite must not vanish.
 # SWIFT_TEST_ARGS (e.g. --filter X) replaces both with one run of what it selects.
@@ -32,6 +40,7 @@ else
   [ "$status" = 0 ] && status=$alone_status
 fi
 [ "$status" = 0 ] && status=$fakes_status
+[ "$status" = 0 ] && status=$smoke_status
 set -e
 echo "make test: tests took $(( $(date +%s) - started ))s including the stack start; exit $status"
 exit "$status"

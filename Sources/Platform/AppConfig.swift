@@ -7,7 +7,7 @@ public import Redis
 public struct AppConfig: Sendable {
     /// Shared infrastructure.
     public struct Infrastructure: Sendable {
-        /// `REDIS_URL`: `redis://[:password@]host:port/db` or `unix:///path`.
+        /// `REDIS_URL`: `redis://[[user]:password@]host:port/db` or `unix://[[user]:password@]/path[?db=N]`.
         public var redis: RedisConfiguration
         /// `DATABASE_URL`: a libpq connection string or `postgresql://` URL.
         public var databaseURL: String
@@ -92,6 +92,8 @@ public struct AppConfig: Sendable {
     public var booking: BookingSettings?
     /// `OPENAI_*`, `AI_*`, `VOICE_MAX_BYTES` (see `AISettings`): the Academy's assistant; nil when the Academy is off.
     public var ai: AISettings?
+    /// `RETENTION_*` (see `RetentionSettings`): what `cron-prune` deletes and when.
+    public var retention: RetentionSettings
 
     /// The names of the enabled bots.
     public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academy == nil ? [] : ["academy"]) }
@@ -103,7 +105,7 @@ public struct AppConfig: Sendable {
         var redis = RedisConfiguration()
         if !redisURL.isEmpty {
             if let parsed = RedisConfiguration(url: redisURL) { redis = parsed } else {
-                reader.fail("REDIS_URL", "must look like redis://host:port/db or unix:///path")
+                reader.fail("REDIS_URL", "must look like redis://[user:password@]host:port/db or unix://[user:password@]/path[?db=N]")
             }
         }
         redis.connectTimeout = reader.seconds("REDIS_CONNECT_TIMEOUT_SECONDS", default: 1, range: 0.05...30)
@@ -156,6 +158,7 @@ public struct AppConfig: Sendable {
         self.booking = self.academy == nil ? nil : BookingSettings.read(&reader)
         if self.academy != nil { self.ai = AISettings.read(&reader) }
         self.google = GoogleSettings.read(&reader)
+        self.retention = RetentionSettings.read(&reader)
         try reader.validate()
     }
 }

@@ -223,6 +223,15 @@ public struct InboundQueue: Sendable {
         return try items.compactMap { $0.string }.map { try JSONDecoder().decode(DeadLetter.self, from: Data($0.utf8)) }
     }
 
+    /// Retention of the dead letters (`cron-prune`): removes those that failed more than `olderThanSeconds` ago (by
+    /// Redis's clock) and the oldest beyond the newest `keep`; `dryRun` only counts them. One script, so a letter
+    /// that `replayDeadLetters` moves at the same time is either replayed or pruned, never both.
+    public func pruneDeadLetters(olderThanSeconds: Double, keep: Int, dryRun: Bool, on redis: RedisConnection) throws -> Int {
+        Int(try redis.evaluate(
+            Scripts.pruneDeadLetters, keys: [self.deadKey],
+            arguments: [String(olderThanSeconds), String(keep), dryRun ? "1" : "0"]).integer ?? 0)
+    }
+
     /// Re-queues every dead letter (bypassing de-duplication) and removes it from the dead list.
     ///
     /// A replayed message goes to the *front* of its conversation, not behind the messages that arrived since:
@@ -419,5 +428,26 @@ enum Scripts {
         redis.call('LPUSH', KEYS[7], '1')
         redis.call('LTRIM', KEYS[7], 0, 63)
         return 1
+        """)
+
+    // KEYS: dead. ARGV: age in seconds, how many to keep, '1' for a dry run. The list is in the order letters died
+    // (RPUSH), so the expired ones and the excess are a prefix: counted in pages of 100, then cut with one LTRIM.
+    static let pruneDeadLetters = RedisScript("""
+        local time = redis.call('TIME')
+        local cutoff = tonumber(time[1]) + tonumber(time[2]) / 1000000 - tonumber(ARGV[1])
+        local length = redis.call('LLEN', KEYS[1])
+        local count = math.max(0, length - tonumber(ARGV[2]))
+        local expired = true
+        while expired and count < length do
+          local page = redis.call('LRANGE', KEYS[1], count, count + 99)
+          for _, raw in ipairs(page) do
+            local ok, letter = pcall(cjson.decode, raw)
+            local failedAt = ok and type(letter) == 'table' and tonumber(letter['failedAt'])
+            if not failedAt or failedAt >= cutoff then expired = false break end
+            count = count + 1
+          end
+        end
+        if ARGV[3] ~= '1' and count > 0 then redis.call('LTRIM', KEYS[1], count, -1) end
+        return count
         """)
 }

@@ -7,6 +7,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var port: Int
     /// A unix socket path; when set it wins over host and port.
     public var socketPath: String?
+    /// An ACL user; nil logs in as `default` (with `password`, if any).
+    public var username: String?
     public var password: String?
     public var database: Int
     /// Seconds allowed for the TCP connect.
@@ -15,38 +17,53 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var commandTimeout: Double
 
     public init(
-        host: String = "127.0.0.1", port: Int = 6379, socketPath: String? = nil, password: String? = nil,
+        host: String = "127.0.0.1", port: Int = 6379, socketPath: String? = nil, username: String? = nil,
+        password: String? = nil,
         database: Int = 0, connectTimeout: Double = 2, commandTimeout: Double = 5
     ) {
         self.host = host
         self.port = port
         self.socketPath = socketPath
+        self.username = username
         self.password = password
         self.database = database
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
     }
 
-    /// Parses `redis://[:password@]host[:port][/db]` or `unix:///path/to.sock`.
+    /// Parses `redis://[[user]:password@]host[:port][/db]` or `unix://[[user]:password@]/path/to.sock[?db=N]`.
+    /// A user is an ACL user (`AUTH user password`); without one, `AUTH password` logs in as `default`. The password
+    /// is taken literally up to the last `@` (no percent-decoding).
     public init?(url: String) {
-        if url.hasPrefix("unix://") {
-            self.init(socketPath: String(url.dropFirst("unix://".count)))
-            return
-        }
-        guard url.hasPrefix("redis://") else { return nil }
-        var rest = Substring(url.dropFirst("redis://".count))
+        let isSocket = url.hasPrefix("unix://")
+        guard isSocket || url.hasPrefix("redis://") else { return nil }
+        var rest = Substring(url.dropFirst(isSocket ? "unix://".count : "redis://".count))
+        var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
-            let auth = rest[..<at]
-            password = auth.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).last.map(String.init)
-            if password == "" { password = nil }
+            let auth = rest[..<at].split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            // `redis://secret@host` (no colon) is a password, as it always was here.
+            username = auth.count == 2 && !auth[0].isEmpty ? String(auth[0]) : nil
+            password = auth.last.flatMap { $0.isEmpty ? nil : String($0) }
+            guard username == nil || password != nil else { return nil }
             rest = rest[rest.index(after: at)...]
         }
         var database = 0
+        if isSocket {
+            if let question = rest.firstIndex(of: "?") {
+                let query = rest[rest.index(after: question)...]
+                guard query.hasPrefix("db="), let db = Int(query.dropFirst(3)), db >= 0 else { return nil }
+                database = db
+                rest = rest[..<question]
+            }
+            guard rest.hasPrefix("/") else { return nil }
+            self.init(socketPath: String(rest), username: username, password: password, database: database)
+            return
+        }
         if let slash = rest.firstIndex(of: "/") {
             let dbText = rest[rest.index(after: slash)...]
             if !dbText.isEmpty {
-                guard let db = Int(dbText) else { return nil }
+                guard let db = Int(dbText), db >= 0 else { return nil }
                 database = db
             }
             rest = rest[..<slash]
@@ -59,7 +76,7 @@ public struct RedisConfiguration: Sendable, Equatable {
             host = String(rest[..<colon])
         }
         guard !host.isEmpty else { return nil }
-        self.init(host: host, port: port, password: password, database: database)
+        self.init(host: host, port: port, username: username, password: password, database: database)
     }
 }
 
@@ -121,11 +138,17 @@ public final class RedisConnection {
         }
         _ = redisSetTimeout(raw, Self.timeval(seconds: self.configuration.commandTimeout))
         self.context = raw
+        // A refused AUTH or SELECT must not leave a connection that runs as `default` or on db 0.
+        var setup: [[String]] = []
         if let password = self.configuration.password {
-            _ = try self.rawCommand(["AUTH", password], extraTimeout: 0)
+            setup.append(["AUTH"] + (self.configuration.username.map { [$0] } ?? []) + [password])
         }
-        if self.configuration.database != 0 {
-            _ = try self.rawCommand(["SELECT", String(self.configuration.database)], extraTimeout: 0)
+        if self.configuration.database != 0 { setup.append(["SELECT", String(self.configuration.database)]) }
+        for command in setup {
+            if case .error(let message) = try self.rawCommand(command, extraTimeout: 0) {
+                self.disconnect()
+                throw RedisError(code: .serverError, message: "\(command[0]): \(message)")
+            }
         }
     }
 

@@ -83,10 +83,20 @@ struct ConfigurationTests {
         InvalidCase(variable: "QUEUE_LEASE_SECONDS", value: "nan"),
         InvalidCase(variable: "ACADEMY_ENABLED", value: "yes please"),
         InvalidCase(variable: "JOBS_MAX_ATTEMPTS", value: "0"),
+        InvalidCase(variable: "REDIS_URL", value: "redis://user:@h/0"),
+        InvalidCase(variable: "RETENTION_MESSAGE_TEXT_DAYS", value: "0"),
+        InvalidCase(variable: "RETENTION_BATCH_SIZE", value: "many"),
     ])
     func anInvalidValueNamesItsVariable(_ example: InvalidCase) {
         let found = problems(validEnvironment.merging([example.variable: example.value]) { _, new in new })
         #expect(found.map(\.variable) == [example.variable], "problems: \(found)")
+    }
+
+    @Test func retentionDefaultsAreTheDocumentedOnes() throws {
+        let config = try AppConfig(environment: validEnvironment)
+        #expect(config.retention == RetentionSettings(
+            messageTextDays: 90, sentOutboxDays: 30, finishedJobDays: 30, leadEventDays: 365, deadLetterDays: 90,
+            deadLetterMax: 10_000, batchSize: 1000))
     }
 
     @Test func theAcademyNamesEachOfItsRequiredVariables() throws {

@@ -215,6 +215,35 @@ struct RedisTests {
         #expect(try redis.command(["EXISTS", key]) == .integer(1))
     }
 
+    /// An ACL user allowed only `it:*` keys logs in over TCP and over the unix socket (with a db), reaches its
+    /// keys and is refused others; a wrong password is refused.
+    @Test func aclUserOverTCPAndUnixSocket() throws {
+        let admin = try TestStack.redis()
+        let user = "it-acl-" + TestStack.randomHex(8)
+        let password = "pw-" + TestStack.randomHex(16)
+        try admin.command(["ACL", "SETUSER", user, "on", ">" + password, "~it:*", "+@all", "-@dangerous"])
+        defer { _ = try? admin.command(["ACL", "DELUSER", user]) }
+        let port = try TestStack.variable("STACK_REDIS_PORT")
+        let socket = try TestStack.stackDirectory() + "/run/redis.sock"
+        let prefix = TestStack.keyPrefix()
+        for url in ["redis://\(user):\(password)@127.0.0.1:\(port)/5", "unix://\(user):\(password)@\(socket)?db=5"] {
+            let configuration = try #require(RedisConfiguration(url: url))
+            let redis = try RedisConnection(configuration)
+            #expect(try redis.command(["SET", prefix + "k", "v"]) == .status("OK"))
+            #expect(try redis.command(["ACL", "WHOAMI"]).string == user)
+            #expect(throws: RedisError.self) { try redis.command(["GET", "q:{shoro}:depth"]) }
+        }
+        // Both wrote to db 5, not db 0.
+        #expect(try admin.command(["GET", prefix + "k"]) == .null)
+        try admin.command(["SELECT", "5"])
+        #expect(try admin.command(["GET", prefix + "k"]).string == "v")
+        try admin.command(["DEL", prefix + "k"])
+        try admin.command(["SELECT", "0"])
+        var wrong = try #require(RedisConfiguration(url: "redis://\(user):wrong@127.0.0.1:\(port)/0"))
+        wrong.connectTimeout = 1
+        #expect(throws: RedisError.self) { try RedisConnection(wrong) }
+    }
+
     struct URLCase: Sendable, CustomTestStringConvertible {
         let url: String
         let expected: RedisConfiguration?
@@ -227,7 +256,20 @@ struct RedisTests {
         URLCase(url: "redis://localhost/", expected: RedisConfiguration(host: "localhost")),
         URLCase(url: "redis://redis.internal:7000", expected: RedisConfiguration(host: "redis.internal", port: 7000)),
         URLCase(url: "redis://:s3cret@10.0.0.5:6379/1", expected: RedisConfiguration(host: "10.0.0.5", password: "s3cret", database: 1)),
-        URLCase(url: "redis://default:s3cret@h:1/0", expected: RedisConfiguration(host: "h", port: 1, password: "s3cret")),
+        URLCase(url: "redis://default:s3cret@h:1/0", expected: RedisConfiguration(host: "h", port: 1, username: "default", password: "s3cret")),
+        // An ACL user (`AUTH user password`); a password alone, without a colon, stays a password.
+        URLCase(url: "redis://chatbots:s3cr:et@redis.internal:6380/2", expected: RedisConfiguration(
+            host: "redis.internal", port: 6380, username: "chatbots", password: "s3cr:et", database: 2)),
+        URLCase(url: "redis://s3cret@h", expected: RedisConfiguration(host: "h", password: "s3cret")),
+        URLCase(url: "redis://user:@h/0", expected: nil),
+        // The unix socket with a password, an ACL user and a database.
+        URLCase(url: "unix://:pw@/run/redis/redis.sock?db=3", expected: RedisConfiguration(
+            socketPath: "/run/redis/redis.sock", password: "pw", database: 3)),
+        URLCase(url: "unix://chatbots:p%w@/run/redis/redis.sock", expected: RedisConfiguration(
+            socketPath: "/run/redis/redis.sock", username: "chatbots", password: "p%w")),
+        URLCase(url: "unix://relative.sock", expected: nil),
+        URLCase(url: "unix:///s.sock?db=x", expected: nil),
+        URLCase(url: "unix:///s.sock?password=pw", expected: nil),
         URLCase(url: "redis://:p@ss:w@h", expected: RedisConfiguration(host: "h", password: "p@ss:w")),
         URLCase(url: "redis://:@h", expected: RedisConfiguration(host: "h")),
         URLCase(url: "unix:///run/redis/redis.sock", expected: RedisConfiguration(socketPath: "/run/redis/redis.sock")),
