@@ -160,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "PruneJob",
             dependencies: [
-                "Edge", "Platform", "Storage", "Postgres", "Redis",
+                "Platform", "Storage", "Postgres", "Redis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Edge
 import Platform
 import Postgres
 import Redis
@@ -15,7 +14,7 @@ struct Prune: ParsableCommand {
 
     func run() throws {
         let (config, _) = ProcessSetup.load("botctl")
-        let retention = Retention(settings: config.retention, queues: [Chat2DeskWebhookHandler.queue, AcademyQueue.queue])
+        let retention = Retention(settings: config.retention, queues: [.shoro, .academy])
         let postgres = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
         let redis = try RedisConnection(config.infrastructure.redis)
         if self.dryRun {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Edge
 import Logging
 import Platform
 import Postgres
@@ -19,7 +18,7 @@ struct PruneJob: ParsableCommand {
 
     func run() throws {
         let (config, logger) = ProcessSetup.load("cron-prune")
-        let retention = Retention(settings: config.retention, queues: [Chat2DeskWebhookHandler.queue, AcademyQueue.queue])
+        let retention = Retention(settings: config.retention, queues: [.shoro, .academy])
         let deadline = monotonicSeconds() + self.seconds
         let stop = StopFlag()
         let outcome = Mutex<(totals: [Retention.Count], finished: Bool)>(([], false))
