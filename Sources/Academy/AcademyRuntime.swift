@@ -223,7 +223,9 @@ public final class AcademyRuntime {
         }
         return AcademyDialog(settings: AcademySettings(
             texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
-            timeZone: timeZone, maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
+            timeZone: timeZone,
+            minimumNoticeSeconds: config.booking?.minimumNoticeSeconds ?? Double(BookingSettings.defaultMinimumNoticeHours) * 3600,
+            maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
     }
 
     /// Sends a due lesson reminder (unless the lesson moved or the user blocked the bot), then finishes the job.
