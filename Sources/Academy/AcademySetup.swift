@@ -13,7 +13,9 @@ public enum AcademySetup {
         let texts = try self.loadTexts(directory: config.infrastructure.textsDirectory)
         return AcademyDialog(settings: AcademySettings(
             texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
-            timeZone: timeZone, maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
+            timeZone: timeZone,
+            minimumNoticeSeconds: config.booking?.minimumNoticeSeconds ?? Double(BookingSettings.defaultMinimumNoticeHours) * 3600,
+            maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
     }
 
     /// Loads the Academy's catalogs (`academy.<language>.json`) from `TEXTS_DIR`.

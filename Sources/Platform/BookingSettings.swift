@@ -50,11 +50,17 @@ public struct BookingSettings: Sendable {
     public var stepMinutes: Int
     /// `SLOTS_CACHE_SECONDS` (default 30; 0 = no cache): how long calendar free/busy is reused for the picker.
     public var slotsCacheSeconds: Int
+    /// `SLOT_MIN_NOTICE_HOURS` (default 12, 0...168): slots starting sooner are not offered, so a parent who writes
+    /// at dawn is not offered a lesson that morning, which neither they nor the reminders could make.
+    public var minimumNoticeSeconds: Double
+
+    /// The default of `SLOT_MIN_NOTICE_HOURS`.
+    public static let defaultMinimumNoticeHours = 12
 
     public init(
         zoom: Zoom, timeZoneIdentifier: String = "Europe/Moscow", lessonMinutes: Int = 45, openingMinute: Int = 600,
         closingMinute: Int = 1140, weekdays: Set<Int> = [0, 1, 2, 3, 4], stepMinutes: Int = 60,
-        slotsCacheSeconds: Int = 30
+        slotsCacheSeconds: Int = 30, minimumNoticeSeconds: Double = Double(defaultMinimumNoticeHours) * 3600
     ) {
         self.zoom = zoom
         self.timeZoneIdentifier = timeZoneIdentifier
@@ -64,6 +70,7 @@ public struct BookingSettings: Sendable {
         self.weekdays = weekdays
         self.stepMinutes = stepMinutes
         self.slotsCacheSeconds = slotsCacheSeconds
+        self.minimumNoticeSeconds = minimumNoticeSeconds
     }
 
     /// Reads the booking variables; problems are added to `reader`.
@@ -96,7 +103,9 @@ public struct BookingSettings: Sendable {
             zoom: zoom, timeZoneIdentifier: zone,
             lessonMinutes: reader.int("LESSON_MINUTES", default: 45, range: 5...480),
             stepMinutes: reader.int("SLOT_STEP_MINUTES", default: 60, range: 5...1440),
-            slotsCacheSeconds: reader.int("SLOTS_CACHE_SECONDS", default: 30, range: 0...3600))
+            slotsCacheSeconds: reader.int("SLOTS_CACHE_SECONDS", default: 30, range: 0...3600),
+            minimumNoticeSeconds: Double(
+                reader.int("SLOT_MIN_NOTICE_HOURS", default: Self.defaultMinimumNoticeHours, range: 0...168)) * 3600)
         let hours = reader.string("LESSON_HOURS", default: "10:00-19:00")
         if let (opening, closing) = Self.parseHours(hours) {
             settings.openingMinute = opening

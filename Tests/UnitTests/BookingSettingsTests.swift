@@ -27,6 +27,7 @@ struct BookingSettingsTests {
         #expect(settings.weekdays == [0, 1, 2, 3, 4])
         #expect(settings.stepMinutes == 60)
         #expect(settings.slotsCacheSeconds == 30)
+        #expect(settings.minimumNoticeSeconds == 12 * 3600)
         #expect(!"\(settings.zoom)".contains("secret"))
     }
 
@@ -75,7 +76,8 @@ struct BookingSettingsTests {
         ("ACADEMY_TIME_ZONE", "Mars/Olympus"), ("LESSON_MINUTES", "0"), ("LESSON_HOURS", "19:00-10:00"),
         ("LESSON_HOURS", "10:00-10:30"), ("LESSON_DAYS", "weekdays"), ("SLOT_STEP_MINUTES", "x"),
         ("SLOTS_CACHE_SECONDS", "-1"), ("ZOOM_API_URL", "api.zoom.us"), ("ZOOM_OAUTH_URL", "zoom"),
-        ("ZOOM_USER_ID", "a/b"),
+        ("ZOOM_USER_ID", "a/b"), ("SLOT_MIN_NOTICE_HOURS", "-1"), ("SLOT_MIN_NOTICE_HOURS", "169"),
+        ("SLOT_MIN_NOTICE_HOURS", "12h"),
     ])
     func anInvalidValueNamesItsVariable(_ variable: String, _ value: String) {
         let (_, problems) = Self.read(Self.zoom.merging([variable: value]) { _, new in new })
@@ -88,8 +90,10 @@ struct BookingSettingsTests {
                 "ACADEMY_TIME_ZONE": "Asia/Bishkek", "LESSON_MINUTES": "30", "LESSON_HOURS": "09:00-21:00",
                 "LESSON_DAYS": "mon-sat", "SLOT_STEP_MINUTES": "30", "SLOTS_CACHE_SECONDS": "0",
                 "ZOOM_API_URL": "http://127.0.0.1:9/", "ZOOM_USER_ID": "teacher@example.com",
+                "SLOT_MIN_NOTICE_HOURS": "2",
             ]) { _, new in new })
         #expect(problems.isEmpty)
+        #expect(settings.minimumNoticeSeconds == 7200)
         #expect(settings.timeZoneIdentifier == "Asia/Bishkek")
         #expect(settings.zoom.apiURL == "http://127.0.0.1:9")
         #expect(settings.zoom.userID == "teacher@example.com")

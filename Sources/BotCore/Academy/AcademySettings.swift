@@ -9,7 +9,7 @@ public struct AcademySettings: Sendable {
     public var timeZone: AcademyTimeZone
     /// How many days ahead free slots are offered (the seed: 14).
     public var slotWindowDays: Int
-    /// Slots starting sooner than this many seconds from now are not offered.
+    /// Slots starting sooner than this many seconds from now are not offered (`SLOT_MIN_NOTICE_HOURS`).
     public var minimumNoticeSeconds: Double
     /// Longer voice messages are not transcribed.
     public var maxVoiceSeconds: Int
@@ -24,7 +24,7 @@ public struct AcademySettings: Sendable {
         managerLink: String,
         timeZone: AcademyTimeZone,
         slotWindowDays: Int = 14,
-        minimumNoticeSeconds: Double = 3600,
+        minimumNoticeSeconds: Double,
         maxVoiceSeconds: Int = 120,
         maxVoiceBytes: Int = 20 * 1024 * 1024,
         maxTimesPerDay: Int = 24

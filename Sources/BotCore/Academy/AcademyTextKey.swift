@@ -14,6 +14,8 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
     case booked, bookingFailed, scheduledInfo, buttonReschedule, buttonCancelLesson, confirmReschedule
     case confirmCancel, buttonYes, buttonNo, lessonCancelled, buttonBookAgain, lessonAlreadyStarted
     case reminder24h, reminder5h
+    /// The last line of `booked`, naming only the reminders that will go out.
+    case remindersPromised24hAnd5h, reminderPromised5h
     // AI, voice, errors
     case priceAnswer, injectionAnswer, aiIntro, buttonReturn, aiUnavailable, aiRateLimited
     case useText, voiceTooLong, voiceNotRecognised, somethingWentWrong

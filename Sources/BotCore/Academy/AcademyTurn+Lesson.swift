@@ -7,12 +7,27 @@ extension AcademyTurn {
         self.slotValues(lesson.slot).merging(["link": lesson.joinURL]) { current, _ in current }
     }
 
-    /// The reminders still ahead of `now`, 24 h and 5 h before the lesson.
-    func reminders(for lesson: BookedLesson) -> [Effect] {
+    /// The reminders that will go out for `lesson`: those of 24 h and 5 h before it that are still ahead of `now`.
+    /// The one rule for both what is scheduled (`reminders(for:)`) and what the confirmation promises.
+    func upcomingReminders(for lesson: BookedLesson) -> [LessonReminder] {
         LessonReminder.Kind.allCases
             .map { LessonReminder(kind: $0, tgID: self.state.userID, lesson: lesson) }
             .filter { $0.at > self.now }
-            .map { .scheduleReminder($0) }
+    }
+
+    /// Schedules the upcoming reminders of `lesson`.
+    func reminders(for lesson: BookedLesson) -> [Effect] {
+        self.upcomingReminders(for: lesson).map { .scheduleReminder($0) }
+    }
+
+    /// The booking confirmation, ending with the promise of exactly the reminders `reminders(for:)` schedules
+    /// (none for a lesson less than 5 h away).
+    func bookedMessage(_ lesson: BookedLesson) -> AcademyMessage {
+        var text = self.texts.render(.booked, self.state.language, self.lessonValues(lesson))
+        if let promise = LessonReminder.promise(of: self.upcomingReminders(for: lesson).map(\.kind)) {
+            text += "\n" + self.texts.render(promise, self.state.language)
+        }
+        return AcademyMessage(key: .booked, text: text, markup: self.keyboards.scheduled(lesson))
     }
 
     /// Cancels both reminders of a lesson (cancelling one that never existed is harmless).
@@ -36,7 +51,7 @@ extension AcademyTurn {
         self.state.aiMode = false
         self.state.step = .scheduled
         effects.append(.updateLeadLesson(tgID: self.state.userID, .scheduled(lesson)))
-        effects.append(self.send(.booked, self.lessonValues(lesson), markup: self.keyboards.scheduled(lesson)))
+        effects.append(.send(self.bookedMessage(lesson)))
         return effects + self.reminders(for: lesson)
     }
 

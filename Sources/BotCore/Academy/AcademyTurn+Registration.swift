@@ -38,8 +38,9 @@ extension AcademyTurn {
         return [self.send(.consentDeclined, markup: self.keyboards.reconsider)]
     }
 
+    /// The phone typed, alone or inside a sentence ("мой номер +7 999 123-45-67"); none or two different → ask again.
     mutating func handlePhone(_ text: String) -> [Effect] {
-        guard let phone = PhoneNumber(text) else {
+        guard let phone = PhoneNumber.find(in: text).value.flatMap(PhoneNumber.init) else {
             return [self.send(.invalidPhone, markup: self.keyboards.requestContact)]
         }
         return self.acceptPhone(phone)
@@ -67,9 +68,9 @@ extension AcademyTurn {
         return [self.send(.askEmail, markup: .removeKeyboard)]
     }
 
-    /// The email, typed or spoken; then the duplicate check.
+    /// The email, typed or spoken, alone or inside a sentence; then the duplicate check.
     mutating func handleEmail(_ text: String) -> [Effect] {
-        guard let email = EmailAddress(text) ?? EmailAddress(SpokenEmail.normalise(text)) else {
+        guard let email = EmailAddress.find(in: text).value.flatMap(EmailAddress.init) else {
             return [self.send(.invalidEmail)]
         }
         self.state.email = email.value
@@ -105,7 +106,7 @@ extension AcademyTurn {
 
     /// The name completes registration: save the lead, stop its email chain, open the date picker.
     mutating func handleName(_ text: String) -> [Effect] {
-        guard let name = PersonName(text) else {
+        guard let name = PersonName.find(in: text) else {
             let range = PersonName.lengthRange
             return [self.send(.invalidName, ["min": String(range.lowerBound), "max": String(range.upperBound)])]
         }

@@ -33,6 +33,17 @@ public struct LessonReminder: Sendable, Codable, Hashable {
     /// When the reminder is due.
     public var at: Date { self.lesson.start.addingTimeInterval(-self.kind.secondsBefore) }
 
+    /// The sentence promising the reminders of `kinds` in the booking confirmation; nil when none will go out.
+    ///
+    /// The 5 h reminder is due after the 24 h one, so the upcoming ones are both, the 5 h one alone, or none.
+    public static func promise(of kinds: [Kind]) -> AcademyTextKey? {
+        switch (kinds.contains(.before24h), kinds.contains(.before5h)) {
+        case (true, _): .remindersPromised24hAnd5h
+        case (false, true): .reminderPromised5h
+        case (false, false): nil
+        }
+    }
+
     /// The job id for a reminder of `kind` before the lesson in `slot`.
     public static func id(kind: Kind, tgID: Int64, lessonStart slot: Slot) -> String {
         "\(kind.rawValue)/\(tgID)/\(slot.epoch)"

@@ -22,7 +22,29 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
         guard labels.allSatisfy({ $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }),
               let top = labels.last, top.count >= 2, top.allSatisfy(\.isLetter)
         else { return nil }
+        // Latin and Cyrillic letters never share a real mailbox or domain name (registries refuse mixed-script
+        // names); mixed ones are words squeezed into an address ("мояпочтаanna@mail.ruспасибо") and would bounce.
+        guard !Self.mixesLatinAndCyrillic(local), !Self.mixesLatinAndCyrillic(domain) else { return nil }
         self.value = text
+    }
+
+    /// The one address in a sentence ("моя почта anna@mail.ru спасибо", "anna собака mail точка ru"), normalised.
+    ///
+    /// Addresses written whole come first; only when there is none is the message read as a spoken address
+    /// (`SpokenEmail`: "anna at mail dot ru", "anna @ mail.ru"). Every value found passes `EmailAddress.init`.
+    public static func find(in text: String) -> FoundInText<String> {
+        let written = text.split(whereSeparator: { $0.isWhitespace || Self.wordBreaks.contains($0) })
+            .filter { $0.contains("@") }
+            .compactMap { Self($0.trimmingCharacters(".!?…"))?.value }
+        return FoundInText(written.isEmpty ? SpokenEmail.candidates(text).compactMap { Self($0)?.value } : written)
+    }
+
+    // Characters that end an address written in a sentence; none of them can be part of one as parents type it.
+    private static let wordBreaks: Set<Character> = [",", ";", ":", "(", ")", "<", ">", "\"", "'", "«", "»", "“", "”"]
+
+    private static func mixesLatinAndCyrillic(_ text: Substring) -> Bool {
+        let scripts = ShoroWords.scripts(text)
+        return scripts.latin && scripts.cyrillic
     }
 
     public var description: String { self.value }
@@ -57,6 +79,11 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         }
         guard (10...15).contains(digits.count), !digits.hasPrefix("0") else { return nil }
         self.value = "+" + digits
+    }
+
+    /// The one number inside a sentence ("мой телефон +7 999 123-45-67, звоните вечером"), normalised.
+    public static func find(in text: String) -> FoundInText<String> {
+        PhoneSpans.find(in: text, prefixesAfterDigits: ["+", "0", "8"]) { Self($0)?.value }
     }
 
     public var description: String { self.value }

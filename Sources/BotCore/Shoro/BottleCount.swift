@@ -10,15 +10,49 @@ public enum BottleCount: Sendable {
         case unreadable
     }
 
-    /// Parses a bottle count; two different numbers in one answer are unreadable.
+    /// Parses a bottle count, also inside a sentence ("мне 3 бутылки пожалуйста", "эки бөтөлкө", "two please").
     ///
     /// Digits may be glued to units ("5шт"); a leading minus makes a number negative; a number
     /// followed by a litre unit ("по 19 л") describes the bottle, not the count, and is ignored.
+    /// Two different numbers are unreadable unless exactly one of them is followed by a bottle word
+    /// ("3 бутылки, дом 95", "2 шт, после 5"), and never when the answer offers a choice ("2 или 3", "2-3 штуки").
     public static func parse(_ text: String) -> Result {
-        let numbers = Set(self.numbers(in: self.scan(text)))
+        let mentions = self.numbers(in: self.scan(text))
+        var numbers = Set(mentions.map(\.value))
+        if numbers.count > 1, !self.offersChoice(text) {
+            numbers = Set(mentions.filter(\.countsBottles).map(\.value))
+        }
         guard numbers.count == 1, let number = numbers.first else { return .unreadable }
         return self.allowed.contains(number) ? .count(number) : .outOfRange(number)
     }
+
+    /// A number in the answer and whether a bottle word ("бутыли", "шт", "бөтөлкө", "bottles") follows it.
+    struct Mention: Equatable {
+        var value: Int
+        var countsBottles: Bool
+    }
+
+    /// Whether the answer names alternatives: "или", "either … or", a range like "2-3".
+    static func offersChoice(_ text: String) -> Bool {
+        if ShoroWords.tokens(text).contains(where: { Self.alternatives.contains($0) }) { return true }
+        var sawDigit = false
+        var dashAfterDigit = false
+        for character in text {
+            if ShoroWords.isASCIIDigit(character) {
+                if dashAfterDigit { return true }
+                sawDigit = true
+            } else if Self.minusSigns.contains(character) || character == "/" {
+                dashAfterDigit = sawDigit
+            } else if !character.isWhitespace {
+                sawDigit = false
+                dashAfterDigit = false
+            }
+        }
+        return false
+    }
+
+    // Kyrgyz "же" is "or" ("эки же үч").
+    private static let alternatives: Set<String> = ["или", "либо", "or", "же"]
 
     /// A piece of the answer: a (possibly negative) digit run or a word.
     enum Piece: Equatable {
@@ -71,9 +105,13 @@ public enum BottleCount: Sendable {
     private static let minusSigns: Set<Character> = ["-", "\u{2212}", "\u{2013}"]
 
     /// The numbers mentioned, with number words combined ("двадцать пять" = 25) and litre sizes dropped.
-    static func numbers(in pieces: [Piece]) -> [Int] {
-        var numbers: [Int] = []
+    static func numbers(in pieces: [Piece]) -> [Mention] {
+        var numbers: [Mention] = []
         var index = 0
+        func mention(_ value: Int, next: Int) -> Mention {
+            guard next < pieces.count, case .word(let unit) = pieces[next] else { return Mention(value: value, countsBottles: false) }
+            return Mention(value: value, countsBottles: Self.bottleUnits.contains(unit))
+        }
         while index < pieces.count {
             let next = index + 1 < pieces.count ? pieces[index + 1] : nil
             switch pieces[index] {
@@ -83,21 +121,29 @@ public enum BottleCount: Sendable {
                     continue
                 }
                 // Too many digits to be a count: report it as far out of range.
-                numbers.append(value ?? Int.max)
+                numbers.append(mention(value ?? Int.max, next: index + 1))
             case .word(let word):
                 guard let value = NumberWords.value(of: word) else { break }
                 if NumberWords.takesUnit(word), case .word(let unitWord) = next,
                    let unit = NumberWords.value(of: unitWord), (1...9).contains(unit) {
-                    numbers.append(value + unit)
+                    numbers.append(mention(value + unit, next: index + 2))
                     index += 2
                     continue
                 }
-                numbers.append(value)
+                numbers.append(mention(value, next: index + 1))
             }
             index += 1
         }
         return numbers
     }
+
+    // What a count of bottles is followed by; "л" and "литр" are sizes, not counts.
+    private static let bottleUnits: Set<String> = [
+        "бутыль", "бутыли", "бутылей", "бутылка", "бутылки", "бутылок", "бутылку", "бутылочки", "баллон", "баллона",
+        "баллонов", "шт", "штук", "штуки", "штука", "штуку", "тара", "тары",
+        "бөтөлкө", "бөтөлкөнү", "ботолко", "даана",
+        "bottle", "bottles", "pcs", "pc", "pieces", "piece", "x",
+    ]
 
     private static let litreUnits: Set<String> = [
         "л", "литр", "литра", "литров", "литровых", "литровые", "литровый", "литрлик", "литрдик",

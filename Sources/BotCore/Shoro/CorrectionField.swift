@@ -2,20 +2,23 @@
 public enum CorrectionField: String, Sendable, Codable, Equatable, CaseIterable {
     case address, phone, bottles, startOver
 
-    /// Reads "1"–"4" or a field name ("адрес", "номер", "количество", "дарек", "phone"…); several fields is nil.
+    /// Reads a field name ("адрес", "номер", "количество", "дарек", "phone"…) or, in an answer without one, a menu
+    /// number "1"–"4"; several fields is nil. A number beside a field name is part of the sentence ("поменяйте на 4
+    /// бутыли" is about bottles, not option 4).
     public static func parse(_ text: String) -> CorrectionField? {
-        var chosen: Set<CorrectionField> = []
-        for token in ShoroWords.tokens(text) {
-            if let field = Self.words[token] {
-                chosen.insert(field)
-            }
+        let tokens = ShoroWords.tokens(text)
+        var chosen = Set(tokens.compactMap { Self.words[$0] })
+        if chosen.isEmpty {
+            chosen = Set(tokens.compactMap { Self.menu[$0] })
         }
         guard chosen.count == 1 else { return nil }
         return chosen.first
     }
 
+    private static let menu: [String: CorrectionField] = ["1": .address, "2": .phone, "3": .bottles, "4": .startOver]
+
     private static let words: [String: CorrectionField] = {
-        var words: [String: CorrectionField] = ["1": .address, "2": .phone, "3": .bottles, "4": .startOver]
+        var words: [String: CorrectionField] = [:]
         let names: [(CorrectionField, [String])] = [
             (.address, ["адрес", "адреса", "адресс", "дарек", "даректи", "address", "addr"]),
             (.phone, [

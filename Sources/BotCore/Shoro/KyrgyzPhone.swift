@@ -12,7 +12,7 @@ public enum KyrgyzPhone: Sendable {
         var digits = ""
         var hasPlus = false
         for character in text {
-            if character.isWhitespace || Self.separators.contains(character) {
+            if character.isWhitespace || PhoneSpans.separators.contains(character) {
                 continue
             }
             if character == "+" {
@@ -31,17 +31,18 @@ public enum KyrgyzPhone: Sendable {
         return "+996" + national
     }
 
+    /// The Kyrgyz number inside a sentence ("мой номер 0555 12 34 56", "тел: +996 555 123456, звоните после
+    /// шести"); each value found is `normalize`d. Numbers of other countries are not found.
+    public static func find(in text: String) -> FoundInText<String> {
+        PhoneSpans.find(in: text, prefixesAfterDigits: ["0", "+"], normalize: Self.normalize)
+    }
+
     /// Formats a normalised number as `+996 555 123 456`; other strings are returned unchanged.
     public static func display(_ phone: String) -> String {
         guard let normalized = Self.normalize(phone) else { return phone }
         let national = Array(normalized.dropFirst(4))
         return "+996 \(String(national[0..<3])) \(String(national[3..<6])) \(String(national[6..<9]))"
     }
-
-    // Zero-width characters sneak in when numbers are copied from contact cards.
-    private static let separators: Set<Character> = [
-        "-", "\u{2010}", "\u{2013}", "\u{2014}", ".", "(", ")", "/", "\u{200B}", "\u{2060}", "\u{FEFF}",
-    ]
 
     /// The 9 national digits, after removing the country code or trunk prefix.
     private static func nationalDigits(_ digits: String, hasPlus: Bool) -> String? {

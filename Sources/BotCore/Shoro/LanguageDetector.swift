@@ -22,15 +22,7 @@ public enum LanguageDetector: Sendable {
             || tokens.contains(where: { Self.kyrgyzWords.contains($0) }) {
             return Guess(language: .ky, isClear: true)
         }
-        var hasLatin = false
-        var hasCyrillic = false
-        for scalar in folded.unicodeScalars where scalar.properties.isAlphabetic {
-            switch scalar.value {
-            case 0x41...0x5A, 0x61...0x7A, 0xC0...0x24F: hasLatin = true
-            case 0x400...0x4FF: hasCyrillic = true
-            default: continue
-            }
-        }
+        let (hasLatin, hasCyrillic) = ShoroWords.scripts(folded)
         if hasLatin && !hasCyrillic {
             return Guess(language: .en, isClear: tokens.contains(where: { Self.englishWords.contains($0) }))
         }

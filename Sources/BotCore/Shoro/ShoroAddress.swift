@@ -15,9 +15,10 @@ public enum ShoroAddress: Sendable {
         case notAnAddress
     }
 
-    /// Checks an address: 5–200 characters after collapsing whitespace, with at least one letter.
+    /// Checks an address: 5–200 characters after collapsing whitespace and dropping an introduction
+    /// ("Мой адрес: …", "менин дарегим …", "my address is …"), with at least one letter.
     public static func validate(_ text: String) -> Result {
-        let address = text.collapsingWhitespace()
+        let address = Self.droppingIntroduction(text.collapsingWhitespace())
         guard address.count >= Self.minLength else { return .tooShort }
         guard address.count <= Self.maxLength else { return .tooLong }
         guard address.contains(where: \.isLetter) else { return .noLetters }
@@ -27,6 +28,33 @@ public enum ShoroAddress: Sendable {
         }
         return .valid(address)
     }
+
+    /// `address` without leading "мой адрес:" and the like (repeated ones too, so a stored address reads back the
+    /// same); the same text when it has none.
+    static func droppingIntroduction(_ address: String) -> String {
+        var words = address.split(separator: " ")
+        var dropped = true
+        while dropped {
+            dropped = false
+            let folded = words.map { ShoroWords.fold(String($0)).trimmingCharacters(":-—–") }
+            for phrase in Self.introductions where folded.starts(with: phrase) && words.count > phrase.count {
+                words.removeFirst(phrase.count)
+                if let first = words.first, first.allSatisfy({ ":-—–".contains($0) }), words.count > 1 {
+                    words.removeFirst()
+                }
+                dropped = true
+                break
+            }
+        }
+        return words.joined(separator: " ")
+    }
+
+    // Longest first. Only whole words: "Адресная 5" stays as written.
+    private static let introductions: [[String]] = [
+        ["мой", "адрес", "доставки"], ["адрес", "доставки"], ["мой", "адрес"], ["наш", "адрес"], ["адрес"],
+        ["менин", "дарегим"], ["биздин", "дарек"], ["дарегим"], ["дарек"],
+        ["my", "address", "is"], ["the", "address", "is"], ["address", "is"], ["my", "address"], ["address"],
+    ]
 
     // Greetings and order requests people send before reading the question; no street is named so.
     private static let chatter: Set<String> = [

@@ -38,9 +38,9 @@ extension ShoroDialog {
         }
     }
 
-    /// The contact phone, normalised to `+996XXXXXXXXX`.
+    /// The contact phone, alone or inside a sentence, normalised to `+996XXXXXXXXX`; none or two → ask again.
     mutating func handlePhone(_ text: String) -> [Effect] {
-        guard let phone = KyrgyzPhone.normalize(text) else { return [.reply(.invalidPhone)] }
+        guard let phone = KyrgyzPhone.find(in: text).value else { return [.reply(.invalidPhone)] }
         self.phone = phone
         return self.advance(after: .phone, next: .waitingBottles, question: .askBottles)
     }
@@ -69,7 +69,7 @@ extension ShoroDialog {
 
     /// Which field to change; a new phone number typed straight away is taken as the correction.
     mutating func handleCorrection(_ text: String) -> [Effect] {
-        if let phone = KyrgyzPhone.normalize(text) {
+        if let phone = KyrgyzPhone.find(in: text).value {
             self.phone = phone
             return self.showSummary()
         }

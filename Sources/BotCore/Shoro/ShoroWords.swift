@@ -40,6 +40,20 @@ enum ShoroWords {
         return false
     }
 
+    /// Whether `text` has Latin letters (with their accented forms) and whether it has Cyrillic ones.
+    static func scripts(_ text: some StringProtocol) -> (latin: Bool, cyrillic: Bool) {
+        var latin = false
+        var cyrillic = false
+        for scalar in text.unicodeScalars where scalar.properties.isAlphabetic {
+            switch scalar.value {
+            case 0x41...0x5A, 0x61...0x7A, 0xC0...0x24F: latin = true
+            case 0x400...0x4FF: cyrillic = true
+            default: continue
+            }
+        }
+        return (latin, cyrillic)
+    }
+
     /// Whether `character` is an ASCII digit (other scripts' digits are not phone or count digits).
     static func isASCIIDigit(_ character: Character) -> Bool {
         character.isASCII && character.isNumber

@@ -27,7 +27,7 @@ public enum YesNo: String, Sendable, Equatable, Codable {
     }
 
     // A longer message is probably saying something else; asking again is safer than guessing.
-    private static let maximumWords = 8
+    private static let maximumWords = 10
 
     private static let negations: Set<String> = [
         // Russian, including "да нет" which means no.
@@ -47,11 +47,12 @@ public enum YesNo: String, Sendable, Equatable, Codable {
         // Russian.
         "да", "ага", "угу", "конечно", "верно", "правильно", "подтверждаю", "подтвердить", "подтверждено",
         "ок", "окей", "хорошо", "давай", "давайте", "точно", "согласен", "согласна", "именно", "отлично",
+        "подходит", "годится", "норм", "привозите", "везите",
         // Kyrgyz.
         "ооба", "макул", "туура", "албетте", "жарайт", "болот",
         // English.
         "yes", "y", "yep", "yeah", "yup", "ya", "sure", "correct", "confirm", "confirmed",
-        "ok", "okay", "right", "alright", "fine",
+        "ok", "okay", "right", "alright", "fine", "perfect", "good", "great",
         // Transliterated.
         "da", "davai", "ooba", "makul",
     ]

@@ -87,12 +87,19 @@ import Testing
         ("anna@gmail.com", "anna@gmail.com"),
     ])
     func normalises(spoken: String, expected: String) {
-        #expect(SpokenEmail.normalise(spoken) == expected)
-        #expect(EmailAddress(SpokenEmail.normalise(spoken))?.value == expected)
+        #expect(SpokenEmail.candidates(spoken) == [expected])
+        #expect(EmailAddress.find(in: spoken) == .one(expected))
     }
 
     @Test func sentencesStayInvalid() {
-        #expect(EmailAddress(SpokenEmail.normalise("у меня нет почты")) == nil)
+        #expect(SpokenEmail.candidates("у меня нет почты").isEmpty)
+        #expect(EmailAddress.find(in: "у меня нет почты") == .none)
+    }
+
+    @Test func onlyTheWordsJoinedToTheAtFormTheAddress() {
+        #expect(SpokenEmail.candidates("моя почта anna собака mail точка ru спасибо") == ["anna@mail.ru"])
+        #expect(SpokenEmail.candidates("I'm at home, anna at mail dot ru") == ["i'm@home", "anna@mail.ru"])
+        #expect(EmailAddress.find(in: "I'm at home, anna at mail dot ru") == .one("anna@mail.ru"))
     }
 }
 

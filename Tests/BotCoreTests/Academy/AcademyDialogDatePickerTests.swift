@@ -204,10 +204,10 @@ import Testing
             effects == [
                 .updateLeadLesson(tgID: Fixtures.userID, .scheduled(lesson)),
                 .send(
-                    Self.texts.message(
-                        .booked,
-                        .ru,
-                        ["date": "Вт 17.06", "time": "18:00", "link": "https://zoom.us/j/1750172400"],
+                    AcademyMessage(
+                        key: .booked,
+                        text: "Готово! Вы записаны на пробный урок Вт 17.06 в 18:00.\nСсылка на урок: https://zoom.us/j/1750172400"
+                            + "\nМы напомним о занятии за 24 часа и за 5 часов.",
                         markup: .inline(
                             InlineKeyboard(rows: [
                                 [InlineButton(text: "Перенести урок", callback: .reschedule(epoch: 1_750_172_400))],

@@ -32,12 +32,13 @@ enum AcademyFixtures {
     static let managerLink = "https://t.me/allin_manager"
     static let videoNote = "DQACAgIAAxkBAAIBvideo"
 
-    /// The academy's zone in tests: UTC+3, no daylight saving.
+    /// The academy's zone in tests: UTC+3, no daylight saving; slots are offered from 12 h ahead (the default).
     static let settings = AcademySettings(
         texts: Self.texts,
         welcomeVideoNoteFileID: Self.videoNote,
         managerLink: Self.managerLink,
-        timeZone: .fixed(hours: 3)
+        timeZone: .fixed(hours: 3),
+        minimumNoticeSeconds: 12 * 3600
     )
 
     static let dialog = AcademyDialog(settings: Self.settings)
