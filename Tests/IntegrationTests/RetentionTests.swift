@@ -6,6 +6,7 @@ import Postgres
 import Redis
 import Storage
 import Testing
+import TestSupport
 
 /// Retention end to end, by running the executables: rows and dead letters older than the retention are reported
 /// by `botctl prune --dry-run` (which changes nothing), removed by `cron-prune` in batches, and young ones stay.
