@@ -28,7 +28,7 @@ public final class ShoroRuntime {
             baseURL: shoro.apiURL, token: shoro.token, rateLimitPerMinute: shoro.rateLimitPerMinute,
             timeout: config.infrastructure.httpTimeout, connectTimeout: config.infrastructure.httpConnectTimeout,
             http: HTTPClient(), redis: self.redis, clock: clock, logger: logger)
-        self.step = ShoroStep(texts: texts, dialogTTLSeconds: Double(shoro.dialogTTLSeconds))
+        self.step = ShoroStep(texts: texts, dialogTTLSeconds: Double(shoro.dialogTTLSeconds), handoff: ShoroStep.Handoff(shoro))
         self.clock = clock
         self.logger = logger
     }

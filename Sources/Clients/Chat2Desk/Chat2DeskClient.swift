@@ -41,9 +41,10 @@ public struct Chat2DeskClient {
     }
 
     /// The outbox body for a reply (`external_id` is added at send time from the outbox id).
-    public static func payload(clientID: String, text: String, transport: String?, channelID: String?) -> String {
+    /// `type` "comment" is an internal note in the client's dialog: the desk's people see it, the client does not.
+    public static func payload(clientID: String, text: String, transport: String?, channelID: String?, type: String = "to_client") -> String {
         var object: [String: JSONValue] = ["client_id": Int64(clientID).map(JSONValue.integer) ?? .string(clientID),
-                                           "text": .string(text), "type": .string("to_client")]
+                                           "text": .string(text), "type": .string(type)]
         if let transport { object["transport"] = .string(transport) }
         if let channelID, let id = Int64(channelID) { object["channel_id"] = .integer(id) }
         return JSONValue.object(object).serialized
@@ -151,7 +152,13 @@ public struct Chat2DeskClient {
             return .failed(error: "chat2desk 429: \(message)", retryAfter: wait)
         }
         if (200..<300).contains(response.status) {
-            return status == "success" ? .delivered : .failed(error: "chat2desk status error: \(message)", retryAfter: nil)
+            guard status == "success" else { return .failed(error: "chat2desk status error: \(message)", retryAfter: nil) }
+            // The id is kept with the outbox row: the `outbox` hook that echoes this message carries it.
+            let id = envelope?["data"]?.objectValue?["message_id"].flatMap { value -> String? in
+                if case .integer(let number) = value { return String(number) }
+                return value.stringValue
+            }
+            return id.map { .deliveredAs(providerID: $0) } ?? .delivered
         }
         if response.status == 400 || response.status == 404 || response.status == 422 {
             return .rejected(error: "chat2desk \(response.status): \(message)")
