@@ -155,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "BotCtl",
             dependencies: [
-                "Academy", "Clients", "Edge", "Platform", "Storage", "Postgres", "Redis", "Curl",
+                "Academy", "BotCore", "Clients", "Edge", "Platform", "Shoro", "Storage", "Postgres", "Redis", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
