@@ -87,6 +87,7 @@ class Chat2Desk(FakeApp):
         self.external_id_in_list = not self.args.omit_external_id
         self.webhook_url = self.args.webhook_url
         self.echo_timing = "after_response"
+        self.external_id_in_hooks = True   # whether the real hooks carry it is not documented
         self.hooks = []           # every hook built, event order, with its delivery result once posted
         self.hook_generation = getattr(self, "hook_generation", 0) + 1   # a reset drops the hooks not yet posted
 
@@ -102,7 +103,7 @@ class Chat2Desk(FakeApp):
         return {"hook_type": hook_type, "message_id": msg["id"], "type": msg["type"], "text": msg["text"],
                 "transport": msg["transport"], "client_id": msg["client_id"], "channel_id": msg["channel_id"],
                 "operator_id": msg["operator_id"], "dialog_id": msg["dialog_id"], "request_id": msg["request_id"],
-                "external_id": msg["external_id"], "photo": None, "coordinates": None, "audio": None, "pdf": None,
+                "external_id": msg["external_id"] if self.external_id_in_hooks else None, "photo": None, "coordinates": None, "audio": None, "pdf": None,
                 "attachments": msg["attachments"], "extra_data": {},
                 "client": {"id": msg["client_id"], "phone": f"[tg] {msg['client_id']}", "client_phone": "",
                            "name": None, "assigned_name": None, "external_id": None},
@@ -266,7 +267,7 @@ class Chat2Desk(FakeApp):
     @route("POST", r"^/_fake/config$")
     def _config(self, req):
         """Control: {"list_order": "scrambled"|"newest_first"|"oldest_first", "external_id_in_list": bool,
-        "webhook_url": str|null, "echo_timing": "after_response"|"before_response"}."""
+        "webhook_url": str|null, "echo_timing": "after_response"|"before_response", "external_id_in_hooks": bool}."""
         body = req.json if isinstance(req.json, dict) else {}
         if "webhook_url" in body:
             if body["webhook_url"] is not None and not (isinstance(body["webhook_url"], str)
@@ -277,6 +278,10 @@ class Chat2Desk(FakeApp):
             if body["echo_timing"] not in ECHO_TIMINGS:
                 return 400, {}, {"error": f"echo_timing must be one of {', '.join(ECHO_TIMINGS)}"}
             self.echo_timing = body["echo_timing"]
+        if "external_id_in_hooks" in body:
+            if not isinstance(body["external_id_in_hooks"], bool):
+                return 400, {}, {"error": "external_id_in_hooks must be true or false"}
+            self.external_id_in_hooks = body["external_id_in_hooks"]
         if "list_order" in body:
             if body["list_order"] not in LIST_ORDERS:
                 return 400, {}, {"error": f"list_order must be one of {', '.join(LIST_ORDERS)}"}
@@ -286,7 +291,8 @@ class Chat2Desk(FakeApp):
                 return 400, {}, {"error": "external_id_in_list must be true or false"}
             self.external_id_in_list = body["external_id_in_list"]
         return 200, {}, {"list_order": self.list_order, "external_id_in_list": self.external_id_in_list,
-                         "webhook_url": self.webhook_url, "echo_timing": self.echo_timing}
+                         "webhook_url": self.webhook_url, "echo_timing": self.echo_timing,
+                         "external_id_in_hooks": self.external_id_in_hooks}
 
     @route("GET", r"^/_fake/messages$")
     def _delivered(self, req):

@@ -116,7 +116,8 @@ def t_list_messages(c):
     assert delivered(c, 7)[0]["external_id"] == "e0"                # still recorded for the tests' own checks
     c.ctl("POST", "reset")
     assert c.call("POST", "/_fake/config", {}).json == {"list_order": "scrambled", "external_id_in_list": True,
-                                                        "webhook_url": None, "echo_timing": "after_response"}
+                                                        "webhook_url": None, "echo_timing": "after_response",
+                                                        "external_id_in_hooks": True}
 
 
 def t_recording_and_reset(c):
@@ -407,6 +408,10 @@ def t_echo_before_response(c, receiver):
     assert c.ctl("GET", "hooks")[0]["status"] == 503
     assert c.call("POST", "/_fake/config", {"echo_timing": "sideways"}).status == 400
     assert c.call("POST", "/_fake/config", {"webhook_url": 5}).status == 400
+    c.ctl("POST", "config", {"external_id_in_hooks": False})
+    send(c, "untagged echo", client_id=5, external_id="outbox-9")
+    assert receiver.bodies[-1]["external_id"] is None and receiver.bodies[-1]["text"] == "untagged echo"
+    assert c.call("POST", "/_fake/config", {"external_id_in_hooks": "no"}).status == 400
 
 
 def t_hooks_without_url_are_recorded(c):
