@@ -203,7 +203,7 @@ public struct ShoroStep {
                     -- returned for one of its sends. The echo may overtake the send's response (then no id is stored
                     -- yet): a message with the text of one of the bot's unconfirmed sends counts as its own too.
                     CASE WHEN t.kind = 'outbox' THEN (
-                        t.external_id LIKE 'outbox-%'
+                        coalesce(t.external_id LIKE 'outbox-%', false)
                         OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.provider_message_id = t.message_id)
                         OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.conversation = t.client_id
                             AND o.payload->>'text' = t.text AND (o.status = 'pending'
