@@ -69,6 +69,9 @@ class Chat2Desk(FakeApp):
                             help="order of GET /v1/messages (default scrambled: stable, not chronological)")
         parser.add_argument("--omit-external-id", action="store_true",
                             help="GET /v1/messages items carry no external_id field")
+        parser.add_argument("--first-message-id", type=int, default=1,
+                            help="the first message id (Chat2Desk's ids are unique across a company: fakes side by "
+                                 "side must not hand out the same ones)")
         parser.add_argument("--webhook-url", default=None,
                             help="where to POST outbox/close_dialog hooks (none: hooks are only recorded)")
 
@@ -81,7 +84,7 @@ class Chat2Desk(FakeApp):
         self.messages = []        # delivered messages, delivery order
         self.dialogs = {}         # client_id -> its open dialog's id
         self.next_dialog_id = 1001
-        self.next_id = 1
+        self.next_id = self.args.first_message_id
         self.next_request_id = 1
         self.list_order = self.args.list_order
         self.external_id_in_list = not self.args.omit_external_id

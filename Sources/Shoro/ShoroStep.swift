@@ -204,7 +204,8 @@ public struct ShoroStep {
                     -- yet): a message with the text of one of the bot's unconfirmed sends counts as its own too.
                     CASE WHEN t.kind = 'outbox' THEN (
                         coalesce(t.external_id LIKE 'outbox-%', false)
-                        OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.provider_message_id = t.message_id)
+                        OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.provider_message_id = t.message_id
+                            AND o.conversation = t.client_id)
                         OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.conversation = t.client_id
                             AND o.payload->>'text' = t.text AND (o.status = 'pending'
                                 OR (o.status = 'sent' AND o.provider_message_id IS NULL AND o.sent_at > now() - interval '1 hour')))

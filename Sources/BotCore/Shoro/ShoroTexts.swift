@@ -18,23 +18,21 @@ public struct ShoroTexts: Sendable {
     public static let teamLanguage: ShoroLanguage = .ru
 
     private let catalog: TextCatalog<ShoroLanguage>
-    /// Each intent's phrases as folded words, from every language: a customer may ask in any of them.
-    private let intentPhrases: [(intent: ShoroIntent, words: [String])]
+    /// Each intent's phrases, from every language: a customer may ask in any of them.
+    private let intentPhrases: [(intent: ShoroIntent, phrases: CatalogPhrases)]
 
     /// Loads one flat JSON object per language; throws naming the first problem.
     public init(json: [ShoroLanguage: Data]) throws(ShoroTextsError) {
         let phraseKeys = Self.intentKeys.values.sorted().map { CatalogKey($0, placeholders: []) }
         self.catalog = try TextCatalog(
             json: json, keys: ShoroReply.samples.map { CatalogKey($0.key, placeholders: $0.placeholderNames) } + phraseKeys)
-        var phrases: [(ShoroIntent, [String])] = []
+        var phrases: [(ShoroIntent, CatalogPhrases)] = []
         for (intent, key) in Self.intentKeys.sorted(by: { $0.value < $1.value }) {
-            for language in ShoroLanguage.allCases {
-                for phrase in self.catalog.template(key, language).split(separator: "|", omittingEmptySubsequences: false) {
-                    let words = ShoroWords.tokens(String(phrase))
-                    guard !words.isEmpty else { throw .invalidText(key, language: language, rule: "has an empty phrase") }
-                    phrases.append((intent, words))
-                }
+            var list = CatalogPhrases()
+            for language in ShoroLanguage.allCases where !list.add(self.catalog.template(key, language)) {
+                throw .invalidText(key, language: language, rule: "has an empty phrase")
             }
+            phrases.append((intent, list))
         }
         self.intentPhrases = phrases
     }
@@ -42,8 +40,7 @@ public struct ShoroTexts: Sendable {
     /// What `text` asks for besides an answer, when it contains one of the catalog's phrases as whole words
     /// ("ул. Операторская 5" asks for nothing).
     public func intent(of text: String) -> ShoroIntent? {
-        let tokens = ShoroWords.tokens(text)
-        return self.intentPhrases.first { ShoroWords.contains(tokens, phrase: $0.words) }?.intent
+        self.intentPhrases.first { $0.phrases.matches(text) }?.intent
     }
 
     /// The text of `reply` in `language`, placeholders filled.
