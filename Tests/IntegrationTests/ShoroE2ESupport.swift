@@ -255,17 +255,11 @@ final class E2EContext {
         "LOG_LEVEL": "info",
     ]
 
-    /// Settings every child this context starts gets (e.g. a private fake's URL).
-    private let childOverrides: [String: String]
-
-    /// `chat2deskURL`: a fake Chat2Desk of the test's own (`PrivateFake`) instead of the stack's shared one; the
-    /// drainers and outbox jobs this context starts send through it.
-    init(_ label: String, chat2deskURL: String? = nil) throws {
+    init(_ label: String) throws {
         self.label = label
         self.nginxURL = try E2EStack.variable("STACK_NGINX_URL")
         self.secret = try E2EStack.variable("CHAT2DESK_WEBHOOK_SECRET")
-        self.fakeURL = try chat2deskURL ?? E2EStack.variable("CHAT2DESK_API_URL")
-        self.childOverrides = chat2deskURL.map { ["CHAT2DESK_API_URL": $0] } ?? [:]
+        self.fakeURL = try E2EStack.variable("CHAT2DESK_API_URL")
         self.token = try E2EStack.variable("CHAT2DESK_TOKEN")
         self.stackDirectory = try E2EStack.variable("STACK_DIR")
         self.binDirectory = try E2EStack.variable("STACK_BIN_DIR")
@@ -306,14 +300,12 @@ final class E2EContext {
     func startDrain(_ overrides: [String: String] = [:], seconds: Double = 40, concurrency: Int = 5) throws -> E2EProcess {
         try self.start(
             "cron-drain", ["--bot", "shoro", "--seconds", String(seconds), "--concurrency", String(concurrency)],
-            overrides: Self.drainDefaults.merging(self.childOverrides.merging(overrides) { _, new in new }) { _, new in new })
+            overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
     @discardableResult
     func startOutbox(_ overrides: [String: String] = [:], seconds: Double) throws -> E2EProcess {
-        try self.start(
-            "cron-outbox", ["--bot", "shoro", "--seconds", String(seconds)],
-            overrides: Self.drainDefaults.merging(self.childOverrides.merging(overrides) { _, new in new }) { _, new in new })
+        try self.start("cron-outbox", ["--bot", "shoro", "--seconds", String(seconds)], overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
     /// Runs `botctl` to completion.

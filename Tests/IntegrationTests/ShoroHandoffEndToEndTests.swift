@@ -8,22 +8,9 @@ import Testing
 /// message sent through it as an `outbox` hook (as the real one does), scripts operators' messages and
 /// `close_dialog`; drainers, PostgreSQL and `botctl` are the real ones.
 ///
-/// Each test scripts a fake desk of its own (operators, faults, echo timing), so other suites' traffic cannot take
-/// its faults and its settings change nothing for them.
-@Suite(.serialized, .e2eStack)
-struct ShoroHandoffEndToEndTests {
-    /// A context on a private fake Chat2Desk that posts its hooks through the stack's nginx. Keep the fake alive as
-    /// long as the context.
-    static func context(_ label: String) throws -> (E2EContext, PrivateFake) {
-        let hooks = try E2EStack.variable("STACK_NGINX_URL") + "/webhook/chat2desk/" + E2EStack.variable("CHAT2DESK_WEBHOOK_SECRET")
-        // Ids far from the shared fake's (and from each other's): the bot de-duplicates hooks by message id.
-        let fake = try PrivateFake("chat2desk", [
-            "--token", try E2EStack.variable("CHAT2DESK_TOKEN"), "--webhook-url", hooks,
-            "--first-message-id", String(Int64.random(in: 1_000_000_000...4_000_000_000_000)),
-        ])
-        return (try E2EContext(label, chat2deskURL: fake.url), fake)
-    }
-
+/// An extension of `ShoroEndToEndTests`, so these run one at a time with its other fault-injecting tests: drainers
+/// of any suite serve any conversation through the shared fake, whose faults are taken by whichever send comes first.
+extension ShoroEndToEndTests {
     /// The pause's reason stored in the client's dialog, nil when the bot is answering.
     static func pauseReason(_ e2e: E2EContext, _ client: Int64) throws -> String? {
         try e2e.db.query("SELECT dialog->'pause'->>'reason' AS reason FROM shoro_dialogs WHERE client_id = $1", [String(client)])
@@ -60,8 +47,8 @@ struct ShoroHandoffEndToEndTests {
     }
 
     @Test func anOperatorsMessageSilencesTheBotUntilCloseDialogThenItResumesAtItsStep() throws {
-        let (e2e, desk) = try Self.context("operator-takeover")
-        defer { withExtendedLifetime(desk) { e2e.finish() } }
+        let e2e = try E2EContext("operator-takeover")
+        defer { e2e.finish() }
         try e2e.startDrain()
         let client = e2eRandomID()
         let texts = e2e.texts
@@ -120,8 +107,11 @@ struct ShoroHandoffEndToEndTests {
     /// external id (whether real hooks carry it is not documented), and replies retried by cron-outbox race their
     /// echoes with the drainer: none of them may pause the bot.
     @Test func theBotsOwnEchoesNeverPauseItEvenWhenTheyOvertakeTheSendsResponse() throws {
-        let (e2e, desk) = try Self.context("own-echoes")
-        defer { withExtendedLifetime(desk) { e2e.finish() } }
+        let e2e = try E2EContext("own-echoes")
+        defer {
+            e2e.finish()
+            _ = try? e2e.fake("POST", "/_fake/config", json: #"{"echo_timing":"after_response","external_id_in_hooks":true}"#)
+        }
         try e2e.fake("POST", "/_fake/config", json: #"{"echo_timing":"before_response","external_id_in_hooks":false}"#)
         try e2e.startDrain(["SEND_RETRY_DELAYS": "0.05"])
         try e2e.startOutbox(seconds: 40)
@@ -150,8 +140,8 @@ struct ShoroHandoffEndToEndTests {
     }
 
     @Test func askingForAPersonIsAcknowledgedPausesTheBotAndNotifiesTheTeamOnce() throws {
-        let (e2e, desk) = try Self.context("human-request")
-        defer { withExtendedLifetime(desk) { e2e.finish() } }
+        let e2e = try E2EContext("human-request")
+        defer { e2e.finish() }
         try e2e.startDrain()
         let client = e2eRandomID()
         try e2e.say(client, "Здравствуйте")
@@ -180,8 +170,8 @@ struct ShoroHandoffEndToEndTests {
     /// later). The next drainer (after the 5 s lease) finds the note already there by its external id and does
     /// not post it again: one note per order.
     @Test func anOrderReachesDispatchOnceEvenWhenTheDrainerIsKilledRightAfterTheOrderCommits() throws {
-        let (e2e, desk) = try Self.context("dispatch-kill")
-        defer { withExtendedLifetime(desk) { e2e.finish() } }
+        let e2e = try E2EContext("dispatch-kill")
+        defer { e2e.finish() }
         let settings = ["QUEUE_LEASE_SECONDS": "5", "HTTP_TIMEOUT_SECONDS": "10"]
         let first = try e2e.startDrain(settings)
         let client = e2eRandomID()
@@ -222,8 +212,8 @@ struct ShoroHandoffEndToEndTests {
     }
 
     @Test func whereIsMyOrderGetsTheLastOrdersStatusInsteadOfANewDialog() throws {
-        let (e2e, desk) = try Self.context("order-status")
-        defer { withExtendedLifetime(desk) { e2e.finish() } }
+        let e2e = try E2EContext("order-status")
+        defer { e2e.finish() }
         try e2e.startDrain()
         let client = e2eRandomID()
         var expected: [String] = []
