@@ -407,6 +407,17 @@ final class E2EContext {
         return messageID
     }
 
+    /// Takes a new customer through the order up to the summary; returns the replies it got, in order.
+    func orderUpToSummary(_ clientID: Int64) throws -> [String] {
+        var expected: [String] = []
+        for (text, replies) in self.texts.fullOrder().dropLast() {
+            try self.say(clientID, text)
+            expected += replies
+        }
+        try self.wait("the summary") { try self.delivered(clientID).count >= expected.count }
+        return expected
+    }
+
     // MARK: Fake Chat2Desk
 
     @discardableResult

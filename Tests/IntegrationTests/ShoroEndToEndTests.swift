@@ -158,13 +158,7 @@ struct ShoroEndToEndTests {
         let settings = ["QUEUE_LEASE_SECONDS": "2", "HTTP_TIMEOUT_SECONDS": "10"]
         let first = try e2e.startDrain(settings)
         let client = e2eRandomID()
-        let script = e2e.texts.fullOrder()
-        var expected: [String] = []
-        for (text, replies) in script.dropLast() {
-            try e2e.say(client, text)
-            expected += replies
-        }
-        try e2e.wait("the summary") { try e2e.delivered(client).count >= expected.count }
+        let expected = try e2e.orderUpToSummary(client)
         #expect(try e2e.deliveredTexts(client) == expected)
 
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"hang_then_drop","seconds":4,"times":1}"#)
@@ -205,12 +199,7 @@ struct ShoroEndToEndTests {
         let settings = ["QUEUE_LEASE_SECONDS": "2", "HTTP_TIMEOUT_SECONDS": "10"]
         let first = try e2e.startDrain(settings)
         let client = e2eRandomID()
-        var expected: [String] = []
-        for (text, replies) in e2e.texts.fullOrder().dropLast() {
-            try e2e.say(client, text)
-            expected += replies
-        }
-        try e2e.wait("the summary") { try e2e.delivered(client).count >= expected.count }
+        let expected = try e2e.orderUpToSummary(client)
 
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"delay","seconds":3,"times":1}"#)
         try e2e.say(client, "да")

@@ -175,12 +175,7 @@ extension ShoroEndToEndTests {
         let settings = ["QUEUE_LEASE_SECONDS": "5", "HTTP_TIMEOUT_SECONDS": "10"]
         let first = try e2e.startDrain(settings)
         let client = e2eRandomID()
-        var expected: [String] = []
-        for (text, replies) in e2e.texts.fullOrder().dropLast() {
-            try e2e.say(client, text)
-            expected += replies
-        }
-        try e2e.wait("the summary") { try e2e.delivered(client).count >= expected.count }
+        let expected = try e2e.orderUpToSummary(client)
         // The first POST after "да" is the accepted reply, the second the dispatch note: hold that one.
         try e2e.addFault(#"{"route":"/v1/messages","method":"POST","mode":"delay","seconds":3,"times":1,"skip":1}"#)
         try e2e.say(client, "да")
