@@ -74,15 +74,16 @@ public enum ShoroConversation {
         try connection.query(
             """
             SELECT * FROM (
-                SELECT "timestamp" AS at, CASE dialog_state WHEN 'operator' THEN 'operator' WHEN 'close_dialog' THEN 'close_dialog' ELSE 'in' END AS direction,
+                -- One step's rows share its transaction's time: the inbound message sorts before its replies.
+                SELECT "timestamp" AS at, 0 AS side, id, CASE dialog_state WHEN 'operator' THEN 'operator' WHEN 'close_dialog' THEN 'close_dialog' ELSE 'in' END AS direction,
                        text, CASE WHEN success THEN coalesce(dialog_state, '') ELSE 'failed: ' || coalesce(error_reason, '') END AS detail
                 FROM message_logs WHERE source = 'chat2desk' AND client_id = $1
                 UNION ALL
-                SELECT created_at, CASE WHEN payload->>'type' = 'comment' THEN 'note' ELSE 'out' END, payload->>'text',
+                SELECT created_at, 1, id, CASE WHEN payload->>'type' = 'comment' THEN 'note' ELSE 'out' END, payload->>'text',
                        status || CASE WHEN attempts > 0 THEN ' after ' || attempts || ' failed attempt(s): ' || coalesce(last_error, '') ELSE '' END
                 FROM outbox WHERE channel = 'chat2desk' AND conversation = $1
-                ORDER BY at DESC LIMIT $2
-            ) AS recent ORDER BY at
+                ORDER BY at DESC, side DESC, id DESC LIMIT $2
+            ) AS recent ORDER BY at, side, id
             """, [clientID, String(limit)]
         ).map { row in
             Entry(at: String((row["at"] ?? "").prefix(19)), direction: row["direction"] ?? "", text: row["text"] ?? "", detail: row["detail"] ?? "")
