@@ -235,4 +235,30 @@ extension ShoroEndToEndTests {
         // No new dialog was opened: the next ordinary message is a returning customer's new order.
         #expect(try e2e.db.query("SELECT dialog->>'state' AS state FROM shoro_dialogs WHERE client_id = $1", [String(client)]).first?["state"] == "completed")
     }
+
+    /// `botctl chat shoro` run as a newcomer would, with a pipe: `/operator` pauses the bot (a line says so), the
+    /// customer's next line gets no answer, `/close` hands the conversation back and the dialog goes on.
+    @Test func theChatSimulatorShowsThePauseAndSimulatesTheDesk() throws {
+        let e2e = try E2EContext("chat-desk")
+        defer { e2e.finish() }
+        try e2e.startDrain()
+        let client = e2eRandomID()
+        let lines = ["Здравствуйте", E2ETexts.address, "/operator Добрый день, я менеджер", E2ETexts.phoneText, "/close", E2ETexts.phoneText]
+        let input = lines.joined(separator: "\n") + "\n"
+        let chat = try E2EProcess(
+            "/bin/sh", ["-c", #"printf '%s' "$1" | "$2" chat shoro --client "$3" --timeout 10"#, "sh", input,
+                        e2e.binDirectory + "/botctl", String(client)],
+            environment: ["PATH": "/usr/bin:/bin", "CHATBOTS_ENV_FILE": e2e.stackDirectory + "/stack.env"],
+            name: "chat-desk", logPath: e2e.stackDirectory + "/log/e2e-chat-desk-\(client % 100_000).log")
+        #expect(chat.waitForExit(timeout: 90))
+        #expect(chat.exitStatus == 0, "\(chat.output)")
+        let output = chat.output.split(separator: "\n").map(String.init)
+        let texts = e2e.texts
+        #expect(output.contains("operator> Добрый день, я менеджер"), "\(output)")
+        #expect(output.contains { $0.hasPrefix("(paused (operator_replied) since ") }, "\(output)")
+        #expect(output.contains("desk> (the operator closed the dialog)"), "\(output)")
+        let replies = output.filter { $0.hasPrefix("bot> ") }.map { String($0.dropFirst(5)) }
+        // The phone typed while paused got nothing; the one after /close got the next question.
+        #expect(replies == [texts.greeting, texts.askAddress, texts.askPhone, texts.askBottles], "\(output)")
+    }
 }
