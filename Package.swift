@@ -169,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "BotCtl",
             dependencies: [
-                "Academy", "Clients", "Messages", "Platform", "Storage", "Postgres", "Redis", "Curl",
+                "Academy", "BotCore", "Clients", "Messages", "Platform", "Shoro", "Storage", "Postgres", "Redis", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

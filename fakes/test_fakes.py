@@ -4,6 +4,7 @@
 Chat2Desk tests live here; the other fakes' tests live in test_<fake>.py (each also runnable alone)
 and are run from main() below."""
 import http.client
+import http.server
 import importlib
 import json
 import os
@@ -114,7 +115,9 @@ def t_list_messages(c):
     assert c.call("POST", "/_fake/config", {"external_id_in_list": "no"}).status == 400
     assert delivered(c, 7)[0]["external_id"] == "e0"                # still recorded for the tests' own checks
     c.ctl("POST", "reset")
-    assert c.call("POST", "/_fake/config", {}).json == {"list_order": "scrambled", "external_id_in_list": True}
+    assert c.call("POST", "/_fake/config", {}).json == {"list_order": "scrambled", "external_id_in_list": True,
+                                                        "webhook_url": None, "echo_timing": "after_response",
+                                                        "external_id_in_hooks": True}
 
 
 def t_recording_and_reset(c):
@@ -312,6 +315,109 @@ def t_keep_alive(c):
     assert r.status == 200 and json.loads(r.read())["status"] == "success"
     assert conn.sock is sock, "connection was not kept alive"
     conn.close()
+
+
+class HookReceiver:
+    """A bot's webhook endpoint on a free port: records each POSTed JSON body, answers `status` (200)."""
+
+    def __init__(self, status=200):
+        self.bodies, self.status, received = [], status, self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(received.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook/chat2desk/secret"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while len(self.bodies) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(self.bodies) >= count, (count, self.bodies)
+        return self.bodies
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def with_receiver(test):
+    def wrapped(c):
+        receiver = HookReceiver()
+        try:
+            c.ctl("POST", "config", {"webhook_url": receiver.url})
+            test(c, receiver)
+        finally:
+            receiver.close()
+    wrapped.__name__ = test.__name__
+    return wrapped
+
+
+@with_receiver
+def t_outbox_hooks_echo_every_send(c, receiver):
+    ids = [send(c, f"reply {i}", client_id=7, external_id=f"outbox-{i}").json["data"]["message_id"] for i in range(3)]
+    comment = send(c, "internal note", client_id=7, type="comment").json["data"]["message_id"]
+    hooks = receiver.wait(4)
+    assert [h["hook_type"] for h in hooks] == ["outbox"] * 4
+    assert [h["message_id"] for h in hooks] == ids + [comment], hooks      # the ids the sends returned, in order
+    assert [h["type"] for h in hooks] == ["to_client"] * 3 + ["comment"]
+    assert [h["external_id"] for h in hooks[:3]] == ["outbox-0", "outbox-1", "outbox-2"]
+    assert hooks[0]["client_id"] == 7 and hooks[0]["text"] == "reply 0" and hooks[0]["operator_id"] is None
+    assert hooks[0]["client"]["id"] == 7 and hooks[0]["event_time"].endswith("Z")
+    assert all(h["status"] == 200 for h in c.ctl("GET", "hooks?client_id=7"))
+    assert send(c, "x", headers={}).status == 401                           # a refused send echoes nothing
+    time.sleep(0.2)
+    assert len(receiver.bodies) == 4
+
+
+@with_receiver
+def t_operator_message_and_close_dialog(c, receiver):
+    mine = send(c, "bot reply", client_id=9).json["data"]
+    r = c.call("POST", "/_fake/operator_message", {"client_id": 9, "text": "Здравствуйте, я оператор"})
+    assert r.status == 200, r
+    closed = c.ctl("POST", "close_dialog", {"client_id": 9})
+    hooks = receiver.wait(3)
+    assert [h["hook_type"] for h in hooks] == ["outbox", "outbox", "close_dialog"]
+    operator = hooks[1]
+    assert operator["message_id"] == r.json["message_id"] != mine["message_id"]
+    assert operator["type"] == "to_client" and operator["operator_id"] and operator["external_id"] is None
+    assert operator["text"] == "Здравствуйте, я оператор" and operator["dialog_id"] == mine["dialog_id"]
+    assert hooks[2]["client_id"] == 9 and hooks[2]["dialog_id"] == closed["dialog_id"] == mine["dialog_id"]
+    assert [m["text"] for m in delivered(c, 9)] == ["bot reply", "Здравствуйте, я оператор"]
+    assert send(c, "after close", client_id=9).json["data"]["dialog_id"] != mine["dialog_id"]  # a new dialog
+    for bad in ({"client_id": 9}, {"client_id": "x", "text": "hi"}, {"client_id": 9, "text": " "}):
+        assert c.call("POST", "/_fake/operator_message", bad).status == 400, bad
+    assert c.call("POST", "/_fake/close_dialog", {}).status == 400
+
+
+@with_receiver
+def t_echo_before_response(c, receiver):
+    """The race: the echo reaches the bot before the send's response does."""
+    c.ctl("POST", "config", {"echo_timing": "before_response"})
+    receiver.status = 503                                                 # a failed delivery is recorded
+    r = send(c, "racy", client_id=5)
+    assert len(receiver.bodies) == 1 and receiver.bodies[0]["message_id"] == r.json["data"]["message_id"]
+    assert c.ctl("GET", "hooks")[0]["status"] == 503
+    assert c.call("POST", "/_fake/config", {"echo_timing": "sideways"}).status == 400
+    assert c.call("POST", "/_fake/config", {"webhook_url": 5}).status == 400
+    c.ctl("POST", "config", {"external_id_in_hooks": False})
+    send(c, "untagged echo", client_id=5, external_id="outbox-9")
+    assert receiver.bodies[-1]["external_id"] is None and receiver.bodies[-1]["text"] == "untagged echo"
+    assert c.call("POST", "/_fake/config", {"external_id_in_hooks": "no"}).status == 400
+
+
+def t_hooks_without_url_are_recorded(c):
+    send(c, "nobody listens", client_id=4)
+    hooks = c.ctl("GET", "hooks")
+    assert len(hooks) == 1 and hooks[0]["error"] == "no webhook url configured" and hooks[0]["status"] is None
 
 
 def t_concurrency(c):

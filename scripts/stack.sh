@@ -185,7 +185,10 @@ case "$cmd" in
       rm -rf "$DIR/redis" "$DIR/log" "$DIR/run" "$(cat "$DIR/pg.path" 2>/dev/null || echo "$DIR/pg")" "$DIR/pg.path"; mkdir -p "$DIR/log" "$DIR/run"
     fi
     PG_PORT=$(free_port); REDIS_PORT=$(free_port); NGINX_PORT=$(free_port)
-    start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token
+    # Like the real desk, the fake posts outbox hooks (the bot's echoes, operators' messages) and close_dialog
+    # hooks to the bot's webhook.
+    start_fake fake-chat2desk chat2desk.py --token sandbox-chat2desk-token \
+      --webhook-url "http://127.0.0.1:$NGINX_PORT/webhook/chat2desk/sandbox-webhook-secret-0123456789"
     C2D_PORT=$(cat "$DIR/run/fake-chat2desk.port")
     start_api_fakes
     python3 "$ROOT/fakes/google.py" keygen "$DIR/run/google-sa.json"

@@ -234,6 +234,11 @@ public struct AcademyTelegramStep {
             return "Не удалось записать на пробный урок: Telegram \(tgID), слот \(local.time) (\(Int64(slot.start.timeIntervalSince1970))). Свяжитесь с родителем."
         case .contactBookedElsewhere(let tgID, let leadID):
             return "Родитель из Telegram \(tgID) указал контакты лида #\(leadID), чей урок записан с другого аккаунта. Проверьте, пожалуйста."
+        case .humanRequested(let tgID, let name, let phone, let email):
+            // The manager's chat is a third party's: contacts masked, enough to recognise the lead in the CRM.
+            let details = [name.map { "имя \($0)" }, phone.map { "тел. \(Redact.phone($0))" }, email.map { "email \(Redact.email($0))" }]
+                .compactMap { $0 }
+            return "Родитель из Telegram \(tgID) просит связаться с менеджером" + (details.isEmpty ? "." : " (\(details.joined(separator: ", "))).")
         }
     }
 

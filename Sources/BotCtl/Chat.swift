@@ -1,3 +1,4 @@
+import BotCore
 import ArgumentParser
 import Curl
 import FoundationEssentials
@@ -5,6 +6,7 @@ import Glibc
 import Platform
 import Postgres
 import Messages
+import Shoro
 
 /// `botctl chat shoro|academy`: talk to a bot as a customer. Each input line is posted as a webhook
 /// through nginx; the bot's replies (from the outbox) are printed before the next line is read.
@@ -12,7 +14,8 @@ struct Chat: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Talk to a bot as a customer (reads lines from stdin).",
         discussion: """
-            shoro: each line is a Chat2Desk message. academy: each line is a Telegram message; also
+            shoro: each line is a Chat2Desk message; /operator TEXT (sandbox) has an operator answer in the desk, which
+            pauses the bot, and /close closes the dialog in the desk, which hands it back. academy: each line is a Telegram message; also
             /press N (press button N of the last inline keyboard), /contact [PHONE] (share your contact),
             /voice FILE (send a voice message; sandbox only).
             """)
@@ -47,6 +50,10 @@ struct Chat: ParsableCommand {
             if interactive { print("you> ", terminator: "") }
             guard let line = readLine() else { break }
             if line.trimmingSpaces.isEmpty { continue }
+            if line.hasPrefix("/operator ") || line.trimmingSpaces == "/close" {
+                try self.simulateDesk(line, clientID: clientID, apiURL: shoro.apiURL, http: http, connection: connection)
+                continue
+            }
             sequence += 1
             let messageID = String(Clock.system.nowMilliseconds * 1000 + sequence % 1000)
             let body = JSONValue.object([
@@ -62,7 +69,40 @@ struct Chat: ParsableCommand {
                 continue
             }
             for reply in try self.waitForReplies(messageID: messageID, connection: connection) { print("bot> \(reply)") }
+            try self.printPause(clientID: clientID, connection: connection)
         }
+    }
+
+    /// `/operator TEXT` or `/close` through the fake Chat2Desk's scripting endpoints (sandbox only): the fake posts the
+    /// `outbox` or `close_dialog` hook to the bot, as the real desk does; prints what the bot made of it.
+    private func simulateDesk(_ line: String, clientID: Int64, apiURL: String, http: HTTPClient, connection: PostgresConnection) throws {
+        let closing = line.trimmingSpaces == "/close"
+        let body: JSONValue = closing
+            ? .object(["client_id": .integer(clientID)])
+            : .object(["client_id": .integer(clientID), "text": .string(String(line.dropFirst("/operator ".count)))])
+        let response = try http.perform(HTTPRequest(
+            method: "POST", url: apiURL + (closing ? "/_fake/close_dialog" : "/_fake/operator_message"),
+            headers: [("Content-Type", "application/json")], body: Array(body.serialized.utf8), totalTimeout: 10))
+        guard response.status == 200, let answer = JSONValue.parse(response.text)?.objectValue else {
+            print("(the desk simulation needs the sandbox's fake Chat2Desk: HTTP \(response.status) \(response.text.prefix(200)))")
+            return
+        }
+        let number: (String) -> String = { key in
+            if case .integer(let value)? = answer[key] { return String(value) }
+            return answer[key]?.stringValue ?? ""
+        }
+        let messageID = closing ? "close_dialog:\(clientID):\(number("dialog_id"))" : number("message_id")
+        print(closing ? "desk> (the operator closed the dialog)" : "operator> \(line.dropFirst("/operator ".count))")
+        _ = try SettledReplies(source: "chat2desk", channel: "chat2desk", timeout: self.timeout)
+            .wait(messageID: messageID, sourceKeyPrefix: "chat2desk:\(messageID):", on: connection)
+        try self.printPause(clientID: clientID, connection: connection)
+    }
+
+    /// A line while the bot is silent for this client.
+    private func printPause(clientID: Int64, connection: PostgresConnection) throws {
+        guard let dialog = try ShoroConversation.dialog(clientID: String(clientID), on: connection) else { return }
+        let now = Date(timeIntervalSince1970: Clock.system.now())
+        if dialog.isPaused(at: now) { print("(\(Conversation.Show.pauseLine(dialog, now: now)))") }
     }
 
     /// Waits until the message was processed and its replies were sent (or gave up), then returns their texts.
@@ -72,8 +112,10 @@ struct Chat: ParsableCommand {
             return [replies.noReply]
         }
         return settled.map { reply in
-            let text = JSONValue.parse(reply.payload)?.objectValue?["text"]?.stringValue ?? ""
-            return (reply.status == "sent" ? "" : "(\(reply.status)) ") + text
+            let payload = JSONValue.parse(reply.payload)?.objectValue
+            let text = payload?["text"]?.stringValue ?? ""
+            let note = payload?["type"]?.stringValue == "comment" ? "(internal note to the team) " : ""
+            return (reply.status == "sent" ? "" : "(\(reply.status)) ") + note + text
         }
     }
 }

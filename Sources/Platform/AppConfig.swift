@@ -75,6 +75,15 @@ public struct AppConfig: Sendable {
         public var rateLimitPerMinute: Int
         /// `SHORO_DIALOG_TTL_SECONDS`: an idle dialog expires after this long.
         public var dialogTTLSeconds: Int
+        /// `SHORO_OPERATOR_PAUSE_SECONDS`: how long the bot stays silent after an operator's message or a request
+        /// for a person, unless the desk closes the dialog first (4 h).
+        public var operatorPauseSeconds: Double
+        /// `SHORO_TEAM_HOURS` (`HH:MM-HH:MM`, every day) as minutes after midnight; nil: someone is always there.
+        public var teamHours: (start: Int, end: Int)?
+        /// `SHORO_TEAM_UTC_OFFSET_MINUTES`: the team's time zone (Bishkek, UTC+6, by default).
+        public var teamUTCOffsetMinutes: Int
+        /// `SHORO_DISPATCH_CHAT2DESK_COMMENT`: each new order is posted as an internal comment in the client's dialog.
+        public var dispatchAsComment: Bool
     }
 
     public var infrastructure: Infrastructure
@@ -145,7 +154,11 @@ public struct AppConfig: Sendable {
                 token: reader.string("CHAT2DESK_TOKEN"),
                 webhookSecret: reader.secret("CHAT2DESK_WEBHOOK_SECRET"),
                 rateLimitPerMinute: reader.int("CHAT2DESK_RATE_LIMIT_PER_MINUTE", default: 300, range: 1...1_000_000),
-                dialogTTLSeconds: reader.int("SHORO_DIALOG_TTL_SECONDS", default: 86400, range: 60...(30 * 86400)))
+                dialogTTLSeconds: reader.int("SHORO_DIALOG_TTL_SECONDS", default: 86400, range: 60...(30 * 86400)),
+                operatorPauseSeconds: reader.seconds("SHORO_OPERATOR_PAUSE_SECONDS", default: 4 * 3600, range: 1...(7 * 86400)),
+                teamHours: reader.dailyHours("SHORO_TEAM_HOURS"),
+                teamUTCOffsetMinutes: reader.int("SHORO_TEAM_UTC_OFFSET_MINUTES", default: 360, range: -720...840),
+                dispatchAsComment: reader.bool("SHORO_DISPATCH_CHAT2DESK_COMMENT", default: true))
         } else {
             self.shoro = nil
         }

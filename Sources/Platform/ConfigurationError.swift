@@ -45,6 +45,24 @@ public struct EnvironmentReader {
         return value
     }
 
+    /// Optional daily hours `HH:MM-HH:MM` as minutes after midnight (the end may be past midnight, before the start).
+    public mutating func dailyHours(_ name: String) -> (start: Int, end: Int)? {
+        guard let value = self.raw(name) else { return nil }
+        func minutes(_ clock: Substring) -> Int? {
+            let pieces = clock.trimmingSpaces.split(separator: ":", omittingEmptySubsequences: false)
+            guard pieces.count == 2, pieces.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+                  let hours = Int(pieces[0]), let minutes = Int(pieces[1]), minutes < 60, hours * 60 + minutes <= 1440
+            else { return nil }
+            return hours * 60 + minutes
+        }
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start != end else {
+            self.fail(name, "must be daily hours like 09:00-18:00")
+            return nil
+        }
+        return (start, end)
+    }
+
     /// An optional string with a default.
     public func string(_ name: String, default value: String) -> String { self.raw(name) ?? value }
 

@@ -16,7 +16,8 @@ public final class ShoroDrain {
 
     public init(replies: ShoroReplies, texts: ShoroTexts) {
         self.replies = replies
-        self.step = ShoroStep(texts: texts, dialogTTLSeconds: Double(replies.shoro.dialogTTLSeconds))
+        self.step = ShoroStep(
+            texts: texts, dialogTTLSeconds: Double(replies.shoro.dialogTTLSeconds), handoff: ShoroStep.Handoff(replies.shoro))
     }
 
     public var redis: LazyRedis { self.replies.context.engines.redis }

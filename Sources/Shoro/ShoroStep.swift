@@ -1,7 +1,7 @@
 import Clients
 public import BotCore
 import FoundationEssentials
-import Platform
+public import Platform
 public import Postgres
 public import Storage
 public import Messages
@@ -15,10 +15,45 @@ public struct ShoroStep {
 
     private let texts: ShoroTexts
     private let dialogTTLSeconds: Double
+    private let handoff: Handoff
 
-    public init(texts: ShoroTexts, dialogTTLSeconds: Double = ShoroDialog.expirySeconds) {
+    /// How the bot works beside the people at the desk (from `AppConfig.Shoro`).
+    public struct Handoff: Sendable {
+        /// How long an operator's message or a request for a person silences the bot (unless `close_dialog` comes first).
+        public var pauseSeconds: Double
+        /// When someone is at the desk; nil: always.
+        public var teamHours: ShoroTeamHours?
+        /// Each new order is posted to dispatch as an internal comment in the client's Chat2Desk dialog.
+        public var dispatchAsComment: Bool
+        /// The team's time zone, for the time in dispatch notes.
+        public var teamUTCOffsetMinutes: Int
+
+        public init(
+            pauseSeconds: Double = 4 * 3600, teamHours: ShoroTeamHours? = nil, dispatchAsComment: Bool = true,
+            teamUTCOffsetMinutes: Int = 360
+        ) {
+            self.pauseSeconds = pauseSeconds
+            self.teamHours = teamHours
+            self.dispatchAsComment = dispatchAsComment
+            self.teamUTCOffsetMinutes = teamUTCOffsetMinutes
+        }
+
+        /// The settings `SHORO_OPERATOR_PAUSE_SECONDS`, `SHORO_TEAM_HOURS`, `SHORO_TEAM_UTC_OFFSET_MINUTES` and
+        /// `SHORO_DISPATCH_CHAT2DESK_COMMENT` give.
+        public init(_ shoro: AppConfig.Shoro) {
+            self.init(
+                pauseSeconds: shoro.operatorPauseSeconds,
+                teamHours: shoro.teamHours.map {
+                    ShoroTeamHours(start: $0.start, end: $0.end, utcOffsetMinutes: shoro.teamUTCOffsetMinutes)
+                },
+                dispatchAsComment: shoro.dispatchAsComment, teamUTCOffsetMinutes: shoro.teamUTCOffsetMinutes)
+        }
+    }
+
+    public init(texts: ShoroTexts, dialogTTLSeconds: Double = ShoroDialog.expirySeconds, handoff: Handoff = Handoff()) {
         self.texts = texts
         self.dialogTTLSeconds = dialogTTLSeconds
+        self.handoff = handoff
     }
 
     /// What one step did, for logs and tests.
@@ -58,10 +93,12 @@ public struct ShoroStep {
     /// The rows one batch writes, a column array per table.
     private struct Writes {
         var outbox = Columns(3)  // conversation, source key, payload
+        var dispatch = Columns(4)  // conversation, source key, payload with {order} and {time}, order idempotency key
         var orders = Columns(5)  // phone, address, bottles, client id, idempotency key
         var outcomes = Columns(7)  // client id, dialog id, outcome, completed, dropoff state, total messages, duration
         var dialogs = Columns(2)  // client id, dialog JSON
         var logs: [MessageLog.Entry] = []
+        var teamUTCOffsetMinutes = 0
 
         struct Columns {
             var values: [[String?]]
@@ -75,12 +112,12 @@ public struct ShoroStep {
 
         /// The statements, and which ones insert the outbox rows and the orders (their rows are the ids inserted and
         /// the orders created).
-        var statements: (all: [PostgresStatement], outbox: Int?, orders: Int?) {
+        var statements: (all: [PostgresStatement], outbox: [Int], orders: Int?) {
             var statements: [PostgresStatement] = []
-            var outbox: Int?
+            var outbox: [Int] = []
             var orders: Int?
             if !self.outbox.isEmpty {
-                outbox = statements.count
+                outbox.append(statements.count)
                 // Ids follow the order of the arrays, which is the order replies must be sent in.
                 statements.append(PostgresStatement(
                     """
@@ -100,6 +137,22 @@ public struct ShoroStep {
                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(phone, address, bottles, client_id, idempotency_key)
                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key
                     """, self.orders.arrays))
+            }
+            if !self.dispatch.isEmpty {
+                outbox.append(statements.count)
+                // After the orders: the note names the order's number and time, known once the row exists. Its source
+                // key is the order's, so an order is announced once however often its step runs.
+                statements.append(PostgresStatement(
+                    """
+                    INSERT INTO outbox (channel, conversation, source_key, payload)
+                    SELECT $1, t.conversation, t.source_key, jsonb_set(t.payload::jsonb, '{text}', to_jsonb(replace(replace(
+                        t.payload::jsonb->>'text', '{order}', o.id::text),
+                        '{time}', to_char(o.created_at AT TIME ZONE make_interval(mins => $6::int), 'DD.MM.YYYY HH24:MI'))))
+                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, order_key, ordinal)
+                    JOIN orders o ON o.idempotency_key = t.order_key
+                    ORDER BY t.ordinal
+                    ON CONFLICT (source_key) DO NOTHING RETURNING id
+                    """, [ShoroStep.outbox.channel] + self.dispatch.arrays + [String(self.teamUTCOffsetMinutes)]))
             }
             if !self.outcomes.isEmpty {
                 statements.append(PostgresStatement(
@@ -138,13 +191,29 @@ public struct ShoroStep {
             Self.messageLog.handledStatement(messageIDs: messages.map(\.messageID)),
             PostgresStatement(
                 """
-                SELECT t.ordinal, last.delivery_address, last.client_phone
-                FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(message_id, client_id, ordinal)
+                SELECT t.ordinal, last.delivery_address, last.client_phone,
+                    last.id AS last_order_id, last.status AS last_order_status, last.bottles_count AS last_order_bottles,
+                    -- An outbox hook is the bot's own echo when it carries the bot's external id or the id Chat2Desk
+                    -- returned for one of its sends. The echo may overtake the send's response (then no id is stored
+                    -- yet): a message with the text of one of the bot's unconfirmed sends counts as its own too.
+                    CASE WHEN t.kind = 'outbox' THEN (
+                        coalesce(t.external_id LIKE 'outbox-%', false)
+                        OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.provider_message_id = t.message_id
+                            AND o.conversation = t.client_id)
+                        OR EXISTS (SELECT 1 FROM outbox o WHERE o.channel = 'chat2desk' AND o.conversation = t.client_id
+                            AND o.payload->>'text' = t.text AND (o.status = 'pending'
+                                OR (o.status = 'sent' AND o.provider_message_id IS NULL AND o.sent_at > now() - interval '1 hour')))
+                    ) ELSE false END AS own_echo
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                    WITH ORDINALITY AS t(message_id, client_id, kind, external_id, text, ordinal)
                 LEFT JOIN LATERAL (
-                    SELECT delivery_address, client_phone FROM orders WHERE chat2desk_client_id = t.client_id AND source = 'chat2desk'
+                    SELECT id, delivery_address, client_phone, status, bottles_count FROM orders
+                    WHERE chat2desk_client_id = t.client_id AND source = 'chat2desk'
                     ORDER BY created_at DESC, id DESC LIMIT 1) AS last ON true
                 ORDER BY t.ordinal
-                """, [PostgresArray.literal(messages.map(\.messageID)), clientIDs]),
+                """, [PostgresArray.literal(messages.map(\.messageID)), clientIDs,
+                      PostgresArray.literal(messages.map(\.kind.rawValue)), PostgresArray.literal(messages.map(\.externalID)),
+                      PostgresArray.literal(messages.map { $0.kind == .outbox ? $0.text : nil })]),
         ])
         guard reads.count == 4, reads[3].count == messages.count else {
             throw PostgresError(code: .unexpectedResult, message: "shoro step reads")
@@ -153,6 +222,7 @@ public struct ShoroStep {
         var storedDialogs: [String: String] = [:]
         for row in reads[1] { storedDialogs[try row.decode("client_id")] = try row.decodeIfPresent("dialog") }
         var writes = Writes()
+        writes.teamUTCOffsetMinutes = self.handoff.teamUTCOffsetMinutes
         var results: [Result] = []
         var orderKeys: [String?] = []
         for (message, facts) in zip(messages, reads[3]) {
@@ -176,7 +246,7 @@ public struct ShoroStep {
                 if let key = orderKeys[index] { results[index].orderCreated = created.contains(key) }
             }
         }
-        let fresh = Set(try planned.outbox.map { try rows[$0].map { try $0.decode("id", as: Int64.self) } } ?? [])
+        let fresh = Set(try planned.outbox.flatMap { try rows[$0].map { try $0.decode("id", as: Int64.self) } })
         let claims = claimingOutbox
             ? try Self.outbox.claims(conversations: conversations, results: rows[committedThrough...]).map { $0?.markingFresh(fresh) }
             : Array(repeating: nil, count: messages.count)
@@ -191,6 +261,10 @@ public struct ShoroStep {
         if handled {
             return Result(alreadyProcessed: true, stateBefore: "", stateAfter: "", replies: 0, orderCreated: false)
         }
+        // The bot's own reply echoed back by the desk: nothing to do (and nothing to log: the outbox row is its record).
+        if message.kind == .outbox, try facts.decode("own_echo", as: Bool.self) {
+            return Result(alreadyProcessed: false, stateBefore: "echo", stateAfter: "echo", replies: 0, orderCreated: false)
+        }
         let date = Date(timeIntervalSince1970: now)
         // A dialog stored by an older, incompatible version starts over instead of failing every message.
         var dialog = storedDialog.flatMap { try? JSONDecoder().decode(ShoroDialog.self, from: Data($0.utf8)) }
@@ -200,7 +274,23 @@ public struct ShoroStep {
             }
             dialog = nil
         }
+        let text = message.text.trimmingSpaces
+        let intent = message.kind == .client ? self.texts.intent(of: text) : nil
+        let lastOrder = try Self.lastOrder(facts)
         if dialog == nil || dialog!.isFinished {
+            // "Where is my order?" between orders: its status, and no new dialog.
+            if intent == .orderStatus, let lastOrder {
+                let language = LanguageDetector.guess(text)?.language ?? .default
+                let reply = ShoroReply.orderStatus(order: lastOrder.id, status: lastOrder.status, bottles: lastOrder.bottles)
+                writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):0", self.payload(reply, language: language, to: message)])
+                writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "orderStatus"))
+                return Result(alreadyProcessed: false, stateBefore: "orderStatus", stateAfter: "orderStatus", replies: 1, orderCreated: false)
+            }
+            // The desk handing back a conversation the bot has no open dialog for changes nothing.
+            if message.kind == .closeDialog {
+                writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "close_dialog"))
+                return Result(alreadyProcessed: false, stateBefore: "close_dialog", stateAfter: "close_dialog", replies: 0, orderCreated: false)
+            }
             let returning = try facts.decodeIfPresent("delivery_address", as: String.self).map { address in
                 ShoroCustomer(lastAddress: address, lastPhone: try facts.decode("client_phone"))
             }
@@ -208,31 +298,80 @@ public struct ShoroStep {
         }
         var current = dialog!
         let stateBefore = current.state.rawValue
-        let text = message.text.trimmingSpaces
-        let effects = current.handle(text.isEmpty && message.hasMedia ? .nonText : .text(message.text), now: date)
+        let effects: [ShoroDialog.Effect]
+        switch message.kind {
+        case .outbox:
+            // An operator answered the client in the desk: the bot steps aside.
+            current.pause(.operatorReplied, at: date, seconds: self.handoff.pauseSeconds)
+            effects = []
+        case .closeDialog:
+            current.handBack()
+            effects = []
+        case .client:
+            let event: ShoroDialog.Event = if text.isEmpty && message.hasMedia {
+                .nonText
+            } else if intent == .human {
+                .humanRequest(message.text, teamHours: self.handoff.teamHours, pauseSeconds: self.handoff.pauseSeconds)
+            } else {
+                .text(message.text)
+            }
+            effects = current.handle(event, now: date)
+        }
 
         var replies = 0
+        func addReply(_ payload: String) {
+            writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):\(replies)", payload])
+            replies += 1
+        }
         for effect in effects {
             switch effect {
             case .reply(let reply):
-                let payload = Chat2DeskClient.payload(
-                    clientID: message.clientID, text: self.texts.render(reply, language: current.language),
-                    transport: message.transport, channelID: message.channelID)
-                writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):\(replies)", payload])
-                replies += 1
+                addReply(self.payload(reply, language: current.language, to: message))
+            case .notifyTeam(.humanRequested):
+                addReply(self.payload(.teamHumanRequested, language: ShoroTexts.teamLanguage, to: message, type: "comment"))
             case .createOrder(let draft):
                 let key = "chat2desk:\(message.clientID):\(draft.dialogID)"
                 orderKey = key
                 writes.orders.append([draft.phone, draft.address, String(draft.bottles), message.clientID, key])
+                if self.handoff.dispatchAsComment {
+                    // {order} and {time} are filled in by the statement that inserts it, once the order has its row.
+                    let note = ShoroReply.teamNewOrder(
+                        order: "{order}", address: draft.address, phone: KyrgyzPhone.display(draft.phone),
+                        bottles: draft.bottles, time: "{time}")
+                    writes.dispatch.append([
+                        message.clientID, "dispatch:\(key)",
+                        self.payload(note, language: ShoroTexts.teamLanguage, to: message, type: "comment"), key,
+                    ])
+                }
             case .recordOutcome(let outcome):
                 writes.outcomes.append(self.outcomeRow(outcome, clientID: message.clientID, dialogKey: current.orderKey))
             }
         }
         writes.dialogs.append([message.clientID, String(decoding: try JSONEncoder().encode(current), as: UTF8.self)])
-        writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: stateBefore))
+        let logged = switch message.kind {
+        case .client: current.isPaused(at: date) && replies == 0 ? "paused:" + stateBefore : stateBefore
+        case .outbox: "operator"
+        case .closeDialog: "close_dialog"
+        }
+        writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: logged))
         return Result(
             alreadyProcessed: false, stateBefore: stateBefore, stateAfter: current.state.rawValue, replies: replies,
             orderCreated: false)
+    }
+
+    /// A reply's outbox body in `language`; `type` "comment" makes it an internal note only the desk sees.
+    private func payload(_ reply: ShoroReply, language: ShoroLanguage, to message: Chat2DeskInbound, type: String = "to_client") -> String {
+        Chat2DeskClient.payload(
+            clientID: message.clientID, text: self.texts.render(reply, language: language), transport: message.transport,
+            channelID: message.channelID, type: type)
+    }
+
+    /// The client's last order from the step's reads.
+    private static func lastOrder(_ facts: PostgresRow) throws -> (id: String, status: ShoroOrderStatus, bottles: Int)? {
+        guard let id = try facts.decodeIfPresent("last_order_id", as: Int64.self),
+              let status = ShoroOrderStatus(rawValue: try facts.decode("last_order_status"))
+        else { return nil }
+        return (String(id), status, try facts.decode("last_order_bottles"))
     }
 
     /// Records a failed attempt in message_logs (best effort, outside the step's transaction).

@@ -25,10 +25,20 @@ public struct Outbox: Sendable {
     /// What one attempt to send gave.
     public enum SendOutcome: Sendable, Equatable {
         case delivered
+        /// Delivered, and the provider named the message (`provider_message_id`): its echo is recognised by it.
+        case deliveredAs(providerID: String)
         /// Try again (after `retryAfter` seconds if the provider said so).
         case failed(error: String, retryAfter: Double?)
         /// The provider refused the message itself; retrying cannot help.
         case rejected(error: String)
+
+        /// Whether the message reached the provider (with or without its id).
+        public var isDelivered: Bool {
+            switch self {
+            case .delivered, .deliveredAs: true
+            case .failed, .rejected: false
+            }
+        }
     }
 
     /// How a flush went.
@@ -214,7 +224,10 @@ public struct Outbox: Sendable {
                     }
                     switch outcome {
                     case .delivered:
-                        outcomes.delivered.append(String(message.id))
+                        outcomes.delivered.append((String(message.id), nil))
+                        delivered += 1
+                    case .deliveredAs(let providerID):
+                        outcomes.delivered.append((String(message.id), providerID))
                         delivered += 1
                     case .rejected(let error):
                         outcomes.others.append(PostgresStatement(
@@ -251,7 +264,7 @@ public struct Outbox: Sendable {
 
     /// Send outcomes waiting to be stored.
     private struct Outcomes {
-        var delivered: [String] = []
+        var delivered: [(id: String, providerID: String?)] = []
         var others: [PostgresStatement] = []
 
         var isEmpty: Bool { self.delivered.isEmpty && self.others.isEmpty }
@@ -260,8 +273,12 @@ public struct Outbox: Sendable {
         /// planned, while the table was small, as a sequential scan that PostgreSQL then kept: in `make bench` on a
         /// fresh database it came to take most of PostgreSQL's time as the table grew.)
         var statements: [PostgresStatement] {
-            self.others + self.delivered.map { id in
-                PostgresStatement("UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1", [id])
+            self.others + self.delivered.map { id, providerID in
+                PostgresStatement(
+                    """
+                    UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL,
+                        provider_message_id = COALESCE($2, provider_message_id) WHERE id = $1
+                    """, [id, providerID])
             }
         }
     }

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func requiredKeysCoverEveryReplyOnce() {
-        #expect(ShoroTexts.requiredKeys.count == 16)
+        #expect(ShoroTexts.requiredKeys.count == 26)
         #expect(Set(ShoroTexts.requiredKeys).count == ShoroTexts.requiredKeys.count)
     }
 

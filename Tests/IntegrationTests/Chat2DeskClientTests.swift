@@ -71,7 +71,7 @@ struct Chat2DeskClientTests {
 
         let outcome = client.send(self.message(1000, text: "Сколько бутылей?"))
 
-        #expect(outcome == .delivered)
+        #expect(outcome.isDelivered)
         #expect(try self.delivered("outbox-1000") == 1)
         #expect(try self.calls("POST").count == 1, "the reply was POSTed again")
         #expect(try !self.calls("GET").isEmpty)
@@ -84,7 +84,7 @@ struct Chat2DeskClientTests {
         try self.control("POST", "/_fake/config", json: #"{"external_id_in_list":false}"#)
         let logs = CapturedLogs()
         let client = try self.client(logs: logs)
-        #expect(client.send(self.message(1, text: "Здравствуйте!")) == .delivered)
+        #expect(client.send(self.message(1, text: "Здравствуйте!")).isDelivered)
         try self.control("DELETE", "/_fake/calls")
         try self.control("POST", "/_fake/faults", json: #"{"route":"/v1/messages","method":"POST","mode":"delay","seconds":2,"times":1}"#)
 
@@ -96,7 +96,7 @@ struct Chat2DeskClientTests {
         #expect(logs.all.contains { $0.hasPrefix("warning") && $0.contains("may duplicate") }, "\(logs.all)")
         // The outbox's retry: the held request has been applied by now, so this is the accepted duplicate.
         #expect(eventually(timeout: 5) { (try? self.delivered("outbox-2")) == 1 })
-        #expect(client.send(self.message(2, text: "Укажите адрес доставки", fresh: false)) == .delivered)
+        #expect(client.send(self.message(2, text: "Укажите адрес доставки", fresh: false)).isDelivered)
         #expect(try self.delivered("outbox-2") == 2)
     }
 
@@ -104,14 +104,14 @@ struct Chat2DeskClientTests {
     /// the outcome: it is looked up first and, when the list shows it, not sent again.
     @Test func aLeftoverReplyThatWasDeliveredIsNotSentAgain() throws {
         let client = try self.client()
-        #expect(client.send(self.message(7, text: "Сколько бутылей?")) == .delivered)
+        #expect(client.send(self.message(7, text: "Сколько бутылей?")).isDelivered)
         try self.control("DELETE", "/_fake/calls")
-        #expect(client.send(self.message(7, text: "Сколько бутылей?", fresh: false)) == .delivered)
+        #expect(client.send(self.message(7, text: "Сколько бутылей?", fresh: false)).isDelivered)
         #expect(try self.delivered("outbox-7") == 1, "the leftover was found, not sent twice")
         #expect(try self.calls("POST").isEmpty)
         #expect(try self.calls("GET").count == 1)
         // A leftover that never arrived is sent.
-        #expect(client.send(self.message(8, text: "Адрес?", fresh: false)) == .delivered)
+        #expect(client.send(self.message(8, text: "Адрес?", fresh: false)).isDelivered)
         #expect(try self.delivered("outbox-8") == 1)
     }
 }

@@ -174,26 +174,38 @@ struct Chat2DeskWebhookTests {
         #expect(try redis.command(["LLEN", Self.conversationKey(client)]) == .integer(1))
     }
 
-    @Test func outboxEchoesAndOperatorMessagesAreAcknowledgedButNotQueued() throws {
+    @Test func outboxAndCloseDialogHooksAreQueuedOnTheClientsConversationAndOtherEventsAreNot() throws {
         let redis = try TestStack.redis()
         let client = TestStack.randomID()
         defer { Self.removeConversation(client, on: redis) }
         _ = try Self.park(client, on: redis)
-        let bodies = [
-            #"{"message_id":\#(TestStack.randomID()),"type":"to_client","text":"our reply","client_id":\#(client),"hook_type":"outbox"}"#,
-            #"{"message_id":\#(TestStack.randomID()),"type":"to_client","text":"operator reply","client_id":\#(client)}"#,
-            #"{"message_id":\#(TestStack.randomID()),"type":"from_client","text":"echo","client_id":\#(client),"hook_type":"outbox"}"#,
-            #"{"message_id":\#(TestStack.randomID()),"type":"system","text":"dialog closed","client_id":\#(client),"hook_type":"inbox"}"#,
-            #"{"hook_type":"close_dialog","dialog_id":5,"client_id":\#(client)}"#,
+        let outboxID = TestStack.randomID()
+        let queuedBodies = [
+            #"{"message_id":\#(outboxID),"type":"to_client","text":"operator reply","client_id":\#(client),"hook_type":"outbox","external_id":null}"#,
+            #"{"hook_type":"close_dialog","dialog_id":5,"client_id":"\#(client)"}"#,
         ]
-        for body in bodies {
-            let response = try Self.post(Self.tokenPath(), body: body)
-            Self.expectJSON(response, status: 200)
-            let json = TestStack.jsonObject(response.body) ?? [:]
-            #expect(json["ok"] as? Bool == true, "\(body) -> \(response.text)")
-            #expect(json["queued"] as? Bool == false, "\(body) -> \(response.text)")
+        let ignoredBodies = [
+            #"{"message_id":\#(TestStack.randomID()),"type":"to_client","text":"no hook type: an inbox of type to_client","client_id":\#(client)}"#,
+            #"{"message_id":\#(TestStack.randomID()),"type":"from_client","text":"echo","client_id":\#(client),"hook_type":"outbox"}"#,
+            #"{"message_id":\#(TestStack.randomID()),"type":"comment","text":"internal note","client_id":\#(client),"hook_type":"outbox"}"#,
+            #"{"message_id":\#(TestStack.randomID()),"type":"system","text":"dialog closed","client_id":\#(client),"hook_type":"inbox"}"#,
+            #"{"message_id":\#(TestStack.randomID()),"client_id":\#(client),"hook_type":"new_client"}"#,
+        ]
+        for (bodies, queued) in [(queuedBodies, true), (ignoredBodies, false)] {
+            for body in bodies {
+                let response = try Self.post(Self.tokenPath(), body: body)
+                Self.expectJSON(response, status: 200)
+                let json = TestStack.jsonObject(response.body) ?? [:]
+                #expect(json["ok"] as? Bool == true, "\(body) -> \(response.text)")
+                #expect(json["queued"] as? Bool == queued, "\(body) -> \(response.text)")
+            }
         }
-        #expect(try redis.command(["LLEN", Self.conversationKey(client)]) == .integer(0))
+        // The same close_dialog again is a duplicate; a close_dialog without a client is refused.
+        #expect(TestStack.jsonObject(try Self.post(Self.tokenPath(), body: queuedBodies[1]).body)?["queued"] as? Bool == false)
+        Self.expectJSON(try Self.post(Self.tokenPath(), body: #"{"hook_type":"close_dialog","dialog_id":5}"#), status: 400)
+        let waiting = try Self.queued(client, on: redis)
+        #expect(waiting.map { $0["kind"] as? String } == ["outbox", "close_dialog"])
+        #expect(waiting.map { $0["message_id"] as? String } == [String(outboxID), "close_dialog:\(client):5"])
     }
 
     @Test func idsMayBeNumbersOrNumericStrings() throws {

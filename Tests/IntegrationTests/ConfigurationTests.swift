@@ -58,6 +58,9 @@ struct ConfigurationTests {
         #expect(custom.outbound.inlineRetryDelays == [0.5, 1])
         #expect(custom.infrastructure.fastCGIThreads == 3)
         #expect(custom.infrastructure.logLevel == "debug")
+        #expect(config.shoro?.operatorPauseSeconds == 14400 && config.shoro?.teamHours == nil && config.shoro?.dispatchAsComment == true)
+        let hours = try AppConfig(environment: validEnvironment.merging(["SHORO_TEAM_HOURS": "22:30 - 06:00"]) { _, new in new })
+        #expect(hours.shoro?.teamHours?.start == 22 * 60 + 30 && hours.shoro?.teamHours?.end == 6 * 60)
     }
 
     struct InvalidCase: Sendable, CustomTestStringConvertible {
@@ -77,6 +80,11 @@ struct ConfigurationTests {
         InvalidCase(variable: "REDIS_URL", value: "localhost:6379"),
         InvalidCase(variable: "LOG_LEVEL", value: "verbose"),
         InvalidCase(variable: "SHORO_ENABLED", value: "maybe"),
+        InvalidCase(variable: "SHORO_TEAM_HOURS", value: "9-18"),
+        InvalidCase(variable: "SHORO_TEAM_HOURS", value: "09:00-09:00"),
+        InvalidCase(variable: "SHORO_TEAM_HOURS", value: "09:00-25:00"),
+        InvalidCase(variable: "SHORO_OPERATOR_PAUSE_SECONDS", value: "0"),
+        InvalidCase(variable: "SHORO_TEAM_UTC_OFFSET_MINUTES", value: "1000"),
         InvalidCase(variable: "CHAT2DESK_API_URL", value: "api.chat2desk.com"),
         InvalidCase(variable: "SEND_RETRY_DELAYS", value: "1,,x"),
         InvalidCase(variable: "HTTP_TIMEOUT_SECONDS", value: "-1"),

@@ -271,6 +271,17 @@ final class E2EContext {
         return messageID
     }
 
+    /// Takes a new customer through the order up to the summary; returns the replies it got, in order.
+    func orderUpToSummary(_ clientID: Int64) throws -> [String] {
+        var expected: [String] = []
+        for (text, replies) in self.texts.fullOrder().dropLast() {
+            try self.say(clientID, text)
+            expected += replies
+        }
+        try self.wait("the summary") { try self.delivered(clientID).count >= expected.count }
+        return expected
+    }
+
     // MARK: Fake Chat2Desk
 
     @discardableResult
@@ -284,8 +295,11 @@ final class E2EContext {
 
     func addFault(_ json: String) throws { try self.fake("POST", "/_fake/faults", json: json) }
 
+    /// A reply of the bot's to the client: internal notes to the team and operators' messages are not.
     private static func delivered(_ item: Any) -> E2EDelivered? {
-        guard let object = item as? [String: Any], let client = e2eInt(object["client_id"]) else { return nil }
+        guard let object = item as? [String: Any], let client = e2eInt(object["client_id"]),
+              object["type"] as? String == "to_client", e2eInt(object["operator_id"]) == nil
+        else { return nil }
         return E2EDelivered(
             clientID: client, text: object["text"] as? String ?? "", externalID: object["external_id"] as? String,
             transport: object["transport"] as? String)
@@ -297,6 +311,12 @@ final class E2EContext {
     }
 
     func deliveredTexts(_ clientID: Int64) throws -> [String] { try self.delivered(clientID).map(\.text) }
+
+    /// The internal notes (`type` comment) the fake stored in a client's dialog, in delivery order.
+    func notes(_ clientID: Int64) throws -> [String] {
+        ((try self.fake("GET", "/_fake/messages?client_id=\(clientID)") as? [[String: Any]]) ?? [])
+            .filter { $0["type"] as? String == "comment" }.map { $0["text"] as? String ?? "" }
+    }
 
     /// Every stored reply, grouped by client, each group in delivery order.
     func deliveredByClient() throws -> [Int64: [E2EDelivered]] {
@@ -323,7 +343,10 @@ final class E2EContext {
 
     func outbox(_ clientID: Int64) throws -> [E2EOutboxRow] {
         try self.db.query(
-            "SELECT id, status, attempts, payload->>'text' AS text FROM outbox WHERE channel = 'chat2desk' AND conversation = $1 ORDER BY id",
+            """
+            SELECT id, status, attempts, payload->>'text' AS text FROM outbox
+            WHERE channel = 'chat2desk' AND conversation = $1 AND payload->>'type' = 'to_client' ORDER BY id
+            """,
             [String(clientID)]
         ).map { E2EOutboxRow(id: Int64($0["id"] ?? "") ?? -1, status: $0["status"] ?? "", attempts: Int($0["attempts"] ?? "") ?? -1, text: $0["text"] ?? "") }
     }

@@ -67,5 +67,7 @@ extension AcademyDialog {
         case bookingFailed(tgID: Int64, slot: Slot)
         /// The parent's email or phone matches a lead whose lesson another Telegram account booked.
         case contactBookedElsewhere(tgID: Int64, leadID: Int64)
+        /// The parent asked for a person; what the registration has collected so far comes along (masked when sent).
+        case humanRequested(tgID: Int64, name: String?, phone: String?, email: String?)
     }
 }

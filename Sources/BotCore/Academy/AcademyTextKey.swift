@@ -19,6 +19,8 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
     // AI, voice, errors
     case priceAnswer, injectionAnswer, aiIntro, buttonReturn, aiUnavailable, aiRateLimited
     case useText, voiceTooLong, voiceNotRecognised, somethingWentWrong
+    // A request for a person: the acknowledgement (with the manager link) and the words that make one, `|`-separated.
+    case humanRequested, humanRequestPhrases
     // The booking's titles: the Zoom meeting the parent joins and the academy's calendar event.
     case meetingTopic, calendarEventSummary
 
@@ -32,7 +34,7 @@ public enum AcademyTextKey: String, Sendable, Codable, CaseIterable {
         case .confirmSlot, .confirmReschedule, .confirmCancel: ["date", "time"]
         case .reminder5h: ["time", "link"]
         case .noSlots, .bookingFailed, .bookedWithOtherContact, .lessonAlreadyStarted, .priceAnswer,
-            .somethingWentWrong, .aiUnavailable:
+            .somethingWentWrong, .aiUnavailable, .humanRequested:
             ["manager"]
         case .voiceTooLong: ["seconds"]
         default: []

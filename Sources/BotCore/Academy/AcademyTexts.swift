@@ -17,6 +17,8 @@ extension TextCatalogError where Language == AcademyLanguage {
 /// The academy's text catalogs in every language, validated when loaded (see `TextCatalog` for the rules).
 public struct AcademyTexts: Sendable {
     private let catalog: TextCatalog<AcademyLanguage>
+    /// `humanRequestPhrases` of every language: a parent may ask for a person in either.
+    private let humanRequest: CatalogPhrases
 
     /// Loads one flat JSON object of strings per language; throws naming the first problem.
     public init(json: [AcademyLanguage: Data]) throws(AcademyTextsError) {
@@ -25,8 +27,17 @@ public struct AcademyTexts: Sendable {
         for language in AcademyLanguage.allCases where Self.words(catalog.template(AcademyTextKey.weekdays.rawValue, language)).count != 7 {
             throw .invalidWeekdays(language)
         }
+        var humanRequest = CatalogPhrases()
+        for language in AcademyLanguage.allCases
+        where !humanRequest.add(catalog.template(AcademyTextKey.humanRequestPhrases.rawValue, language)) {
+            throw .invalidText(AcademyTextKey.humanRequestPhrases.rawValue, language: language, rule: "has an empty phrase")
+        }
+        self.humanRequest = humanRequest
         self.catalog = catalog
     }
+
+    /// Whether the parent asks for a person ("позовите менеджера", "I want to talk to a human").
+    public func isHumanRequest(_ text: String) -> Bool { self.humanRequest.matches(text) }
 
     /// The text of `key` in `language` with its placeholders filled from `values`.
     public func render(_ key: AcademyTextKey, _ language: AcademyLanguage, _ values: [String: String] = [:]) -> String {

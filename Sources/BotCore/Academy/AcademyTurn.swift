@@ -61,6 +61,13 @@ struct AcademyTurn {
 
     /// Free text (typed or transcribed): the answer in a strict step, otherwise a question for the AI.
     mutating func handleText(_ text: String) -> [Effect] {
+        // In any step after the start, a request for a person: the manager's link, and the manager is told.
+        if self.state.step != .new, self.texts.isHumanRequest(text) {
+            return [
+                self.send(.humanRequested, ["manager": self.settings.managerLink]),
+                .notifyManager(.humanRequested(tgID: self.state.userID, name: self.state.name, phone: self.state.phone, email: self.state.email)),
+            ]
+        }
         switch self.state.step {
         case .new:
             return self.start(payload: nil)

@@ -16,6 +16,8 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
         case text(String)
         /// A photo, audio, sticker or file without text.
         case nonText
+        /// A text asking for a person (`ShoroTexts.intent` said `.human`). `teamHours` nil: someone is always there.
+        case humanRequest(String, teamHours: ShoroTeamHours?, pauseSeconds: Double)
     }
 
     /// Something the runtime must do, in the order returned.
@@ -23,6 +25,13 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
         case reply(ShoroReply)
         case createOrder(ShoroOrderDraft)
         case recordOutcome(DialogOutcome)
+        /// A note to the people at the desk (an internal comment in the client's dialog).
+        case notifyTeam(TeamNote)
+    }
+
+    /// What the team is told.
+    public enum TeamNote: Sendable, Equatable {
+        case humanRequested
     }
 
     /// Seconds without a customer message after which an unfinished dialog expires.
@@ -51,6 +60,8 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
     public internal(set) var restartCount: Int
     /// Set once the dialog completed, was cancelled or expired; it is never recorded twice.
     public internal(set) var outcome: DialogOutcome?
+    /// Set while a person has the conversation (see `ShoroHandoff.swift`); nil in dialogs stored before it existed.
+    public internal(set) var pause: ShoroPause?
 
     /// Opens a dialog; `returning` is ignored unless its address and phone are still valid.
     public init(id: String, startedAt: Date, returning: ShoroCustomer?) {
@@ -92,7 +103,17 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
         guard !self.isFinished else { return [] }
         self.messageCount += 1
         self.updatedAt = now
-        guard case .text(let text) = event else { return self.handleNonText() }
+        // A person has the conversation: the message is logged by the runtime, and the bot says nothing.
+        if self.isPaused(at: now) { return [] }
+        self.pause = nil
+        let text: String
+        switch event {
+        case .nonText: return self.handleNonText()
+        case .humanRequest(let words, let teamHours, let pauseSeconds):
+            self.updateLanguage(from: words)
+            return self.requestHuman(teamHours: teamHours, pauseSeconds: pauseSeconds, now: now)
+        case .text(let words): text = words
+        }
 
         let command = ShoroCommand.parse(text)
         // Street names ("Чүй", "Manas") say nothing about the customer's language.

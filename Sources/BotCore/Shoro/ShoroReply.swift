@@ -22,6 +22,16 @@ public enum ShoroReply: Sendable, Equatable {
     case cancelled
     /// "Please answer with text" followed by the current step's question.
     indirect case textOnly(ShoroReply)
+    /// "A manager will answer you here soon."
+    case humanRequested
+    /// "Our managers work {hours}; they will answer you then."
+    case humanRequestedOffHours(hours: String)
+    /// The last order's status for "where is my order?"; `order` is its number.
+    case orderStatus(order: String, status: ShoroOrderStatus, bottles: Int)
+    /// To the team (an internal comment): the client asked for a person.
+    case teamHumanRequested
+    /// To dispatch: a new order. `order` is filled in by the database once the order has its number.
+    case teamNewOrder(order: String, address: String, phone: String, bottles: Int, time: String)
 
     /// The catalog key of this reply's template.
     public var key: String {
@@ -42,6 +52,11 @@ public enum ShoroReply: Sendable, Equatable {
         case .orderAccepted: "orderAccepted"
         case .cancelled: "cancelled"
         case .textOnly: "textOnly"
+        case .humanRequested: "humanRequested"
+        case .humanRequestedOffHours: "humanRequestedOffHours"
+        case .orderStatus(_, let status, _): "orderStatus." + status.rawValue
+        case .teamHumanRequested: "teamHumanRequested"
+        case .teamNewOrder: "teamNewOrder"
         }
     }
 
@@ -51,7 +66,9 @@ public enum ShoroReply: Sendable, Equatable {
         .askBottles, .invalidBottles(min: 1, max: 50), .summary(address: "a", phone: "p", bottles: 1),
         .confirmationUnclear, .askReuse(address: "a", phone: "p"), .reuseUnclear(address: "a", phone: "p"),
         .askCorrection, .correctionUnclear, .orderAccepted, .cancelled, .textOnly(.askAddress),
-    ]
+        .humanRequested, .humanRequestedOffHours(hours: "h"), .teamHumanRequested,
+        .teamNewOrder(order: "1", address: "a", phone: "p", bottles: 1, time: "t"),
+    ] + ShoroOrderStatus.allCases.map { .orderStatus(order: "1", status: $0, bottles: 1) }
 
     /// The placeholder names the template must use, e.g. `["address", "phone", "bottles"]`.
     public var placeholderNames: Set<String> {
@@ -71,8 +88,14 @@ public enum ShoroReply: Sendable, Equatable {
             ["address": address, "phone": phone]
         case .textOnly:
             ["question": question]
+        case .humanRequestedOffHours(let hours):
+            ["hours": hours]
+        case .orderStatus(let order, _, let bottles):
+            ["order": order, "bottles": String(bottles)]
+        case .teamNewOrder(let order, let address, let phone, let bottles, let time):
+            ["order": order, "address": address, "phone": phone, "bottles": String(bottles), "time": time]
         case .greeting, .askAddress, .askPhone, .invalidPhone, .askBottles, .confirmationUnclear,
-             .askCorrection, .correctionUnclear, .orderAccepted, .cancelled:
+             .askCorrection, .correctionUnclear, .orderAccepted, .cancelled, .humanRequested, .teamHumanRequested:
             [:]
         }
     }

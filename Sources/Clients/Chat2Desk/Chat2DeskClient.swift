@@ -41,9 +41,12 @@ public struct Chat2DeskClient {
     }
 
     /// The outbox body for a reply (`external_id` is added at send time from the outbox id).
-    public static func payload(clientID: String, text: String, transport: String?, channelID: String?) -> String {
+    /// `type` "comment" is an internal note in the client's dialog: the desk's people see it, the client does not.
+    public static func payload(
+        clientID: String, text: String, transport: String?, channelID: String?, type: String = "to_client"
+    ) -> String {
         JSONText.encode(MessageRequest(
-            clientID: Int64(clientID).map(JSONValue.integer) ?? .string(clientID), text: text, transport: transport,
+            clientID: Int64(clientID).map(JSONValue.integer) ?? .string(clientID), text: text, type: type, transport: transport,
             channelID: channelID.flatMap { Int64($0) }))
     }
 
@@ -52,7 +55,7 @@ public struct Chat2DeskClient {
         /// A number, as Chat2Desk's ids are; kept as text if it ever is not one.
         var clientID: JSONValue
         var text: String
-        var type = "to_client"
+        var type: String
         var transport: String?
         var channelID: Int64?
 
@@ -161,7 +164,13 @@ public struct Chat2DeskClient {
             return .failed(error: "chat2desk 429: \(message)", retryAfter: wait)
         }
         if (200..<300).contains(response.status) {
-            return status == "success" ? .delivered : .failed(error: "chat2desk status error: \(message)", retryAfter: nil)
+            guard status == "success" else { return .failed(error: "chat2desk status error: \(message)", retryAfter: nil) }
+            // The id is kept with the outbox row: the `outbox` hook that echoes this message carries it.
+            let id = envelope?["data"]?.objectValue?["message_id"].flatMap { value -> String? in
+                if case .integer(let number) = value { return String(number) }
+                return value.stringValue
+            }
+            return id.map { .deliveredAs(providerID: $0) } ?? .delivered
         }
         if response.status == 400 || response.status == 404 || response.status == 422 {
             return .rejected(error: "chat2desk \(response.status): \(message)")

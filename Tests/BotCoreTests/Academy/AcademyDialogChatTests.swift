@@ -206,3 +206,30 @@ import Testing
         #expect(markup == .inline(InlineKeyboard(rows: [[InlineButton(text: "↩ Back", callback: .returnToStep)]])))
     }
 }
+
+/// "I want a person" in the Academy bot: in any step after /start, the manager's link and one alert to the manager.
+@Suite struct AcademyHumanRequestTests {
+    @Test(arguments: AcademyDialogChatTests.nonStrictSteps + [.awaitingPhone, .awaitingEmail, .awaitingName])
+    func aRequestForAPersonGetsTheManagerLinkAndTellsTheManager(step: AcademyDialog.Step) {
+        var chat = AcademyChat.at(step)
+        let before = chat.state
+        let effects = chat.text("Позовите менеджера, пожалуйста")
+        #expect(effects.keys == [.humanRequested])
+        #expect(effects.messages.first?.text.contains(AcademyFixtures.managerLink) == true)
+        let alerts = effects.compactMap { if case .notifyManager(let alert) = $0 { alert } else { nil } }
+        #expect(alerts == [.humanRequested(tgID: before.userID, name: before.name, phone: before.phone, email: before.email)])
+        #expect(chat.state.step == before.step, "the step is kept: the parent continues where they were")
+    }
+
+    @Test(arguments: ["I want to talk to a human", "оператор", "можно с живым человеком?"])
+    func theWordsComeFromTheCatalogInEitherLanguage(text: String) {
+        var chat = AcademyChat.at(.choosingDate)
+        #expect(chat.text(text).keys == [.humanRequested])
+    }
+
+    @Test(arguments: ["Менеджерова Анна", "anna@example.com", "Сколько стоит?"])
+    func ordinaryAnswersAreNotARequest(text: String) {
+        var chat = AcademyChat.at(.awaitingName)
+        #expect(!chat.text(text).keys.contains(.humanRequested))
+    }
+}
