@@ -4,7 +4,8 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
-	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux
+	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux \
+	openssl chromium fonts-dejavu-core
 
 .PHONY: all deps build test run migrate install clean bench drill fuzz
 
@@ -69,7 +70,7 @@ fuzz: deps
 # Production install: binaries, migrations, texts and deploy files (see README "Production").
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/chatbots
-	for p in fcgi-health fcgi-chat2desk fcgi-tilda fcgi-telegram cron-drain cron-outbox cron-due-jobs cron-sheets-sync botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
+	for p in fcgi-health fcgi-chat2desk fcgi-tilda fcgi-telegram fcgi-ops cron-drain cron-outbox cron-due-jobs cron-sheets-sync botctl; do install -m 0755 .build/release/$$p $(DESTDIR)$(PREFIX)/bin/; done
 	cp -r migrations resources nginx cron deploy $(DESTDIR)$(PREFIX)/share/chatbots/
 
 clean:
