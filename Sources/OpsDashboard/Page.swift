@@ -99,6 +99,9 @@ enum Chart {
             + "<text x=\"\(left - 6)\" y=\"\(top + 4)\" text-anchor=\"end\">\(peak)</text>"
             + "<text x=\"\(left - 6)\" y=\"\(top + plotHeight + 4)\" text-anchor=\"end\">0</text>"
             + "<text x=\"\(left)\" y=\"\(height - 6)\">−\(minutes) min</text>"
+            + stride(from: 1, to: 4, by: 1).map { quarter in
+                "<text x=\"\(x(minutes * quarter / 4))\" y=\"\(height - 6)\" text-anchor=\"middle\">−\(minutes - minutes * quarter / 4) min</text>"
+            }.joined()
             + "<text x=\"\(left + plotWidth)\" y=\"\(height - 6)\" text-anchor=\"end\">now</text></g>"
         for (index, line) in series.enumerated() {
             let color = self.colors[index % self.colors.count]
