@@ -97,7 +97,8 @@ struct DeadLetters: ParsableCommand {
             let now = Clock.system.now()
             let outcomes = self.all
                 ? try context.box.replayAll(dryRun: self.selection.dryRun, now: now, redis: context.redis, postgres: context.postgres)
-                : try context.box.replay(self.selection.ids, dryRun: self.selection.dryRun, now: now, redis: context.redis, postgres: context.postgres)
+                : try context.box.apply(
+                    .replay, to: self.selection.ids, dryRun: self.selection.dryRun, now: now, redis: context.redis, postgres: context.postgres)
             if self.all && outcomes.isEmpty && !self.selection.json { print("no dead letters") }
             try self.selection.report(outcomes)
         }
@@ -113,8 +114,8 @@ struct DeadLetters: ParsableCommand {
 
         func run() throws {
             let context = try Context()
-            try self.selection.report(try context.box.discard(
-                self.selection.ids, dryRun: self.selection.dryRun, now: Clock.system.now(), redis: context.redis,
+            try self.selection.report(try context.box.apply(
+                .discard, to: self.selection.ids, dryRun: self.selection.dryRun, now: Clock.system.now(), redis: context.redis,
                 postgres: context.postgres))
         }
     }

@@ -90,34 +90,28 @@ public struct DeadLetterBox: Sendable {
         }
     }
 
-    /// Replays the letters `ids` (each at most once; unknown or gone ones are reported `not_found`).
-    public func replay(
-        _ ids: [String], dryRun: Bool, now: Double, redis: RedisConnection, postgres: PostgresConnection
-    ) throws -> [Outcome] {
-        try self.apply(ids, dryRun: dryRun, done: .replayed, wouldBe: .wouldReplay, redis: redis, postgres: postgres) { target, record in
-            switch target {
-            case .inbound(let queue, _): try self.queue(queue)!.replayDeadLetter(record: record!, on: redis)
-            case .outbox(let row):
-                !(try postgres.query(
-                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE id = $1 AND status = 'dead' RETURNING id",
-                    [String(row)]).isEmpty)
-            case .job(let job): !(try DelayedJobs().replayDead(ids: [job], now: now, on: postgres).isEmpty)
-            }
-        }
-    }
+    /// What an operator does to a dead letter: replay it (an inbound message to the front of its conversation, an outbox
+    /// row or a job due now with its attempts reset), or discard it (an inbound letter dropped, an outbox row marked
+    /// `discarded`, a job cancelled; both keep their error).
+    public enum Action: Sendable { case replay, discard }
 
-    /// Discards the letters `ids` for good: an inbound letter is dropped, an outbox row marked `discarded`, a job cancelled.
-    public func discard(
-        _ ids: [String], dryRun: Bool, now: Double, redis: RedisConnection, postgres: PostgresConnection
+    /// Applies `action` to the letters `ids` (each at most once; unknown or gone ones are reported `not_found`).
+    public func apply(
+        _ action: Action, to ids: [String], dryRun: Bool, now: Double, redis: RedisConnection, postgres: PostgresConnection
     ) throws -> [Outcome] {
-        try self.apply(ids, dryRun: dryRun, done: .discarded, wouldBe: .wouldDiscard, redis: redis, postgres: postgres) { target, record in
-            switch target {
-            case .inbound(let queue, _): try self.queue(queue)!.discardDeadLetter(record: record!, on: redis)
-            case .outbox(let row):
+        let (done, wouldBe): (Outcome.Result, Outcome.Result) = action == .replay ? (.replayed, .wouldReplay) : (.discarded, .wouldDiscard)
+        return try self.each(ids, dryRun: dryRun, done: done, wouldBe: wouldBe, redis: redis, postgres: postgres) { target, record in
+            switch (target, action) {
+            case (.inbound(let queue, _), .replay): try self.queue(queue)!.replayDeadLetter(record: record!, on: redis)
+            case (.inbound(let queue, _), .discard): try self.queue(queue)!.discardDeadLetter(record: record!, on: redis)
+            case (.outbox(let row), _):
                 !(try postgres.query(
-                    "UPDATE outbox SET status = 'discarded', last_error = coalesce(last_error || ' ', '') || '(discarded by an operator)' WHERE id = $1 AND status = 'dead' RETURNING id",
+                    action == .replay
+                        ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE id = $1 AND status = 'dead' RETURNING id"
+                        : "UPDATE outbox SET status = 'discarded', last_error = coalesce(last_error || ' ', '') || '(discarded by an operator)' WHERE id = $1 AND status = 'dead' RETURNING id",
                     [String(row)]).isEmpty)
-            case .job(let job): !(try DelayedJobs().discardDead(ids: [job], now: now, on: postgres).isEmpty)
+            case (.job(let job), .replay): !(try DelayedJobs().replayDead(ids: [job], now: now, on: postgres).isEmpty)
+            case (.job(let job), .discard): !(try DelayedJobs().discardDead(ids: [job], now: now, on: postgres).isEmpty)
             }
         }
     }
@@ -128,7 +122,7 @@ public struct DeadLetterBox: Sendable {
         // Newest inbound first: each replay goes to the front of its conversation, so the oldest ends up first.
         let inbound = letters.filter { $0.kind == .inbound }.reversed().map(\.id)
         let others = letters.filter { $0.kind != .inbound }.map(\.id)
-        return try self.replay(Array(inbound) + others, dryRun: dryRun, now: now, redis: redis, postgres: postgres)
+        return try self.apply(.replay, to: Array(inbound) + others, dryRun: dryRun, now: now, redis: redis, postgres: postgres)
     }
 
     // MARK: -
@@ -169,7 +163,7 @@ public struct DeadLetterBox: Sendable {
     }
 
     /// Validates every id first (a typo changes nothing), then acts on each once, in the order given.
-    private func apply(
+    private func each(
         _ ids: [String], dryRun: Bool, done: Outcome.Result, wouldBe: Outcome.Result, redis: RedisConnection,
         postgres: PostgresConnection, _ act: (Target, String?) throws -> Bool
     ) throws -> [Outcome] {

@@ -6,10 +6,15 @@ public import Platform
 public struct OpsSettings: Sendable {
     public let csrfSecret: String
 
+    /// Reads the secret; a bad environment is reported with every problem of the service's configuration too, so
+    /// one start-up names everything to fix.
     public init(environment: [String: String]) throws(ConfigurationError) {
         var reader = EnvironmentReader(environment)
         self.csrfSecret = reader.secret("OPS_CSRF_SECRET", minimumLength: 32)
-        try reader.validate()
+        var problems: [ConfigurationError.Problem] = []
+        do { _ = try AppConfig(environment: environment) } catch { problems = error.problems }
+        do { try reader.validate() } catch { problems += error.problems }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
     }
 }
 

@@ -174,8 +174,7 @@ public struct OpsDashboardHandler {
         do {
             outcomes = try self.redis.with { redis in
                 try self.postgres.with { postgres in
-                    replay ? try self.box.replay([id], dryRun: false, now: now, redis: redis, postgres: postgres)
-                        : try self.box.discard([id], dryRun: false, now: now, redis: redis, postgres: postgres)
+                    try self.box.apply(replay ? .replay : .discard, to: [id], dryRun: false, now: now, redis: redis, postgres: postgres)
                 }
             }
         } catch let error as DeadLetterBox.UnknownID {
