@@ -37,8 +37,8 @@ struct DeadLetters: ParsableCommand {
                 if self.json {
                     print(try OperationsFormat.json(letter))
                 } else {
-                    print("\(letter.id)  \(letter.conversation.isEmpty ? letter.origin : letter.conversation), "
-                        + "\(letter.attempts) attempt(s): \(letter.error)")
+                    let subject = letter.conversation.isEmpty ? letter.origin : "\(letter.origin) conversation \(letter.conversation)"
+                    print("\(letter.id)  \(subject), \(letter.attempts) attempt(s): \(letter.error)")
                 }
             }
             if letters.isEmpty && !self.json { print("no dead letters") }

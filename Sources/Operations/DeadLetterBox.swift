@@ -23,6 +23,7 @@ public struct DeadLetterBox: Sendable {
         public let conversation: String
         public let attempts: Int
         public let error: String
+        /// When it failed: the inbound record's time; an outbox row's last planned attempt; a job's end (or due time).
         public let failedAt: Double?
         public let payload: String
     }

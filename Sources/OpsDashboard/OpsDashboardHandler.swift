@@ -86,17 +86,19 @@ public struct OpsDashboardHandler {
         let letters = try self.redis.with { redis in try self.postgres.with { try self.box.list(redis: redis, postgres: $0) } }
         let token = Page.escape(self.csrf.issue(now: now))
         var html = notice.map { "<p class=\"notice\" id=\"notice\">\(Page.escape($0))</p>" } ?? ""
-        html += "<h2>Dead letters (\(letters.count))</h2>"
+        html += "<p id=\"dead-count\">\(letters.count) dead letter(s): inbound messages, outbound sends and delayed jobs. "
+            + "Replay puts one back (an inbound message at the front of its conversation); discard gives it up.</p>"
         if letters.isEmpty {
             html += "<p id=\"dead-letters\">No dead letters.</p>"
         } else {
-            html += "<table id=\"dead-letters\"><tr><th>id</th><th>kind</th><th>origin</th><th>conversation</th><th>attempts</th>"
+            html += "<table id=\"dead-letters\"><tr><th>id</th><th>origin</th><th>conversation</th><th>attempts</th>"
                 + "<th>failed</th><th>error</th><th>payload</th><th></th></tr>"
             for letter in letters {
                 let id = Page.escape(letter.id)
-                html += "<tr data-id=\"\(id)\"><td><code>\(id)</code></td><td>\(letter.kind.rawValue)</td><td>\(Page.escape(letter.origin))</td>"
+                html += "<tr data-id=\"\(id)\"><td><code>\(id)</code></td><td>\(Page.escape(letter.origin))</td>"
                     + "<td>\(Page.escape(letter.conversation))</td><td class=\"n\">\(letter.attempts)</td>"
-                    + "<td>\(letter.failedAt.map(OperationsFormat.instant) ?? "-")</td><td>\(Page.escape(String(letter.error.prefix(300))))</td>"
+                    + "<td class=\"time\">\(letter.failedAt.map(OperationsFormat.instant) ?? "-")</td>"
+                    + "<td class=\"error\">\(Page.escape(String(letter.error.prefix(300))))</td>"
                     + "<td><details><summary>show</summary><pre>\(Page.escape(letter.payload))</pre></details></td><td class=\"actions\">"
                 for (action, label) in [("replay", "Replay"), ("discard", "Discard")] {
                     html += "<form method=\"post\" action=\"/ops/dead/\(action)\"><input type=\"hidden\" name=\"id\" value=\"\(id)\">"

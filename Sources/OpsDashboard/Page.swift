@@ -19,11 +19,11 @@ enum Page {
         body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
         header{background:#1d2330;color:#fff;padding:10px 20px;display:flex;gap:24px;align-items:baseline}
         header b{font-size:16px}header a{color:#c9d3ff;text-decoration:none}header a.on{color:#fff;font-weight:600}
-        main{padding:8px 20px 24px;max-width:1200px}h2{font-size:15px;margin:18px 0 6px}
+        main{padding:8px 20px 24px}h2{font-size:15px;margin:18px 0 6px}
         table{border-collapse:collapse;background:#fff;box-shadow:0 1px 2px #0002;margin-bottom:6px}
         th,td{padding:4px 10px;border-bottom:1px solid #e4e6eb;text-align:left;vertical-align:top}
         th{background:#eef0f4;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
-        td.actions{white-space:nowrap}td.actions form{display:inline}button{margin-right:4px;cursor:pointer}
+        td.actions,td.time{white-space:nowrap}td.error{max-width:320px}td.actions form{display:inline}button{margin-right:4px;cursor:pointer}
         pre{white-space:pre-wrap;max-width:420px;margin:4px 0;font-size:12px}code{font-size:12px}
         .notice{background:#e6f4ea;border:1px solid #9fd3ae;padding:6px 10px;display:inline-block}
         .muted,footer{color:#6b7280}footer{padding:0 20px 16px;font-size:12px}.bar{background:#4f6bed;height:10px}

@@ -107,7 +107,7 @@ struct OpsDashboardTests {
         let dead = try Self.dumpDOM("/ops/dead")
         let letters = Self.rows(dead, table: "dead-letters")
         #expect(letters.count == (try Self.deadLetterCount(redis: redis, postgres: postgres)), "every dead letter is listed")
-        let row = try #require(letters.first { $0[3] == "ops-\(marker)" }, "\(dead.prefix(3000))")
+        let row = try #require(letters.first { $0[2] == "ops-\(marker)" }, "\(dead.prefix(3000))")
         let letterID = row[0]
         #expect(!dead.contains("<script>alert(1)</script>") && dead.contains("&lt;script&gt;alert(1)&lt;/script&gt; \(marker)"))
         let token = try #require(dead.firstMatch(of: /name="csrf" value="([0-9]+\.[0-9a-f]{64})"/)?.1)
