@@ -5,7 +5,7 @@ public import Postgres
 /// Shoro: a conversation is a Chat2Desk client with a message in the window; it *reached* a step when one of its
 /// messages was handled in that step's waiting state or a later one (`message_logs.dialog_state` is the state a
 /// message was handled in), so a returning customer who reuses the last address still counts as past the address
-/// step. *Ordered* is an order of that client created in the window. How dialogs ended comes from `dialog_outcomes`.
+/// step. *Ordered* is an order of that client created in the window after its first message there. How dialogs ended comes from `dialog_outcomes`.
 public struct ShoroFunnel: Codable, Sendable, Equatable {
     public struct Step: Codable, Sendable, Equatable {
         public let step: String
@@ -48,13 +48,14 @@ public struct ShoroFunnel: Codable, Sendable, Equatable {
             WITH m AS (
                 SELECT client_id, "timestamp", CASE \(rankCases) ELSE 0 END AS rank FROM message_logs
                 WHERE source = 'chat2desk' AND "timestamp" >= to_timestamp($1::float8) AND "timestamp" < to_timestamp($2::float8)),
-            c AS (SELECT client_id, min("timestamp") AS started_at, max(rank) AS rank FROM m GROUP BY client_id),
-            o AS (SELECT chat2desk_client_id AS client_id, min(created_at) AS ordered_at FROM orders
-                  WHERE source = 'chat2desk' AND created_at >= to_timestamp($1::float8) AND created_at < to_timestamp($2::float8)
-                  GROUP BY 1)
+            c AS (SELECT client_id, min("timestamp") AS started_at, max(rank) AS rank FROM m GROUP BY client_id)
             SELECT to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, c.rank,
                    extract(epoch FROM o.ordered_at - c.started_at)::float8 AS to_order
-            FROM c LEFT JOIN o USING (client_id)
+            FROM c LEFT JOIN LATERAL (
+                -- The first order since the conversation started: an older order of a returning customer is not this one's.
+                SELECT min(created_at) AS ordered_at FROM orders
+                WHERE source = 'chat2desk' AND chat2desk_client_id = c.client_id
+                  AND created_at >= c.started_at AND created_at < to_timestamp($2::float8)) AS o ON true
             """, window)
         var reached = [Int](repeating: 0, count: Self.stepStates.count + 1)
         var days: [String: (started: Int, ordered: Int)] = [:]
@@ -68,7 +69,7 @@ public struct ShoroFunnel: Codable, Sendable, Equatable {
             days[day, default: (0, 0)].started += 1
             if let ordered {
                 days[day, default: (0, 0)].ordered += 1
-                toOrder.append(max(0, ordered))
+                toOrder.append(ordered)
             }
         }
         let names = Self.stepStates.map(\.step) + ["ordered"]

@@ -208,6 +208,12 @@ struct OperatorToolsTests {
                     """, [client, f.at(ago - toOrder)])
             }
         }
+        // C ordered once before, a day earlier than this week's conversation: that order is not this conversation's.
+        try f.postgres.query(
+            """
+            INSERT INTO orders (client_phone, delivery_address, bottles_count, chat2desk_client_id, idempotency_key, created_at)
+            VALUES ('+996555123456', 'ул. Киевская 95', 2, 'C', 'C-earlier', to_timestamp($1::float8))
+            """, [f.at(6000 + 86400)])
         for (client, outcome, state) in [("A", "completed", nil), ("D", "completed", nil), ("B", "cancelled", "waitingPhone"), ("C", "expired", "initial")] as [(String, String, String?)] {
             try f.postgres.query(
                 """
