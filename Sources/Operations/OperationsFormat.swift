@@ -1,12 +1,14 @@
 import FoundationEssentials
 
-/// How the operator tools write times: instants in UTC (ISO 8601), durations short ("42s", "3m 05s", "2h 07m").
+/// How the operator tools write times: instants in UTC (ISO 8601), durations short ("0.4s", "42s", "3m 05s", "2h 07m").
 public enum OperationsFormat {
     public static func instant(_ epoch: Double) -> String {
         Date(timeIntervalSince1970: epoch).formatted(.iso8601)
     }
 
     public static func duration(_ seconds: Double) -> String {
+        // Under 10 s with tenths: a dialog answered in 0.4 s should not read "0s".
+        if seconds < 10 { let tenths = Int((max(0, seconds) * 10).rounded(.down)); return "\(tenths / 10).\(tenths % 10)s" }
         let total = Int(seconds.rounded(.down))
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m " + pad(total % 60) + "s" }

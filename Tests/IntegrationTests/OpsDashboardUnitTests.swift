@@ -33,6 +33,8 @@ struct OpsDashboardUnitTests {
         #expect(OperationsFormat.parseSince("2d", now: 200_000) == 27_200)
         #expect(OperationsFormat.parseSince("2026-12-01", now: 0) == 1_796_083_200)
         for bad in ["", "0h", "-1d", "7w", "yesterday", "2026-13-01"] { #expect(OperationsFormat.parseSince(bad, now: 0) == nil, "\(bad)") }
+        #expect(OperationsFormat.duration(0) == "0.0s")
+        #expect(OperationsFormat.duration(0.46) == "0.4s")
         #expect(OperationsFormat.duration(59.9) == "59s")
         #expect(OperationsFormat.duration(65) == "1m 05s")
         #expect(OperationsFormat.duration(7260) == "2h 01m")
