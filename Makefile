@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
 	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux \
-	systemd logrotate openssl
+	systemd logrotate openssl chromium fonts-dejavu-core
 
 .PHONY: all deps build test run migrate install postinstall uninstall clean bench drill fuzz
 
@@ -78,7 +78,7 @@ CONFDIR = /etc/chatbots
 # What `make build` wrote; the production smoke test installs the debug build `make test` already has.
 BUILD_DIR ?= .build/release
 PROGRAMS := fcgi-health fcgi-chat2desk fcgi-tilda fcgi-telegram cron-drain cron-outbox cron-due-jobs cron-sheets-sync \
-	cron-prune botctl
+	cron-prune botctl fcgi-ops
 UNITS := chatbots-fcgi@.socket chatbots-fcgi@.service chatbots-drain.service chatbots-.service.d/hardening.conf
 # Operator-edited files: repository path → installed path (resources/X → $(CONFDIR)/X).
 CONF_FILES := $(wildcard resources/texts/* resources/emails/* resources/ai/*)

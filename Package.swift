@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "cron-sheets-sync", targets: ["SheetsSyncJob"]),
         .executable(name: "cron-prune", targets: ["PruneJob"]),
         .executable(name: "botctl", targets: ["BotCtl"]),
+        .executable(name: "fcgi-ops", targets: ["OpsResponder"]),
         .executable(name: "edge-fuzz", targets: ["EdgeFuzz"]),
     ],
     dependencies: [
@@ -110,11 +111,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What operators see and steer (queues, rates, last runs, funnels, dead letters one at a time): the one read
+        // model behind `botctl status|stats|dlq` and the /ops/ dashboard.
+        .target(
+            name: "Operations",
+            dependencies: ["Platform", "Storage", "Postgres", "Redis", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The /ops/ dashboard: server-rendered HTML over `Operations`, POSTs guarded by an HMAC CSRF token.
+        .target(
+            name: "OpsDashboard",
+            dependencies: ["Operations", "Edge", "FastCGI", "Platform", "Storage", "BotCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+
         // Foundation's time-zone database, kept out of the responders.
         .target(name: "AcademyTime", dependencies: ["BotCore", "Platform"], swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "HealthResponder", dependencies: ["Health"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
+        .executableTarget(name: "OpsResponder", dependencies: ["OpsDashboard", "Edge"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Chat2DeskResponder", dependencies: ["Edge"], swiftSettings: swiftSettings, linkerSettings: responderLinking),
         .executableTarget(
@@ -169,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "BotCtl",
             dependencies: [
-                "Academy", "BotCore", "Clients", "Messages", "Platform", "Shoro", "Storage", "Postgres", "Redis", "Curl",
+                "Academy", "BotCore", "Clients", "Messages", "Operations", "Platform", "Shoro", "Storage", "Postgres", "Redis", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -198,7 +214,7 @@ let package = Package(
             dependencies: [
                 "Clients", "Shoro", "Academy", "Edge", "Health", "AcademyTime", "FastCGI", "Messages", "Redis", "Postgres", "Curl",
                 "TestSupport",
-                "Platform", "Storage",
+                "Platform", "Storage", "Operations", "OpsDashboard",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -82,7 +82,8 @@ if command -v systemd-analyze >/dev/null; then
   # verify --root needs the system's own units (sysinit.target, ...) inside the root.
   mkdir -p "$ROOT/usr/lib/systemd" && cp -r /lib/systemd/system "$ROOT/usr/lib/systemd/"
   for unit in chatbots-fcgi@health.socket chatbots-fcgi@health.service chatbots-fcgi@chat2desk.socket \
-    chatbots-fcgi@chat2desk.service chatbots-fcgi@tilda.service chatbots-fcgi@telegram.service chatbots-drain.service; do
+    chatbots-fcgi@chat2desk.service chatbots-fcgi@tilda.service chatbots-fcgi@telegram.service chatbots-fcgi@ops.service \
+    chatbots-drain.service; do
     template=$(echo "$unit" | sed 's/@[^.]*\./@./')
     [ -f "$UNITS/$template" ] || fail "no unit file $template"
     out=$(systemd-analyze verify --root="$ROOT" "$PREFIX/lib/systemd/system/$unit" 2>&1) || fail "verify $unit: $out"

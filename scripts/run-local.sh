@@ -29,11 +29,14 @@ cat <<MSG
 
     $STACK_NGINX_URL/          service, version, bots, routes
     $STACK_NGINX_URL/health    dependencies and queue depths
+    $STACK_OPS_URL        operators' dashboard: user $STACK_OPS_USER, password $STACK_OPS_PASSWORD (made for this run)
 
   Talk to the Shoro bot as a customer (another terminal):
     CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl chat shoro
-  Orders and dead letters:
+  Orders, status, funnels and dead letters:
     CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl orders
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl status
+    CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl stats --since 24h
     CHATBOTS_ENV_FILE=$DIR/stack.env $BIN/botctl dlq list
 
   Send a Tilda form as a parent would, then watch the lead and its email chain

@@ -94,10 +94,20 @@ start_nginx() {
   mkdir -p "$DIR/nginx/tmp"
   local user="" ; [ "$(id -u)" = 0 ] && user="user root root;"   # workers must reach sockets under DIR wherever it is
   sed -e "s#@VAR@#$DIR#g" -e "s#@PORT@#$NGINX_PORT#g" -e "s#@USER@#$user#g" "$ROOT/nginx/local.conf.template" >"$DIR/nginx/nginx.conf"
-  sed -e "s#/run/chatbots/#$DIR/run/#g" "$ROOT/nginx/chatbots-locations.conf" >"$DIR/nginx/chatbots-locations.conf"
+  sed -e "s#/run/chatbots/#$DIR/run/#g" -e "s#/etc/chatbots/#$DIR/run/#g" "$ROOT/nginx/chatbots-locations.conf" >"$DIR/nginx/chatbots-locations.conf"
   nginx -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -e "$DIR/nginx/error.log"
   for _ in $(seq 100); do [ -s "$DIR/nginx/nginx.pid" ] && break; sleep 0.05; done
   cp "$DIR/nginx/nginx.pid" "$PIDS/nginx.pid"
+}
+
+# The /ops/ dashboard locally: loopback on the allow-list, user `ops` with a password made at each start (printed by
+# `make run`, in stack.env for the tests), and a CSRF secret of its own. Production keeps these in /etc/chatbots.
+write_ops_access() {
+  OPS_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+  OPS_CSRF_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+  echo "allow 127.0.0.1;" >"$DIR/run/ops-allow.conf"
+  printf 'ops:%s\n' "$(openssl passwd -apr1 "$OPS_PASSWORD")" >"$DIR/run/ops.htpasswd"
+  chmod 600 "$DIR/run/ops.htpasswd"
 }
 
 write_env() {
@@ -128,6 +138,10 @@ GOOGLE_SHEETS_SPREADSHEET_ID=sandbox-spreadsheet
 GOOGLE_CALENDAR_API_URL=http://127.0.0.1:$GOOGLE_PORT/calendar/v3
 GOOGLE_CALENDAR_ID=sandbox-calendar@group.calendar.google.com
 STACK_FAKE_GOOGLE_URL=http://127.0.0.1:$GOOGLE_PORT
+OPS_CSRF_SECRET=$OPS_CSRF_SECRET
+STACK_OPS_URL=http://127.0.0.1:$NGINX_PORT/ops/
+STACK_OPS_USER=ops
+STACK_OPS_PASSWORD=$OPS_PASSWORD
 ENV
 }
 
@@ -196,18 +210,19 @@ case "$cmd" in
       --spreadsheet sandbox-spreadsheet --calendar sandbox-calendar@group.calendar.google.com
     GOOGLE_PORT=$(cat "$DIR/run/fake-google.port")
     start_pg; start_redis
-    write_env; write_api_fakes_env; write_academy_env
+    write_ops_access; write_env; write_api_fakes_env; write_academy_env
     CHATBOTS_ENV_FILE="$DIR/stack.env" "$BIN/botctl" migrate >>"$DIR/log/migrate.log" 2>&1 \
       || { cat "$DIR/log/migrate.log" >&2; exit 1; }
     start_responder health fcgi-health
     start_responder chat2desk fcgi-chat2desk
     start_responder tilda fcgi-tilda
     start_responder telegram fcgi-telegram
+    start_responder ops fcgi-ops
     start_nginx
     log "up: nginx http://127.0.0.1:$NGINX_PORT  postgres 127.0.0.1:$PG_PORT  redis 127.0.0.1:$REDIS_PORT"
     ;;
   stop)
-    for p in nginx chat2desk tilda telegram health drain outbox due-jobs; do kill_pidfile "$p" TERM; done
+    for p in nginx chat2desk tilda telegram health ops drain outbox due-jobs; do kill_pidfile "$p" TERM; done
     for f in "$PIDS"/*.pid; do [ -f "$f" ] || continue; n=$(basename "$f" .pid); [ "$n" = postgres ] || [ "$n" = redis ] || kill_pidfile "$n" TERM; done
     [ -f "$PIDS/redis.pid" ] && { redis-cli -p "$(grep -oP '(?<=STACK_REDIS_PORT=).*' "$DIR/stack.env")" shutdown nosave >/dev/null 2>&1 || kill_pidfile redis TERM; rm -f "$PIDS/redis.pid"; }
     stop_pg

@@ -232,6 +232,12 @@ public struct InboundQueue: Sendable {
             arguments: [String(olderThanSeconds), String(keep), dryRun ? "1" : "0"]).integer ?? 0)
     }
 
+    /// The dead letters as stored (each one JSON record), oldest first: what `replayDeadLetter(record:)` and
+    /// `discardDeadLetter(record:)` take, so an operator acts on exactly the letter they looked at.
+    public func deadLetterRecords(on redis: RedisConnection) throws -> [String] {
+        (try redis.command(["LRANGE", self.deadKey, "0", "-1"]).array ?? []).compactMap(\.string)
+    }
+
     /// Re-queues every dead letter (bypassing de-duplication) and removes it from the dead list.
     ///
     /// A replayed message goes to the *front* of its conversation, not behind the messages that arrived since:
@@ -241,19 +247,47 @@ public struct InboundQueue: Sendable {
     /// message in its current state (its usual re-prompts apply); a message already committed (its id is in the
     /// step's log) changes nothing. Each letter moves in one script, so a crash cannot lose or double it.
     public func replayDeadLetters(on redis: RedisConnection) throws -> Int {
-        let raws = (try redis.command(["LRANGE", self.deadKey, "0", "-1"]).array ?? []).compactMap(\.string)
         // Newest first: each replay goes in front of the ones replayed before it, so the oldest ends up first.
-        var replayed = 0
-        for raw in raws.reversed() {
-            let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(raw.utf8))
-            let moved = try redis.evaluate(
-                Scripts.replay,
-                keys: [self.deadKey, self.conversationKey(letter.conversation), self.scheduleKey, self.attemptsKey,
-                       self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey],
-                arguments: [raw, letter.payload, letter.conversation])
-            if moved.integer == 1 { replayed += 1 }
-        }
-        return replayed
+        try self.deadLetterRecords(on: redis).reversed().count(where: { try self.replayDeadLetter(record: $0, on: redis) })
+    }
+
+    /// Re-queues one dead letter (see `replayDeadLetters`) in one script that first removes exactly this record
+    /// from the dead list: of two operators replaying the same letter at once, one gets true and the other false,
+    /// and the message is queued once. False also when the letter is gone (replayed or discarded already).
+    public func replayDeadLetter(record: String, on redis: RedisConnection) throws -> Bool {
+        let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(record.utf8))
+        return try redis.evaluate(
+            Scripts.replay,
+            keys: [self.deadKey, self.conversationKey(letter.conversation), self.scheduleKey, self.attemptsKey,
+                   self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey],
+            arguments: [record, letter.payload, letter.conversation]
+        ).integer == 1
+    }
+
+    /// Drops one dead letter for good (one `LREM`, so it happens once); false when it was already gone.
+    public func discardDeadLetter(record: String, on redis: RedisConnection) throws -> Bool {
+        (try redis.command(["LREM", self.deadKey, "1", record]).integer ?? 0) == 1
+    }
+
+    /// What an operator watches, read in one script (read-only) at one instant of Redis's clock.
+    public struct Figures: Sendable, Equatable {
+        /// Messages waiting or in flight (the `depth` counter).
+        public let depth: Int
+        /// Conversations with messages, due or leased.
+        public let conversations: Int
+        /// Dead letters (`LLEN`, not decoded).
+        public let deadLetters: Int
+        /// How long the longest-waiting due conversation has waited for a drainer, in seconds (0 when none is
+        /// overdue). A leased conversation is not waiting; its score is its lease's end, in the future.
+        public let oldestWaitSeconds: Double
+    }
+
+    public func figures(on redis: RedisConnection) throws -> Figures {
+        let reply = try redis.evaluate(Scripts.figures, keys: [self.scheduleKey, self.depthKey, self.deadKey], arguments: [])
+        guard let items = reply.array, items.count == 4 else { throw RedisError(code: .unexpectedReply, message: "figures") }
+        return Figures(
+            depth: Int(items[0].integer ?? 0), conversations: Int(items[1].integer ?? 0),
+            deadLetters: Int(items[2].integer ?? 0), oldestWaitSeconds: Double(items[3].integer ?? 0) / 1000)
     }
 
     private static func makeToken() -> String {
@@ -407,6 +441,15 @@ enum Scripts {
         \(now)
         redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), conversation)
         """))
+
+    // KEYS: sched, depth, dead. Replies depth, scheduled conversations, dead letters, ms the oldest due one waited.
+    static let figures = RedisScript("""
+        \(now)
+        local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        local waited = 0
+        if oldest[2] then waited = math.max(0, now - tonumber(oldest[2])) end
+        return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('ZCARD', KEYS[1]), redis.call('LLEN', KEYS[3]), waited}
+        """)
 
     // KEYS: dead, conversation list, sched, attempts, owner, depth, wake, stalls. ARGV: the dead-letter record,
     // its payload, its conversation. Moves one dead letter to the front of its conversation: behind the head when a

@@ -6,11 +6,17 @@ public import Logging
 public enum ProcessSetup {
     /// Reads the configuration (exit 78, EX_CONFIG, listing every problem, when invalid) and bootstraps JSON logging.
     public static func load(_ label: String) -> (AppConfig, Logger) {
+        let config = self.settings(label, AppConfig.init(environment:))
+        JSONLogHandler.bootstrap(level: config.infrastructure.logLevel)
+        return (config, Logger(label: label))
+    }
+
+    /// Settings of one executable read from the effective environment (exit 78 listing every problem when invalid).
+    public static func settings<Settings>(
+        _ label: String, _ read: ([String: String]) throws(ConfigurationError) -> Settings
+    ) -> Settings {
         do {
-            let environment = try EnvironmentFile.effectiveEnvironment(process: ProcessInfo.processInfo.environment)
-            let config = try AppConfig(environment: environment)
-            JSONLogHandler.bootstrap(level: config.infrastructure.logLevel)
-            return (config, Logger(label: label))
+            return try read(try EnvironmentFile.effectiveEnvironment(process: ProcessInfo.processInfo.environment))
         } catch {
             let text = "\(label): \(error)\n"
             _ = text.withCString { Glibc.write(2, $0, strlen($0)) }

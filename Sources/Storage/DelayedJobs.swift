@@ -129,13 +129,26 @@ public struct DelayedJobs: Sendable {
         }
     }
 
-    /// Puts dead jobs back to pending, due at `now` (the operator fixed the cause). Returns how many.
-    public func replayDead(now: Double, on connection: PostgresConnection) throws -> Int {
+    /// Puts dead jobs (all, or those among `ids`) back to pending, due at `now` (the operator fixed the cause), in one
+    /// statement that only matches dead rows: replayed twice at once, a job is replayed once. Returns the replayed ids.
+    @discardableResult
+    public func replayDead(ids: [String]? = nil, now: Double, on connection: PostgresConnection) throws -> [String] {
         try connection.query(
             """
             UPDATE scheduled_jobs SET status = 'pending', attempts = 0, run_at = to_timestamp($1::double precision),
-                locked_until = NULL, finished_at = NULL WHERE status = 'dead' RETURNING id
-            """, [String(now)]).count
+                locked_until = NULL, finished_at = NULL WHERE status = 'dead' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
+            RETURNING id
+            """, [String(now), ids.map(Self.textArray)]).map { try $0.decode("id") }
+    }
+
+    /// Gives up on dead jobs among `ids` for good: cancelled, with the dead letter's error kept. Returns their ids.
+    public func discardDead(ids: [String], now: Double, on connection: PostgresConnection) throws -> [String] {
+        try connection.query(
+            """
+            UPDATE scheduled_jobs SET status = 'cancelled', finished_at = to_timestamp($1::double precision),
+                last_error = coalesce(last_error || ' ', '') || '(discarded by an operator)'
+            WHERE status = 'dead' AND id = ANY($2::text[]) RETURNING id
+            """, [String(now), Self.textArray(ids)]).map { try $0.decode("id") }
     }
 
     /// A PostgreSQL text[] literal; elements are quoted so commas and quotes in ids are safe.

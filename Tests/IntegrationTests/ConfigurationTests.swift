@@ -148,7 +148,7 @@ struct ConfigurationTests {
         ])
     }
 
-    @Test(.stack, arguments: ["fcgi-health", "fcgi-chat2desk", "botctl"])
+    @Test(.stack, arguments: ["fcgi-health", "fcgi-chat2desk", "fcgi-ops", "botctl"])
     func anExecutableWithABadEnvironmentExits78NamingTheVariables(product: String) throws {
         let arguments = product == "botctl" ? ["migrate", "--dir", "/nonexistent"] : ["--socket", TestStack.temporarySocketPath("bad")]
         let result = try TestStack.run(
@@ -156,7 +156,8 @@ struct ConfigurationTests {
             environment: TestStack.childEnvironment(["DRAIN_CONCURRENCY": "99", "FCGI_THREADS": "x", "CHAT2DESK_WEBHOOK_SECRET": "abcde"]),
             timeout: 5)
         #expect(result.status == 78, "stderr: \(result.stderr)")
-        for name in ["REDIS_URL", "DATABASE_URL", "CHAT2DESK_TOKEN", "CHAT2DESK_WEBHOOK_SECRET", "DRAIN_CONCURRENCY", "FCGI_THREADS"] {
+        let own = product == "fcgi-ops" ? ["OPS_CSRF_SECRET"] : []
+        for name in ["REDIS_URL", "DATABASE_URL", "CHAT2DESK_TOKEN", "CHAT2DESK_WEBHOOK_SECRET", "DRAIN_CONCURRENCY", "FCGI_THREADS"] + own {
             #expect(result.stderr.contains(name), "\(name) missing from: \(result.stderr)")
         }
         #expect(!result.stderr.contains("abcde"))

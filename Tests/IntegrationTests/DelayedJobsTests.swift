@@ -73,7 +73,7 @@ struct DelayedJobsTests {
             #expect(try self.jobs.claimDue(now: now + 86400, limit: 1, leaseSeconds: 60, on: db).isEmpty)
             let dead = try self.jobs.list(status: "dead", on: db)
             #expect(dead.map(\.lastError) == ["resend 500"])
-            #expect(try self.jobs.replayDead(now: now, on: db) == 1)
+            #expect(try self.jobs.replayDead(now: now, on: db).count == 1)
             #expect(try self.jobs.claimDue(now: now, limit: 1, leaseSeconds: 60, on: db).map(\.id) == ["email1/9"])
         }
     }

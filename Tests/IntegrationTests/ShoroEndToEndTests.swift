@@ -471,9 +471,9 @@ struct ShoroEndToEndTests {
         #expect(list.status == 0, "\(list.output)")
         #expect(list.output.contains("conversation \(poisonClient), 3 attempt(s)"), "\(list.output)")
         e2e.stop(drain)
-        let replay = try e2e.botctl(["dlq", "replay"])
+        let replay = try e2e.botctl(["dlq", "replay", "--all"])
         #expect(replay.status == 0, "\(replay.output)")
-        #expect(replay.output.contains("re-queued"), "\(replay.output)")
+        #expect(replay.output.contains(": replayed"), "\(replay.output)")
         #expect(try mine().isEmpty, "replay removes the dead letter")
         #expect(try e2e.queued(String(poisonClient)) == [poison], "replay puts the payload back in its conversation")
         // Still poison: a drainer dead-letters it again, once.
