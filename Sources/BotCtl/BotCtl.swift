@@ -5,5 +5,6 @@ import Platform
 struct BotCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "botctl", abstract: "Operate the chatbots service.", version: ChatbotsVersion.current,
-        subcommands: [Migrate.self, Chat.self, Orders.self, Leads.self, Jobs.self, DeadLetters.self, Telegram.self])
+        subcommands: [Migrate.self, Chat.self, Orders.self, Leads.self, Jobs.self, DeadLetters.self, Telegram.self,
+                      BenchPeerSpec.self])
 }
