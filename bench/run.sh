@@ -40,11 +40,11 @@ BENCH_URL=http://127.0.0.1:$BENCH_PORT
 for _ in $(seq 100); do curl -sf "$BENCH_URL/bench/static200" >/dev/null && break; sleep 0.1; done
 spec=$STACK_DIR/run/peer-spec.json
 (env_run "$BIN/botctl" bench-peer-spec) >"$spec"
-rm -f "$DIR/run/peer-node.sock" "$DIR/run/peer-python.sock" "$DIR/run/chat2desk-per-thread.sock"
-# The project's responder as it was before group commit, for the comparison.
-(env_run "$BIN/fcgi-chat2desk" --socket "$STACK_DIR/run/chat2desk-per-thread.sock" --redis-per-thread) \
-  >>"$DIR/log/chat2desk-per-thread.log" 2>&1 & perthread_pid=$!
-peer_pids+=("$perthread_pid")
+rm -f "$DIR/run/peer-node.sock" "$DIR/run/peer-python.sock" "$DIR/run/chat2desk-group-commit.sock"
+# A second responder whose threads share one pipelined Redis connection (group commit), for the comparison.
+(env_run "$BIN/fcgi-chat2desk" --socket "$STACK_DIR/run/chat2desk-group-commit.sock" --redis-group-commit) \
+  >>"$DIR/log/chat2desk-group-commit.log" 2>&1 & groupcommit_pid=$!
+peer_pids+=("$groupcommit_pid")
 PEER_SPEC=$spec PEER_SOCKET=$STACK_DIR/run/peer-node.sock PEER_REDIS_SOCKET=$STACK_DIR/run/redis.sock \
   NODE_PATH=/usr/share/nodejs node bench/peers/node/server.js >"$DIR/log/peer-node.log" 2>&1 & node_pid=$!
 peer_pids+=("$node_pid")
@@ -53,20 +53,20 @@ PEER_SPEC=$spec PEER_REDIS_SOCKET=$STACK_DIR/run/redis.sock "$VENV/bin/uvicorn" 
   --log-level warning >"$DIR/log/peer-python.log" 2>&1 & python_pid=$!
 peer_pids+=("$python_pid")
 for _ in $(seq 200); do
-  [ -S "$DIR/run/peer-node.sock" ] && [ -S "$DIR/run/peer-python.sock" ] && [ -S "$DIR/run/chat2desk-per-thread.sock" ] && break
+  [ -S "$DIR/run/peer-node.sock" ] && [ -S "$DIR/run/peer-python.sock" ] && [ -S "$DIR/run/chat2desk-group-commit.sock" ] && break
   sleep 0.1
 done
 sleep 1  # every worker listening
-python3 bench/peers/check.py "$BENCH_URL" "$CHAT2DESK_WEBHOOK_SECRET" "$STACK_REDIS_PORT" "" /perthread /keepconn /node /python
+python3 bench/peers/check.py "$BENCH_URL" "$CHAT2DESK_WEBHOOK_SECRET" "$STACK_REDIS_PORT" "" /keepconn /groupcommit /node /python
 
 # name, wrk path prefix ("-" for nginx's return 200), the server's processes
-servers=(nginx perthread project keepconn node python)
-declare -A prefix=([nginx]=- [perthread]=/perthread [project]="" [keepconn]=/keepconn [node]=/node [python]=/python)
+servers=(nginx project keepconn groupcommit node python)
+declare -A prefix=([nginx]=- [project]="" [keepconn]=/keepconn [groupcommit]=/groupcommit [node]=/node [python]=/python)
 server_pids() {
   case $1 in
     nginx) echo "" ;;
     project | keepconn) cat "$DIR/pids/chat2desk.pid" ;;
-    perthread) echo "$perthread_pid" ;;
+    groupcommit) echo "$groupcommit_pid" ;;
     node) family "$node_pid" ;;
     python) family "$python_pid" ;;
   esac
@@ -106,7 +106,7 @@ done
 # (strace slows everything; the counts per request are what it is for).
 syscalls=$DIR/syscalls.tsv; : >"$syscalls"
 strace_calls() { awk '$NF == "total" {print $4}' "$1" 2>/dev/null || echo 0; }
-for name in perthread project keepconn node python; do
+for name in project keepconn groupcommit node python; do
   offset=$((offset + 1000000))
   tracers=()
   for group in nginx server redis; do

@@ -2,7 +2,7 @@
 local counter = 0
 local thread_id = 0
 function setup(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
--- `prefix` (set like `secret` by bench/run.sh) routes to a peer: /node, /python, /keepconn.
+-- `prefix` (set like `secret` by bench/run.sh) routes to a peer or variant: /node, /python, /keepconn, /groupcommit.
 -- An optional argument (wrk ... -- OFFSET) shifts the message ids, so a second run in the same stack is not
 -- de-duplicated away.
 function init(args) counter = tid * 100000000 + (tonumber(args[1]) or 0) end

@@ -5,10 +5,10 @@ import Platform
 import Redis
 import Synchronization
 
-// fcgi-chat2desk: POST /webhook/chat2desk. Usage: fcgi-chat2desk [--socket PATH] [--redis-per-thread]  (no socket: fd 0)
-// The accept threads share one pipelined Redis connection (group commit, see RedisGroupCommit): the enqueues of
-// concurrent webhooks go out in one write and cost Redis one read, one write and one fsync. --redis-per-thread
-// gives each thread a connection of its own instead (the bench measures both).
+// fcgi-chat2desk: POST /webhook/chat2desk. Usage: fcgi-chat2desk [--socket PATH] [--redis-group-commit]  (no socket: fd 0)
+// Each accept thread has a Redis connection of its own. --redis-group-commit makes them share one pipelined
+// connection instead (RedisGroupCommit): less CPU per request, but one batch in flight at a time, which measured
+// no faster and with a longer tail while the disk's fsync is the limit (bench/RESULTS.md); the bench measures both.
 enum ProcessRedis {
     static let shared = Mutex<RedisGroupCommit?>(nil)
 
@@ -28,8 +28,8 @@ ProcessSetup.runResponder("fcgi-chat2desk", arguments: CommandLine.arguments) { 
         exit(ExitStatus.configuration.rawValue)
     }
     let redis: any RedisScriptRunner =
-        CommandLine.arguments.contains("--redis-per-thread")
-        ? LazyRedis(config.infrastructure.redis) : ProcessRedis.groupCommit(config.infrastructure.redis)
+        CommandLine.arguments.contains("--redis-group-commit")
+        ? ProcessRedis.groupCommit(config.infrastructure.redis) : LazyRedis(config.infrastructure.redis)
     let handler = Chat2DeskWebhookHandler(
         secret: shoro.webhookSecret, dedupeSeconds: config.queue.dedupeSeconds, redis: redis, logger: logger)
     return handler.handle

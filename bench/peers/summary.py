@@ -7,9 +7,9 @@ import sys
 runs_file, syscalls_file, hz = sys.argv[1], sys.argv[2], int(sys.argv[3])
 LABELS = {
     "nginx": "nginx `return 200`",
-    "perthread": "project before: nginx → fcgi-chat2desk, a Redis connection per thread",
-    "project": "project: nginx → fcgi-chat2desk, group commit (one pipelined Redis connection)",
-    "keepconn": "project, group commit + fastcgi_keep_conn, upstream keepalive",
+    "project": "project: nginx → fcgi-chat2desk → Redis",
+    "keepconn": "project with fastcgi_keep_conn + upstream keepalive",
+    "groupcommit": "project with keep_conn + group commit (threads share one pipelined Redis connection)",
     "node": "Node peer: nginx → node:http cluster → node-redis",
     "python": "Python peer: nginx → uvicorn/starlette → redis-py",
 }
@@ -48,8 +48,8 @@ for name, items in runs.items():
           f"| {median[name] / median['nginx']:.3f} | {statistics.median(p99s):.2f} ms ({max(p99s):.2f}) "
           f"| {sum(r['bad'] for r in items)} | {cpu} | {calls} |")
 print()
-for a, b, target in [("perthread", "node", 1.5), ("project", "node", 1.5), ("keepconn", "node", 1.5),
-                     ("project", "python", 3.0), ("keepconn", "python", 3.0), ("project", "perthread", 1.0)]:
+for a, b, target in [("project", "node", 1.5), ("keepconn", "node", 1.5), ("project", "python", 3.0),
+                     ("keepconn", "python", 3.0), ("keepconn", "project", 1.0), ("groupcommit", "keepconn", 1.0)]:
     if runs.get(a) and runs.get(b):
         ratios = per_round_ratio(a, b)
         print(f"* {a} ÷ {b}, per round: {', '.join(f'{x:.2f}' for x in ratios)} (target ≥ {target})")
