@@ -71,14 +71,14 @@ server_pids() {
     python) family "$python_pid" ;;
   esac
 }
-webhook_lua() { # prefix → a wrk script file
-  local f; f=$(mktemp)
-  { echo "secret = \"$CHAT2DESK_WEBHOOK_SECRET\""; echo "prefix = \"$1\""; cat bench/webhook.lua; } >"$f"; echo "$f"
+webhook_lua() { # name → its wrk script file (the bench body with the secret and the server's path prefix)
+  local f=$DIR/wrk-$1.lua
+  { echo "secret = \"$CHAT2DESK_WEBHOOK_SECRET\""; echo "prefix = \"${prefix[$1]}\""; cat bench/webhook.lua; } >"$f"; echo "$f"
 }
 wrk_server() { # name offset extra-wrk-args...
   local name=$1 offset=$2; shift 2
   if [ "${prefix[$name]}" = - ]; then wrkrun "$@" "$BENCH_URL/bench/static200"
-  else wrkrun "$@" -s "$(webhook_lua "${prefix[$name]}")" "$BENCH_URL" -- "$offset"; fi
+  else wrkrun "$@" -s "$(webhook_lua "$name")" "$BENCH_URL" -- "$offset"; fi
 }
 
 # Alternating rounds: every server once per round, so a load change on the shared machine hits all of them.
