@@ -7,8 +7,8 @@ import Synchronization
 
 // fcgi-chat2desk: POST /webhook/chat2desk. Usage: fcgi-chat2desk [--socket PATH] [--redis-group-commit]  (no socket: fd 0)
 // Each accept thread has a Redis connection of its own. --redis-group-commit makes them share one pipelined
-// connection instead (RedisGroupCommit): less CPU per request, but one batch in flight at a time, which measured
-// no faster and with a longer tail while the disk's fsync is the limit (bench/RESULTS.md); the bench measures both.
+// connection instead (RedisGroupCommit): the least CPU per request measured, but one batch in flight at a time, and
+// its req/s and p99 came out mixed on a busy machine (bench/RESULTS.md), so it is opt-in; the bench measures both.
 enum ProcessRedis {
     static let shared = Mutex<RedisGroupCommit?>(nil)
 
