@@ -7,7 +7,7 @@ DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openss
 	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux \
 	systemd logrotate openssl chromium fonts-dejavu-core
 
-.PHONY: all deps build test run migrate install postinstall uninstall clean bench drill fuzz
+.PHONY: all deps build test lint run migrate install postinstall uninstall clean bench bench-deps drill fuzz
 
 all: build
 
@@ -47,8 +47,20 @@ drill: build
 migrate: build
 	.build/release/botctl migrate --dir migrations
 
-bench: build
-	$(SUDO) apt-get install -y -qq wrk >/dev/null 2>&1 || true
+# The bench's own tools and the peers' packages (bench/peers/): installed here only, never by `make test`.
+BENCH_DEB_PACKAGES := wrk strace nodejs node-redis python3-venv
+BENCH_PY_PACKAGES := uvicorn uvloop httptools starlette redis hiredis
+bench-deps:
+	@missing=$$(for p in $(BENCH_DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make: installing Debian packages for the bench:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@[ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
+	@bench/.venv/bin/python -c 'import uvicorn, uvloop, httptools, starlette, redis, hiredis' 2>/dev/null \
+	  || bench/.venv/bin/pip install --quiet $(BENCH_PY_PACKAGES)
+
+bench: build bench-deps
 	bench/run.sh
 
 # Fuzzes the three webhooks' body handling (Sources/EdgeFuzz) with libFuzzer for FUZZ_SECONDS, under AddressSanitizer

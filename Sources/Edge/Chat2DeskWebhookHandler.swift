@@ -2,7 +2,7 @@ public import FastCGI
 import FoundationEssentials
 public import Logging
 public import Platform
-import Redis
+public import Redis
 import Messages
 
 /// `POST /webhook/chat2desk[/<secret>]`: authenticate, validate, de-duplicate and queue. Nothing else:
@@ -11,11 +11,12 @@ public struct Chat2DeskWebhookHandler {
 
     private let secret: String
     private let dedupeSeconds: Int
-    private let redis: LazyRedis
+    private let redis: any RedisScriptRunner
     private let clock: Clock
     private let logger: Logger
 
-    public init(secret: String, dedupeSeconds: Int, redis: LazyRedis, clock: Clock = .system, logger: Logger) {
+    /// - Parameter redis: where the enqueue script runs: a thread's `LazyRedis`, or the process's `RedisGroupCommit`.
+    public init(secret: String, dedupeSeconds: Int, redis: any RedisScriptRunner, clock: Clock = .system, logger: Logger) {
         self.secret = secret
         self.dedupeSeconds = dedupeSeconds
         self.redis = redis

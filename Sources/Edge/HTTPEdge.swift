@@ -2,6 +2,7 @@ public import FastCGI
 public import Logging
 public import Platform
 import Messages
+public import Redis
 
 /// Small JSON error answers shared by every responder, so each edge maps errors the same way.
 public enum HTTPEdge {
@@ -20,16 +21,14 @@ public enum HTTPEdge {
     /// 200 `"queued":true`, 200 `"duplicate":true`, or 503 with Retry-After when Redis cannot take it, so the
     /// platform retries and nothing was half-stored. `queued` reports a new message (false for a duplicate).
     public static func enqueue(
-        _ message: WebhookMessage, dedupeSeconds: Int, redis: LazyRedis, logger: Logger, requestID: String,
+        _ message: WebhookMessage, dedupeSeconds: Int, redis: any RedisScriptRunner, logger: Logger, requestID: String,
         queued onQueued: (Bool) -> Void = { _ in }
     ) -> FastCGIResponse {
         do {
-            // A reconnect and second try is safe: the dedupe key turns an applied first attempt into a duplicate.
-            let queued = try redis.withReconnect { connection in
-                try message.queue.enqueue(
-                    message.payload, conversation: message.conversation, dedupeID: message.dedupeID,
-                    dedupeSeconds: dedupeSeconds, on: connection)
-            }
+            // The runner may reconnect and try again: the dedupe key turns an applied first attempt into a duplicate.
+            let queued = try message.queue.enqueue(
+                message.payload, conversation: message.conversation, dedupeID: message.dedupeID,
+                dedupeSeconds: dedupeSeconds, on: redis)
             onQueued(queued)
             return self.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
         } catch {
@@ -68,7 +67,7 @@ public enum WebhookDecision: Sendable {
     /// The answer, or the message queued (see `HTTPEdge.enqueue`). A failed enqueue is answered 503, never 200:
     /// the platform then delivers the webhook again.
     public func response(
-        to request: FastCGIRequest, dedupeSeconds: Int, redis: LazyRedis, logger: Logger
+        to request: FastCGIRequest, dedupeSeconds: Int, redis: any RedisScriptRunner, logger: Logger
     ) -> FastCGIResponse {
         switch self {
         case .answer(let response): response

@@ -127,7 +127,7 @@ public struct AppConfig: Sendable {
             redis: redis,
             databaseURL: reader.string("DATABASE_URL"),
             logLevel: logLevel,
-            fastCGIThreads: reader.int("FCGI_THREADS", default: 8, range: 1...256),
+            fastCGIThreads: reader.int("FCGI_THREADS", default: 32, range: 1...256),
             maxBodyBytes: reader.int("FCGI_MAX_BODY_BYTES", default: 1 << 20, range: 1024...(64 << 20)),
             httpTimeout: reader.seconds("HTTP_TIMEOUT_SECONDS", default: 10, range: 0.1...600),
             httpConnectTimeout: reader.seconds("HTTP_CONNECT_TIMEOUT_SECONDS", default: 5, range: 0.1...60),

@@ -42,3 +42,10 @@ public final class LazyRedis {
         }
     }
 }
+
+/// A script through `withReconnect`: run once more on a fresh connection when the reused one was dead.
+extension LazyRedis: RedisScriptRunner {
+    public func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) throws -> RedisValue {
+        try self.withReconnect { connection in try connection.evaluate(script, keys: keys, arguments: arguments) }
+    }
+}

@@ -62,14 +62,25 @@ public struct InboundQueue: Sendable {
     /// conversations, and one running behind would hold its leases too long.
     @discardableResult
     public func enqueue(
-        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, on redis: RedisConnection
+        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, on redis: some RedisScriptRunner
     ) throws -> Bool {
         let result = try redis.evaluate(
-            Scripts.enqueue,
-            keys: [dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
-                   self.scheduleKey, self.depthKey, self.wakeKey],
-            arguments: [payload, conversation, dedupeID == nil ? "" : String(dedupeSeconds)])
+            Self.enqueueScript, keys: self.enqueueKeys(conversation: conversation, dedupeID: dedupeID),
+            arguments: self.enqueueArguments(payload, conversation: conversation, dedupeID: dedupeID, dedupeSeconds: dedupeSeconds))
         return result.integer == 1
+    }
+
+    /// The de-duplicate-and-enqueue script, its keys and arguments: `enqueue` runs them, and the bench's peer
+    /// servers take them from `botctl bench-peer-spec`, so every server measured runs the same script.
+    public static var enqueueScript: RedisScript { Scripts.enqueue }
+
+    public func enqueueKeys(conversation: String, dedupeID: String?) -> [String] {
+        [dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
+         self.scheduleKey, self.depthKey, self.wakeKey]
+    }
+
+    public func enqueueArguments(_ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int) -> [String] {
+        [payload, conversation, dedupeID == nil ? "" : String(dedupeSeconds)]
     }
 
     /// What a claim found.

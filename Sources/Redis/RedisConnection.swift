@@ -252,15 +252,8 @@ public final class RedisConnection {
     /// Scripts are loaded first if this connection has not loaded them. A script the server forgot
     /// (`NOSCRIPT` after a restart) is loaded and run again on its own, still in order, because a
     /// NOSCRIPT reply means it did not run. Any other error reply is thrown.
-    public func evaluate(_ calls: [(script: RedisScript, keys: [String], arguments: [String])]) throws(RedisError) -> [RedisValue] {
-        for call in calls where self.scriptSHAs[call.script.source] == nil {
-            let loaded = try self.command(["SCRIPT", "LOAD", call.script.source])
-            guard let sha = loaded.string else { throw RedisError(code: .unexpectedReply, message: "SCRIPT LOAD") }
-            self.scriptSHAs[call.script.source] = sha
-        }
-        var replies = try self.pipeline(calls.map { call in
-            ["EVALSHA", self.scriptSHAs[call.script.source] ?? "", String(call.keys.count)] + call.keys + call.arguments
-        })
+    public func evaluate(_ calls: [ScriptCall]) throws(RedisError) -> [RedisValue] {
+        var replies = try self.pipelineScripts(calls)
         for index in replies.indices {
             guard case .error(let message) = replies[index] else { continue }
             guard message.hasPrefix("NOSCRIPT") else { throw RedisError(code: .serverError, message: message) }
@@ -268,6 +261,42 @@ public final class RedisConnection {
             replies[index] = try self.evaluate(calls[index].script, keys: calls[index].keys, arguments: calls[index].arguments)
         }
         return replies
+    }
+
+    /// Runs several scripts in one round trip, in order, each with its own outcome: an error reply fails only its
+    /// call (`NOSCRIPT` is loaded and run again on its own, still in order); a connection failure throws.
+    public func evaluateEach(_ calls: [ScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        let replies = try self.pipelineScripts(calls)
+        var results: [Result<RedisValue, RedisError>] = []
+        results.reserveCapacity(replies.count)
+        for (call, reply) in zip(calls, replies) {
+            switch reply {
+            case .error(let message) where message.hasPrefix("NOSCRIPT"):
+                self.scriptSHAs[call.script.source] = nil
+                do {
+                    results.append(.success(try self.evaluate(call.script, keys: call.keys, arguments: call.arguments)))
+                } catch where error.isConnectionError {
+                    throw error
+                } catch {
+                    results.append(.failure(error))
+                }
+            case .error(let message): results.append(.failure(RedisError(code: .serverError, message: message)))
+            default: results.append(.success(reply))
+            }
+        }
+        return results
+    }
+
+    /// Loads the scripts this connection has not loaded yet, then pipelines their EVALSHA calls.
+    private func pipelineScripts(_ calls: [ScriptCall]) throws(RedisError) -> [RedisValue] {
+        for call in calls where self.scriptSHAs[call.script.source] == nil {
+            let loaded = try self.command(["SCRIPT", "LOAD", call.script.source])
+            guard let sha = loaded.string else { throw RedisError(code: .unexpectedReply, message: "SCRIPT LOAD") }
+            self.scriptSHAs[call.script.source] = sha
+        }
+        return try self.pipeline(calls.map { call in
+            ["EVALSHA", self.scriptSHAs[call.script.source] ?? "", String(call.keys.count)] + call.keys + call.arguments
+        })
     }
 
     /// Records a broken connection: builds the error from the context and frees it.
@@ -338,6 +367,19 @@ public final class RedisConnection {
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 }
+
+/// One script call of a pipeline: the script, its keys and its arguments.
+public typealias ScriptCall = (script: RedisScript, keys: [String], arguments: [String])
+
+/// Something that runs Lua scripts: a thread's connection, or a process's shared `RedisGroupCommit`. A runner
+/// other than a plain connection (`LazyRedis`, `RedisGroupCommit`) may send a script once more after finding its
+/// connection dead, so give runners idempotent scripts only, such as an enqueue guarded by its de-duplication key.
+public protocol RedisScriptRunner {
+    /// Runs `script` and returns its reply; an error reply or a connection failure throws.
+    func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) throws -> RedisValue
+}
+
+extension RedisConnection: RedisScriptRunner {}
 
 /// A Lua script, sent once per connection and then called by SHA.
 public struct RedisScript: Sendable, Hashable {

@@ -42,7 +42,7 @@ struct ConfigurationTests {
     @Test func aValidEnvironmentReadsWithDefaults() throws {
         let config = try AppConfig(environment: validEnvironment)
         #expect(config.infrastructure.redis.port == 6379)
-        #expect(config.infrastructure.fastCGIThreads == 8)
+        #expect(config.infrastructure.fastCGIThreads == 32)
         #expect(config.queue.concurrency == 5)
         #expect(config.outbound.inlineRetryDelays == [1, 2, 4])
         #expect(config.shoro?.apiURL == "https://api.chat2desk.com")
