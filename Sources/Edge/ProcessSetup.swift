@@ -13,6 +13,7 @@ public enum ProcessSetup {
             let environment = try EnvironmentFile.effectiveEnvironment(process: ProcessInfo.processInfo.environment)
             let config = try AppConfig(environment: environment)
             JSONLogHandler.bootstrap(level: config.infrastructure.logLevel)
+            Metrics.shared.configure(redis: config.infrastructure.redis, enabled: config.monitoring.metricsEnabled)
             return (config, Logger(label: label))
         } catch {
             let text = "\(label): \(error)\n"
@@ -21,14 +22,32 @@ public enum ProcessSetup {
         }
     }
 
+    /// The end of a cron job's successful run: its time in `jobs:last_run` (see `JobRuns`) and its metrics flushed.
+    /// A Redis that cannot be reached is logged, not fatal: the run itself succeeded.
+    public static func finishJob(_ label: String, config: AppConfig, logger: Logger) {
+        Metrics.shared.flush()
+        do {
+            try JobRuns.recordSuccess(label, on: RedisConnection(config.infrastructure.redis))
+        } catch {
+            logger.warning("last successful run not recorded", metadata: ["job": "\(label)", "error": "\(error)"])
+        }
+    }
+
     /// Runs a FastCGI responder: `--socket PATH` creates a unix socket, no argument uses fd 0. A responder that
-    /// acknowledges webhooks (`queuesWebhooks`) first checks that Redis keeps what it acknowledges.
+    /// acknowledges webhooks (`queuesWebhooks`) first checks that Redis keeps what it acknowledges, and counts its
+    /// answers and handling time under its route (`fcgi-tilda` → `tilda`) unless `METRICS` is off.
     public static func runResponder(
         _ label: String, arguments: [String], queuesWebhooks: Bool = true,
         makeHandler: @escaping @Sendable (AppConfig, Logger) -> FastCGIHandler
     ) -> Never {
         let (config, logger) = self.load(label)
-        if queuesWebhooks { self.checkRedisDurability(config, logger) }
+        if queuesWebhooks {
+            self.checkRedisDurability(config, logger)
+            Metrics.shared.configure(
+                redis: config.infrastructure.redis, enabled: config.monitoring.metricsEnabled,
+                webhookRoute: label.hasPrefix("fcgi-") ? String(label.dropFirst(5)) : label)
+            Metrics.shared.startBackgroundFlush()
+        }
         var socketPath: String?
         if let index = arguments.firstIndex(of: "--socket"), index + 1 < arguments.count {
             socketPath = arguments[index + 1]
@@ -40,11 +59,21 @@ public enum ProcessSetup {
             "fcgi.socket": "\(socketPath ?? "fd 0")", "fcgi.threads": "\(server.threads)",
         ])
         do {
-            try runFastCGIServer(server) { _ in makeHandler(config, logger) }
+            try runFastCGIServer(server) { _ in
+                let handler = makeHandler(config, logger)
+                guard queuesWebhooks, let route = Metrics.shared.webhookRoute else { return handler }
+                return { request in
+                    let started = monotonicSeconds()
+                    let response = handler(request)
+                    Metrics.shared.observe(MetricCatalog.webhookDuration, [("route", route)], monotonicSeconds() - started)
+                    return response
+                }
+            }
         } catch {
             logger.critical("responder cannot start", metadata: ["error": "\(error)"])
             exit(1)
         }
+        Metrics.shared.flush()
         logger.info("responder stopped")
         exit(0)
     }

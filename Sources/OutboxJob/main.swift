@@ -44,6 +44,7 @@ struct OutboxJob: ParsableCommand {
                 }
             }
         }
+        ProcessSetup.finishJob("cron-outbox", config: config, logger: logger)
     }
 }
 

@@ -92,6 +92,8 @@ public struct AppConfig: Sendable {
     public var booking: BookingSettings?
     /// `OPENAI_*`, `AI_*`, `VOICE_MAX_BYTES` (see `AISettings`): the Academy's assistant; nil when the Academy is off.
     public var ai: AISettings?
+    /// Metrics, health thresholds and alerts (`AppConfig+Monitoring.swift`).
+    public var monitoring: Monitoring
 
     /// The names of the enabled bots.
     public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academy == nil ? [] : ["academy"]) }
@@ -156,6 +158,7 @@ public struct AppConfig: Sendable {
         self.booking = self.academy == nil ? nil : BookingSettings.read(&reader)
         if self.academy != nil { self.ai = AISettings.read(&reader) }
         self.google = GoogleSettings.read(&reader)
+        self.monitoring = Monitoring.read(&reader)
         try reader.validate()
     }
 }

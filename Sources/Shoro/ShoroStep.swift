@@ -56,7 +56,7 @@ public struct ShoroStep {
 
     /// The rows one batch writes, a column array per table.
     private struct Writes {
-        var outbox = Columns(3)  // conversation, source key, payload
+        var outbox = Columns(4)  // conversation, source key, payload, webhook accepted at (unix seconds)
         var orders = Columns(5)  // phone, address, bottles, client id, idempotency key
         var outcomes = Columns(7)  // client id, dialog id, outcome, completed, dropoff state, total messages, duration
         var dialogs = Columns(2)  // client id, dialog JSON
@@ -83,9 +83,10 @@ public struct ShoroStep {
                 // Ids follow the order of the arrays, which is the order replies must be sent in.
                 statements.append(PostgresStatement(
                     """
-                    INSERT INTO outbox (channel, conversation, source_key, payload)
-                    SELECT $1, t.conversation, t.source_key, t.payload::jsonb
-                    FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, ordinal)
+                    INSERT INTO outbox (channel, conversation, source_key, payload, accepted_at)
+                    SELECT $1, t.conversation, t.source_key, t.payload::jsonb, to_timestamp(t.accepted_at::double precision)
+                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+                        WITH ORDINALITY AS t(conversation, source_key, payload, accepted_at, ordinal)
                     ORDER BY t.ordinal
                     ON CONFLICT (source_key) DO NOTHING RETURNING id
                     """, [ShoroStep.outbox.channel] + self.outbox.arrays))
@@ -226,7 +227,10 @@ public struct ShoroStep {
                 let payload = Chat2DeskClient.payload(
                     clientID: message.clientID, text: self.texts.render(reply, language: current.language),
                     transport: message.transport, channelID: message.channelID)
-                writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):\(replies)", payload])
+                writes.outbox.append([
+                    message.clientID, "chat2desk:\(message.messageID):\(replies)", payload,
+                    message.receivedAt > 0 ? String(message.receivedAt) : nil,
+                ])
                 replies += 1
             case .createOrder(let draft):
                 let key = "chat2desk:\(message.clientID):\(draft.dialogID)"
