@@ -3,8 +3,10 @@ SHELL := /bin/bash
 PREFIX ?= /usr/local
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# prometheus: its promtool checks the live /metrics output in a test (MonitoringTests).
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
-	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux
+	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux \
+	prometheus
 
 .PHONY: all deps build test run migrate install clean bench drill fuzz
 
@@ -49,6 +51,7 @@ migrate: build
 bench: build
 	$(SUDO) apt-get install -y -qq wrk >/dev/null 2>&1 || true
 	bench/run.sh
+	bench/metrics_cost.sh
 
 # Fuzzes the three webhooks' body handling (Sources/EdgeFuzz) with libFuzzer for FUZZ_SECONDS, under AddressSanitizer
 # too (the JSON parser reads through unsafe pointers; FUZZ_SANITIZE=fuzzer alone runs about twice as fast).

@@ -163,10 +163,7 @@ public enum MetricCatalog {
         "chatbots_reply_latency_seconds",
         help: "From the webhook's acceptance to the provider's acceptance of the reply, by provider.",
         bounds: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800])
-    public static let alerts = MetricCounter(
-        "chatbots_alerts_total", help: "Operator alerts by kind and result: queued, or suppressed by the per-kind rate limit.")
-
-    public static let counters = [webhooks, dialogSteps, replies, alerts]
+    public static let counters = [webhooks, dialogSteps, replies]
     public static let histograms = [webhookDuration, replyLatency]
 }
 

@@ -193,20 +193,20 @@ struct MonitoringTests {
     /// Counters of several processes add up in Redis; a failed flush keeps its increments for the next one.
     @Test func countersOfSeveralProcessesAddUpAndSurviveARedisOutage() throws {
         let label = TestStack.randomHex(8)
-        let series = MetricField.key(MetricCatalog.alerts.name, part: "", labels: [("kind", label), ("result", "queued")])
+        let series = MetricField.key(MetricCatalog.dialogSteps.name, part: "", labels: [("bot", label), ("result", "done")])
         let first = Metrics(flushIntervalSeconds: 0)
         let second = Metrics(flushIntervalSeconds: 0)
         first.configure(redis: try TestStack.redisConfiguration(), enabled: true)
         second.configure(redis: try TestStack.redisConfiguration(), enabled: true)
-        first.add(MetricCatalog.alerts, [("kind", label), ("result", "queued")], 2)
-        second.add(MetricCatalog.alerts, [("kind", label), ("result", "queued")])
+        first.add(MetricCatalog.dialogSteps, [("bot", label), ("result", "done")], 2)
+        second.add(MetricCatalog.dialogSteps, [("bot", label), ("result", "done")])
         let redis = try TestStack.redis()
         #expect(try redis.command(["HGET", Metrics.countersKey, series]).string == "3")
 
         // Nowhere to write: the increment waits in memory, and goes out with the next flush that works.
         let unreachable = Metrics(flushIntervalSeconds: 0)
         unreachable.configure(redis: RedisConfiguration(url: "redis://127.0.0.1:1/0")!, enabled: true)
-        unreachable.add(MetricCatalog.alerts, [("kind", label), ("result", "queued")], 4)
+        unreachable.add(MetricCatalog.dialogSteps, [("bot", label), ("result", "done")], 4)
         unreachable.configure(redis: try TestStack.redisConfiguration(), enabled: true)
         unreachable.flush()
         #expect(try redis.command(["HGET", Metrics.countersKey, series]).string == "7")
@@ -214,7 +214,7 @@ struct MonitoringTests {
         // Off: nothing is counted.
         let off = Metrics(flushIntervalSeconds: 0)
         off.configure(redis: try TestStack.redisConfiguration(), enabled: false)
-        off.add(MetricCatalog.alerts, [("kind", label), ("result", "queued")], 100)
+        off.add(MetricCatalog.dialogSteps, [("bot", label), ("result", "done")], 100)
         off.flush()
         #expect(try redis.command(["HGET", Metrics.countersKey, series]).string == "7")
         try redis.command(["HDEL", Metrics.countersKey, series])
