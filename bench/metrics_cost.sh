@@ -5,7 +5,7 @@
 # BENCH_METRICS_ROUNDS (default 3) rounds of each, BENCH_METRICS_SECONDS (default 10) s per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR=var/bench-metrics; BIN=.build/release; OUT=bench/RESULTS.md
+DIR=var/bench-metrics; BIN=${BENCH_BIN:-.build/release}; OUT=bench/RESULTS.md
 ROUNDS=${BENCH_METRICS_ROUNDS:-3}; SECONDS_PER_ROUND=${BENCH_METRICS_SECONDS:-10}
 command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)"; exit 1; }
 responder_pid=""

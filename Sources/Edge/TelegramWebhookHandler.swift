@@ -9,6 +9,9 @@ public struct TelegramInbound: Codable, Sendable, Equatable {
     public var updateID: Int64
     public var chatID: Int64
     public var update: String
+    /// When the webhook was accepted (unix seconds), carried to the replies' outbox rows for the reply-latency
+    /// histogram; absent in messages queued before it existed.
+    public var receivedAt: Double?
 
     public init(updateID: Int64, chatID: Int64, update: String) {
         self.updateID = updateID
@@ -79,7 +82,8 @@ public struct TelegramWebhookHandler {
         } catch {
             return .answer(HTTPEdge.error(400, "bad_request", error.message))
         }
-        guard let inbound else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
+        guard var inbound else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
+        inbound.receivedAt = Clock.system.now()
         return AcademyQueueMessage.telegram(inbound).decision(conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)")
     }
 }

@@ -79,18 +79,24 @@ public struct Outbox: Sendable {
 
     public init(channel: String) { self.channel = channel }
 
-    /// Adds a message; a second add with the same `sourceKey` (a re-run step) is ignored.
-    public func add(conversation: String, sourceKey: String, payload: String, on connection: PostgresConnection) throws {
-        try connection.pipeline([self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload)])
+    /// Adds a message; a second add with the same `sourceKey` (a re-run step) is ignored. `acceptedAt` is when the
+    /// webhook it answers was accepted (unix seconds), for the reply-latency histogram.
+    public func add(
+        conversation: String, sourceKey: String, payload: String, acceptedAt: Double? = nil, on connection: PostgresConnection
+    ) throws {
+        try connection.pipeline([
+            self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload, acceptedAt: acceptedAt),
+        ])
     }
 
     /// The statement of `add`, for callers that batch it into their own transaction's round trip.
-    public func addStatement(conversation: String, sourceKey: String, payload: String) -> PostgresStatement {
+    public func addStatement(conversation: String, sourceKey: String, payload: String, acceptedAt: Double? = nil) -> PostgresStatement {
         PostgresStatement(
             """
-            INSERT INTO outbox (channel, conversation, source_key, payload) VALUES ($1, $2, $3, $4::jsonb)
+            INSERT INTO outbox (channel, conversation, source_key, payload, accepted_at)
+            VALUES ($1, $2, $3, $4::jsonb, to_timestamp($5::double precision))
             ON CONFLICT (source_key) DO NOTHING
-            """, [self.channel, conversation, sourceKey, payload])
+            """, [self.channel, conversation, sourceKey, payload, acceptedAt.map { String($0) }])
     }
 
     /// A conversation's pending messages, taken together with its sending lock (a session-level advisory lock

@@ -112,6 +112,14 @@ struct MonitoringTests {
             let metrics = try Self.get(handler, "/metrics").text
             #expect(Self.sample(metrics, ageSeries) == 0)
             #expect(Self.sample(metrics, #"chatbots_queue_depth{queue="shoro"}"#) == 0)
+            // What the drain process counted reached the shared counters (flushed as it finished): two steps, their
+            // replies, and the latency from each webhook's acceptance to Chat2Desk's acceptance of the reply.
+            #expect(Self.sample(metrics, #"chatbots_dialog_steps_total{bot="shoro",result="done"}"#) == 2, "\(metrics)")
+            let sent = try #require(Self.sample(metrics, #"chatbots_replies_total{provider="chat2desk",outcome="sent"}"#), "\(metrics)")
+            #expect(sent >= 2)
+            #expect(Self.sample(metrics, #"chatbots_reply_latency_seconds_count{provider="chat2desk"}"#) == sent)
+            let latencySum = try #require(Self.sample(metrics, #"chatbots_reply_latency_seconds_sum{provider="chat2desk"}"#))
+            #expect(latencySum >= sent * 3, "the replies waited for the stopped drain: \(latencySum) s for \(sent)")
         }
     }
 
