@@ -62,10 +62,11 @@ public enum ProcessSetup {
             try runFastCGIServer(server) { _ in
                 let handler = makeHandler(config, logger)
                 guard queuesWebhooks, let route = Metrics.shared.webhookRoute else { return handler }
+                let duration = MetricCatalog.webhookDuration.series([("route", route)])
                 return { request in
                     let started = monotonicSeconds()
                     let response = handler(request)
-                    Metrics.shared.observe(MetricCatalog.webhookDuration, [("route", route)], monotonicSeconds() - started)
+                    Metrics.shared.observe(duration, monotonicSeconds() - started)
                     return response
                 }
             }

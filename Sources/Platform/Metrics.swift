@@ -20,6 +20,8 @@ public final class Metrics: Sendable {
         var redis: RedisConfiguration?
         var webhookRoute: String?
         var pending: [String: Double] = [:]
+        /// Observations per histogram series (keyed by its count field): per-bucket (not yet cumulative) counts, sum, count.
+        var histograms: [String: (series: HistogramSeries, buckets: [Double], sum: Double, count: Double)] = [:]
         var lastFlush = 0.0
         var flushing = false
         /// A background thread flushes (`startBackgroundFlush`): recording never waits for Redis.
@@ -53,20 +55,32 @@ public final class Metrics: Sendable {
         self.record([(MetricField.key(counter.name, part: "", labels: labels), value)])
     }
 
-    /// Records one observation of a histogram (each bucket whose bound is at least `value`, the sum and the count).
-    public func observe(_ histogram: MetricHistogram, _ labels: [(String, String)], _ value: Double) {
-        var updates: [(String, Double)] = histogram.bounds.filter { value <= $0 }.map {
-            (MetricField.key(histogram.name, part: MetricField.bucketPart($0), labels: labels), 1)
+    /// Records one observation of a histogram series. The hot path (every webhook) does one dictionary update here;
+    /// the cumulative bucket counts Redis keeps are worked out when flushing.
+    public func observe(_ series: HistogramSeries, _ value: Double) {
+        let bucket = series.bounds.firstIndex { value <= $0 }
+        self.record { state in
+            var entry = state.histograms[series.countKey] ?? (series, Array(repeating: 0, count: series.bounds.count), 0, 0)
+            if let bucket { entry.buckets[bucket] += 1 }
+            entry.sum += value
+            entry.count += 1
+            state.histograms[series.countKey] = entry
         }
-        updates.append((MetricField.key(histogram.name, part: "count", labels: labels), 1))
-        updates.append((MetricField.key(histogram.name, part: "sum", labels: labels), value))
-        self.record(updates)
+    }
+
+    /// `observe` for a series built on the spot (fine off the hot path).
+    public func observe(_ histogram: MetricHistogram, _ labels: [(String, String)], _ value: Double) {
+        self.observe(histogram.series(labels), value)
     }
 
     private func record(_ updates: [(String, Double)]) {
+        self.record { state in for (key, value) in updates { state.pending[key, default: 0] += value } }
+    }
+
+    private func record(_ update: (inout State) -> Void) {
         let due: Bool = self.state.withLock { state in
             guard state.enabled else { return false }
-            for (key, value) in updates { state.pending[key, default: 0] += value }
+            update(&state)
             return !state.flushesInBackground && !state.flushing && monotonicSeconds() - state.lastFlush >= self.flushInterval
         }
         if due { self.flush() }
@@ -92,11 +106,24 @@ public final class Metrics: Sendable {
     /// for the next flush; never throws, so metrics never fail the work they count.
     public func flush() {
         let taken: (pending: [String: Double], redis: RedisConfiguration)? = self.state.withLock { state in
-            guard state.enabled, !state.flushing, !state.pending.isEmpty, let redis = state.redis else { return nil }
+            guard state.enabled, !state.flushing, !state.pending.isEmpty || !state.histograms.isEmpty, let redis = state.redis
+            else { return nil }
             state.flushing = true
             state.lastFlush = monotonicSeconds()
-            defer { state.pending = [:] }
-            return (state.pending, redis)
+            var pending = state.pending
+            for (series, buckets, sum, count) in state.histograms.values {
+                // Redis keeps cumulative buckets (`le` counts everything at or below the bound).
+                var cumulative = 0.0
+                for (key, increment) in zip(series.bucketKeys, buckets) {
+                    cumulative += increment
+                    if cumulative > 0 { pending[key, default: 0] += cumulative }
+                }
+                pending[series.sumKey, default: 0] += sum
+                pending[series.countKey, default: 0] += count
+            }
+            state.pending = [:]
+            state.histograms = [:]
+            return (pending, redis)
         }
         guard let taken else { return }
         let arguments = taken.pending.flatMap { [$0.key, MetricsExposition.format($0.value)] }
@@ -142,6 +169,24 @@ public struct MetricHistogram: Sendable {
         self.name = name
         self.help = help
         self.bounds = bounds
+    }
+}
+
+/// One label set of a histogram, with its stored field names worked out once (see `MetricField`).
+public struct HistogramSeries: Sendable {
+    public let bounds: [Double]
+    let bucketKeys: [String]
+    let sumKey: String
+    let countKey: String
+}
+
+extension MetricHistogram {
+    public func series(_ labels: [(String, String)]) -> HistogramSeries {
+        HistogramSeries(
+            bounds: self.bounds,
+            bucketKeys: self.bounds.map { MetricField.key(self.name, part: MetricField.bucketPart($0), labels: labels) },
+            sumKey: MetricField.key(self.name, part: "sum", labels: labels),
+            countKey: MetricField.key(self.name, part: "count", labels: labels))
     }
 }
 

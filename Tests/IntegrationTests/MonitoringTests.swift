@@ -226,6 +226,25 @@ struct MonitoringTests {
         off.flush()
         #expect(try redis.command(["HGET", Metrics.countersKey, series]).string == "7")
         try redis.command(["HDEL", Metrics.countersKey, series])
+
+        // A histogram is written as cumulative buckets, whichever flush its observations went out with.
+        let histogram = MetricCatalog.replyLatency.series([("provider", label)])
+        first.observe(histogram, 0.7)
+        first.observe(histogram, 1.5)
+        first.flush()
+        func stored(_ part: String) throws -> String? {
+            try redis.command(["HGET", Metrics.countersKey, MetricField.key(MetricCatalog.replyLatency.name, part: part, labels: [("provider", label)])]).string
+        }
+        #expect(try stored("le=0.5") == nil)
+        #expect(try stored("le=1") == "1")
+        #expect(try stored("le=2") == "2")
+        #expect(try stored("le=1800") == "2")
+        #expect(try stored("count") == "2")
+        #expect(try stored("sum").flatMap(Double.init).map { abs($0 - 2.2) < 1e-9 } == true)
+        let fields = MetricCatalog.replyLatency.bounds.map { MetricField.key(MetricCatalog.replyLatency.name, part: MetricField.bucketPart($0), labels: [("provider", label)]) }
+        try redis.command(["HDEL", Metrics.countersKey] + fields + ["sum", "count"].map {
+            MetricField.key(MetricCatalog.replyLatency.name, part: $0, labels: [("provider", label)])
+        })
     }
 
     /// The queue's own bookkeeping: the enqueue script counts per route, the oldest age follows the heads.
