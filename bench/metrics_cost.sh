@@ -17,7 +17,9 @@ trap cleanup EXIT
 LOG_LEVEL=warning scripts/stack.sh start "$DIR" "$BIN" test
 set -a; source "$DIR/stack.env"; set +a
 # The stack's own responder gives way to ours, restarted on the same socket with METRICS on or off.
-kill -TERM "$(cat "$DIR/pids/chat2desk.pid")"; rm -f "$DIR/pids/chat2desk.pid"
+# Waited for: a responder removes its socket file when it stops, which must not be ours.
+stack_responder=$(cat "$DIR/pids/chat2desk.pid"); rm -f "$DIR/pids/chat2desk.pid"
+kill -TERM "$stack_responder"; while kill -0 "$stack_responder" 2>/dev/null; do sleep 0.05; done
 socket="$DIR/run/chat2desk.sock"
 start_responder() { # METRICS value
   [ -n "$responder_pid" ] && { kill -TERM "$responder_pid" 2>/dev/null || true; wait "$responder_pid" 2>/dev/null || true; }
@@ -32,7 +34,10 @@ secret_lua=$(mktemp); { echo "secret = \"$CHAT2DESK_WEBHOOK_SECRET\""; cat bench
 rate() { wrk -t2 -c32 -d"${SECONDS_PER_ROUND}s" -s "$secret_lua" "$STACK_NGINX_URL" -- "$1" 2>&1 | awk '/Requests\/sec/{print $2}'; }
 on=(); off=(); offset=0
 for round in $(seq "$ROUNDS"); do
-  for mode in on off; do
+  # ABBA: the side that runs first in a round alternates, so an order effect (a fresher Redis, a warmer
+  # cache) does not fall on one side only.
+  order="on off"; [ $((round % 2)) = 0 ] && order="off on"
+  for mode in $order; do
     start_responder "$mode"
     offset=$((offset + 50000000))  # fresh message ids: every request is queued, none a duplicate
     r=$(rate "$offset")
@@ -54,7 +59,7 @@ IFS='|' read -r median_on median_off slower all_on all_off <<<"$summary"
   echo
   echo "## Metrics cost — $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, $(uname -r)"
   echo
-  echo "POST /webhook/chat2desk through nginx (wrk -t2 -c32, ${SECONDS_PER_ROUND} s rounds, alternating, $ROUNDS each; \`bench/metrics_cost.sh\`)."
+  echo "POST /webhook/chat2desk through nginx (wrk -t2 -c32, ${SECONDS_PER_ROUND} s rounds, $ROUNDS of each side, which side runs first alternating; load average at the start $(cut -d' ' -f1-3 /proc/loadavg); \`bench/metrics_cost.sh\`)."
   echo
   echo "| measurement | result |"
   echo "|---|---|"

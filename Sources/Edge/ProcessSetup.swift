@@ -63,10 +63,11 @@ public enum ProcessSetup {
                 let handler = makeHandler(config, logger)
                 guard queuesWebhooks, let route = Metrics.shared.webhookRoute else { return handler }
                 let duration = MetricCatalog.webhookDuration.series([("route", route)])
+                let metrics = Metrics.shared.threadRecorder()
                 return { request in
                     let started = monotonicSeconds()
                     let response = handler(request)
-                    Metrics.shared.observe(duration, monotonicSeconds() - started)
+                    metrics.observe(duration, monotonicSeconds() - started)
                     return response
                 }
             }

@@ -18,7 +18,6 @@ public final class Metrics: Sendable {
     private struct State {
         var enabled = false
         var redis: RedisConfiguration?
-        var webhookRoute: String?
         var pending: [String: Double] = [:]
         /// Observations per histogram series (keyed by its count field): per-bucket (not yet cumulative) counts, sum, count.
         var histograms: [String: (series: HistogramSeries, buckets: [Double], sum: Double, count: Double)] = [:]
@@ -26,9 +25,28 @@ public final class Metrics: Sendable {
         var flushing = false
         /// A background thread flushes (`startBackgroundFlush`): recording never waits for Redis.
         var flushesInBackground = false
+
+        /// Takes every increment, histograms turned into the cumulative buckets Redis keeps.
+        mutating func take() -> [String: Double] {
+            var taken = self.pending
+            for (series, buckets, sum, count) in self.histograms.values {
+                var cumulative = 0.0
+                for (key, increment) in zip(series.bucketKeys, buckets) {
+                    cumulative += increment
+                    if cumulative > 0 { taken[key, default: 0] += cumulative }
+                }
+                taken[series.sumKey, default: 0] += sum
+                taken[series.countKey, default: 0] += count
+            }
+            self.pending = [:]
+            self.histograms = [:]
+            return taken
+        }
     }
 
     private let state = Mutex(State())
+    /// Per-thread recorders whose increments this one flushes (`threadRecorder()`).
+    private let children = Mutex<[Metrics]>([])
     /// Held only by the thread that flushes (never while `state` is held).
     private let connection = Mutex<RedisConnection?>(nil)
     private let flushInterval: Double
@@ -36,19 +54,21 @@ public final class Metrics: Sendable {
     public init(flushIntervalSeconds: Double = 1) { self.flushInterval = flushIntervalSeconds }
 
     /// Turns recording on (`enabled`) with the Redis to flush to. `webhookRoute` names the route a webhook
-    /// responder serves (`chat2desk`, `tilda`, `tg`), passed to the enqueue script so it counts what it queued.
+    /// responder serves (`chat2desk`, `tilda`, `telegram`), passed to the enqueue script so it counts what it queued.
     public func configure(redis: RedisConfiguration, enabled: Bool, webhookRoute: String? = nil) {
         self.state.withLock {
             $0.enabled = enabled
             $0.redis = redis
-            $0.webhookRoute = enabled ? webhookRoute : nil
         }
+        self.route = enabled ? webhookRoute : nil
     }
 
     public var isEnabled: Bool { self.state.withLock { $0.enabled } }
 
-    /// The route label for the enqueue script's own counters; nil when metrics are off.
-    public var webhookRoute: String? { self.state.withLock { $0.webhookRoute } }
+    /// The route label for the enqueue script's own counters; nil when metrics are off. Read on every webhook
+    /// without a lock: it is set by `configure` at start-up, before any thread answers a request.
+    public var webhookRoute: String? { self.route }
+    nonisolated(unsafe) private var route: String?
 
     /// Adds `value` to a counter.
     public func add(_ counter: MetricCounter, _ labels: [(String, String)], _ value: Double = 1) {
@@ -60,11 +80,13 @@ public final class Metrics: Sendable {
     public func observe(_ series: HistogramSeries, _ value: Double) {
         let bucket = series.bounds.firstIndex { value <= $0 }
         self.record { state in
-            var entry = state.histograms[series.countKey] ?? (series, Array(repeating: 0, count: series.bounds.count), 0, 0)
-            if let bucket { entry.buckets[bucket] += 1 }
-            entry.sum += value
-            entry.count += 1
-            state.histograms[series.countKey] = entry
+            // In place (no copy of the bucket array): the entry is created once per series and flush.
+            if state.histograms[series.countKey] == nil {
+                state.histograms[series.countKey] = (series, Array(repeating: 0, count: series.bounds.count), 0, 0)
+            }
+            if let bucket { state.histograms[series.countKey]!.buckets[bucket] += 1 }
+            state.histograms[series.countKey]!.sum += value
+            state.histograms[series.countKey]!.count += 1
         }
     }
 
@@ -86,6 +108,16 @@ public final class Metrics: Sendable {
         if due { self.flush() }
     }
 
+    /// A recorder for one thread of a responder: its lock is that thread's own (the background flush takes it once a
+    /// second), so the threads answering webhooks never wait for each other to count. Flushed with this one.
+    public func threadRecorder() -> Metrics {
+        let child = Metrics(flushIntervalSeconds: self.flushInterval)
+        child.state.withLock { $0.enabled = self.isEnabled }
+        child.state.withLock { $0.flushesInBackground = true }
+        self.children.withLock { $0.append(child) }
+        return child
+    }
+
     /// For long-running processes (the responders): a thread flushes once per interval, so a request never waits
     /// for a flush and the last counts of a quiet minute still reach Redis within a second.
     public func startBackgroundFlush() {
@@ -105,25 +137,14 @@ public final class Metrics: Sendable {
     /// Writes what this process counted since the last flush (one script). On failure the increments are kept
     /// for the next flush; never throws, so metrics never fail the work they count.
     public func flush() {
+        let fromThreads = self.children.withLock { $0 }.map { child in child.state.withLock { $0.take() } }
         let taken: (pending: [String: Double], redis: RedisConfiguration)? = self.state.withLock { state in
+            for increments in fromThreads { for (key, value) in increments { state.pending[key, default: 0] += value } }
             guard state.enabled, !state.flushing, !state.pending.isEmpty || !state.histograms.isEmpty, let redis = state.redis
             else { return nil }
             state.flushing = true
             state.lastFlush = monotonicSeconds()
-            var pending = state.pending
-            for (series, buckets, sum, count) in state.histograms.values {
-                // Redis keeps cumulative buckets (`le` counts everything at or below the bound).
-                var cumulative = 0.0
-                for (key, increment) in zip(series.bucketKeys, buckets) {
-                    cumulative += increment
-                    if cumulative > 0 { pending[key, default: 0] += cumulative }
-                }
-                pending[series.sumKey, default: 0] += sum
-                pending[series.countKey, default: 0] += count
-            }
-            state.pending = [:]
-            state.histograms = [:]
-            return (pending, redis)
+            return (state.take(), redis)
         }
         guard let taken else { return }
         let arguments = taken.pending.flatMap { [$0.key, MetricsExposition.format($0.value)] }
