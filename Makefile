@@ -3,9 +3,10 @@ SHELL := /bin/bash
 PREFIX ?= /usr/local
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# prometheus: its promtool checks the live /metrics output in a test (MonitoringTests).
 DEB_PACKAGES := libfcgi-dev libfcgi-bin libhiredis-dev libpq-dev libcurl4-openssl-dev pkg-config \
 	nginx redis-server redis-tools postgresql postgresql-client spawn-fcgi python3 curl ca-certificates util-linux \
-	systemd logrotate openssl chromium fonts-dejavu-core
+	systemd logrotate openssl chromium fonts-dejavu-core prometheus
 
 .PHONY: all deps build test lint run migrate install postinstall uninstall clean bench bench-deps drill fuzz
 
@@ -62,6 +63,7 @@ bench-deps:
 
 bench: build bench-deps
 	bench/run.sh
+	bench/metrics_cost.sh
 
 # Fuzzes the three webhooks' body handling (Sources/EdgeFuzz) with libFuzzer for FUZZ_SECONDS, under AddressSanitizer
 # too (the JSON parser reads through unsafe pointers; FUZZ_SANITIZE=fuzzer alone runs about twice as fast).

@@ -127,7 +127,8 @@ public struct AcademyTelegramStep {
             func addOutbox(chat: Int64, method: String, _ parameters: some Encodable) throws {
                 try Self.outbox.add(
                     conversation: String(chat), sourceKey: "tg:\(inbound.updateID):\(replies)",
-                    payload: TelegramOutboxPayload(method: method, parameters: parameters).json, on: connection)
+                    payload: TelegramOutboxPayload(method: method, parameters: parameters).json, acceptedAt: inbound.receivedAt,
+                    on: connection)
                 replies += 1
                 chats.insert(chat)
             }

@@ -75,6 +75,7 @@ struct DrainJob: ParsableCommand {
             }
         }
         logger.info("drain finished")
+        ProcessSetup.finishJob("cron-drain", config: config, logger: logger)
     }
 }
 

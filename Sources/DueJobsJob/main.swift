@@ -40,6 +40,7 @@ struct DueJobsJob: ParsableCommand {
                 }
             }
         }
+        ProcessSetup.finishJob("cron-due-jobs", config: config, logger: logger)
     }
 }
 

@@ -28,13 +28,26 @@ public enum HTTPEdge {
             // The runner may reconnect and try again: the dedupe key turns an applied first attempt into a duplicate.
             let queued = try message.queue.enqueue(
                 message.payload, conversation: message.conversation, dedupeID: message.dedupeID,
-                dedupeSeconds: dedupeSeconds, on: redis)
+                dedupeSeconds: dedupeSeconds, metricsRoute: Metrics.shared.webhookRoute, on: redis)
             onQueued(queued)
             return self.ok(queued ? #""queued":true"# : #""queued":false,"duplicate":true"#)
         } catch {
             logger.error("enqueue failed", metadata: ["request.id": "\(requestID)", "queue": "\(message.queue.name)", "error": "\(error)"])
+            self.count("503")
             return self.error(503, "unavailable", "the queue is unavailable, retry later", headers: ["Retry-After": "5"])
         }
+    }
+
+    /// Counts a webhook answered without queueing anything: `ignored` for a 200, else its status code (queued and
+    /// duplicate webhooks are counted by the enqueue script itself).
+    public static func answered(_ response: FastCGIResponse) -> FastCGIResponse {
+        self.count(response.status == 200 ? "ignored" : String(response.status))
+        return response
+    }
+
+    private static func count(_ outcome: String) {
+        guard let route = Metrics.shared.webhookRoute else { return }
+        Metrics.shared.add(MetricCatalog.webhooks, [("route", route), ("outcome", outcome)])
     }
 
     /// 200 `{"ok":true}` plus optional fields.
@@ -70,7 +83,7 @@ public enum WebhookDecision: Sendable {
         to request: FastCGIRequest, dedupeSeconds: Int, redis: any RedisScriptRunner, logger: Logger
     ) -> FastCGIResponse {
         switch self {
-        case .answer(let response): response
+        case .answer(let response): HTTPEdge.answered(response)
         case .enqueue(let message):
             HTTPEdge.enqueue(message, dedupeSeconds: dedupeSeconds, redis: redis, logger: logger, requestID: request.requestID)
         }

@@ -8,13 +8,20 @@ import Redis
 /// Start-up of the FastCGI responders (the rest of `ProcessSetup` is in Platform, shared with the cron jobs).
 extension ProcessSetup {
     /// Runs a FastCGI responder: `--socket PATH` creates a unix socket, no argument uses fd 0. A responder that
-    /// acknowledges webhooks (`queuesWebhooks`) first checks that Redis keeps what it acknowledges.
+    /// acknowledges webhooks (`queuesWebhooks`) first checks that Redis keeps what it acknowledges, and counts its
+    /// answers and handling time under its route (`fcgi-tilda` → `tilda`) unless `METRICS` is off.
     public static func runResponder(
         _ label: String, arguments: [String], queuesWebhooks: Bool = true,
         makeHandler: @escaping @Sendable (AppConfig, Logger) -> FastCGIHandler
     ) -> Never {
         let (config, logger) = self.load(label)
-        if queuesWebhooks { self.checkRedisDurability(config, logger) }
+        if queuesWebhooks {
+            self.checkRedisDurability(config, logger)
+            Metrics.shared.configure(
+                redis: config.infrastructure.redis, enabled: config.monitoring.metricsEnabled,
+                webhookRoute: label.hasPrefix("fcgi-") ? String(label.dropFirst(5)) : label)
+            Metrics.shared.startBackgroundFlush()
+        }
         var socketPath: String?
         if let index = arguments.firstIndex(of: "--socket"), index + 1 < arguments.count {
             socketPath = arguments[index + 1]
@@ -26,11 +33,23 @@ extension ProcessSetup {
             "fcgi.socket": "\(socketPath ?? "fd 0")", "fcgi.threads": "\(server.threads)",
         ])
         do {
-            try runFastCGIServer(server) { _ in makeHandler(config, logger) }
+            try runFastCGIServer(server) { _ in
+                let handler = makeHandler(config, logger)
+                guard queuesWebhooks, let route = Metrics.shared.webhookRoute else { return handler }
+                let duration = MetricCatalog.webhookDuration.series([("route", route)])
+                let metrics = Metrics.shared.threadRecorder()
+                return { request in
+                    let started = monotonicSeconds()
+                    let response = handler(request)
+                    metrics.observe(duration, monotonicSeconds() - started)
+                    return response
+                }
+            }
         } catch {
             logger.critical("responder cannot start", metadata: ["error": "\(error)"])
             exit(1)
         }
+        Metrics.shared.flush()
         logger.info("responder stopped")
         exit(0)
     }

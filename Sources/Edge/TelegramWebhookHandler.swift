@@ -69,7 +69,8 @@ public struct TelegramWebhookHandler {
         } catch {
             return .answer(HTTPEdge.error(400, "bad_request", error.message))
         }
-        guard let inbound else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
+        guard var inbound else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
+        inbound.receivedAt = Clock.system.now()
         return AcademyQueueMessage.telegram(inbound).decision(conversation: "tg:\(inbound.chatID)", dedupeID: "tg:\(inbound.updateID)")
     }
 }

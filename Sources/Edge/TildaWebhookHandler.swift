@@ -25,7 +25,7 @@ public struct TildaWebhookHandler {
 
     public func handle(_ request: FastCGIRequest) -> FastCGIResponse {
         switch self.examine(request) {
-        case .answer(let response): return response
+        case .answer(let response): return HTTPEdge.answered(response)
         // Not acknowledged on failure: Tilda retries twice, a minute apart.
         case .submission(let submission, let message):
             return HTTPEdge.enqueue(

@@ -6,7 +6,8 @@ import Postgres
 import Redis
 import Messages
 
-/// `GET /health` (dependencies and queue depths) and `GET /` (what this service is).
+/// `GET /health` (dependencies, queue depths and stalls), `GET /metrics` (Prometheus text format) and `GET /`
+/// (what this service is).
 public struct HealthHandler {
     private let config: AppConfig
     private let redis: LazyRedis
@@ -20,7 +21,7 @@ public struct HealthHandler {
 
     /// Every route this deployment serves, as listed by `GET /`.
     public static func routes(for config: AppConfig) -> [String] {
-        var routes = ["GET /", "GET /health"]
+        var routes = ["GET /", "GET /health", "GET /metrics"]
         if config.shoro != nil { routes.append("POST /webhook/chat2desk") }
         if config.academy != nil { routes += ["POST /webhook/tilda", "POST /webhook/tg"] }
         return routes
@@ -38,6 +39,7 @@ public struct HealthHandler {
         switch request.path {
         case "/", "": return self.info()
         case "/health": return self.health()
+        case "/metrics": return self.metrics()
         default: return HTTPEdge.error(404, "not_found", "no such route")
         }
     }
@@ -55,13 +57,16 @@ public struct HealthHandler {
         let redisStarted = monotonicSeconds()
         let redisOK: Bool
         var durability: RedisDurability.Status?
+        var snapshot = MonitoringSnapshot()
         do {
             try self.redis.with { connection in
                 _ = try connection.command(["PING"])
                 durability = try RedisDurability.check(on: connection)
-                for queue in Self.queues(for: self.config) {
-                    queueDepths.append("\(JSONText.quote(queue.name)):\(try queue.depth(on: connection))")
-                    queueDepths.append("\(JSONText.quote(queue.name + ".dead")):\(try queue.deadLetters(on: connection).count)")
+                snapshot = try MonitoringSnapshot.readRedis(queues: Self.queues(for: self.config), on: connection)
+                for (name, state) in snapshot.queues {
+                    queueDepths.append("\(JSONText.quote(name)):\(state.depth)")
+                    queueDepths.append("\(JSONText.quote(name + ".dead")):\(state.deadLetters)")
+                    queueDepths.append("\(JSONText.quote(name + ".oldest_age_s")):\(Self.round(state.oldestAgeSeconds))")
                 }
             }
             redisOK = true
@@ -73,7 +78,9 @@ public struct HealthHandler {
         let postgresStarted = monotonicSeconds()
         let postgresOK: Bool
         do {
-            try self.postgres.with { connection in _ = try connection.query("SELECT 1") }
+            snapshot.database = try self.postgres.with { connection in
+                try MonitoringSnapshot.readDatabase(overdueSeconds: self.config.monitoring.maxJobDelaySeconds, on: connection)
+            }
             postgresOK = true
         } catch {
             postgresOK = false
@@ -83,7 +90,9 @@ public struct HealthHandler {
         // A Redis that may lose acknowledged webhooks works, but not as promised: degraded, naming each setting.
         var problems: [RedisDurability.Problem] = []
         if case .insufficient(let found)? = durability { problems = found }
-        let degraded = self.config.infrastructure.allowNonDurableRedis ? [] : problems.map { "redis \($0)" }
+        // Work that waits too long (a stalled drain, overdue jobs) needs a person as much as a dependency that is down.
+        let degraded = (self.config.infrastructure.allowNonDurableRedis ? [] : problems.map { "redis \($0)" })
+            + (redisOK ? snapshot.stalls(self.config.monitoring) : [])
         let status = !failed.isEmpty ? "unavailable" : degraded.isEmpty ? "ok" : "degraded"
         var body = "{\"status\":\(JSONText.quote(status))"
         if !failed.isEmpty { body += ",\"failed\":[\(failed.map(JSONText.quote).joined(separator: ","))]" }
@@ -101,6 +110,24 @@ public struct HealthHandler {
         body += "},\"postgres\":{\"ok\":\(postgresOK),\"latency_ms\":\(Self.round(postgresMilliseconds))}"
         body += ",\"queues\":{\(queueDepths.joined(separator: ","))}}"
         return .json(status == "ok" ? 200 : 503, body)
+    }
+
+    /// The Prometheus exposition. Redis unreachable is 503 (the counters live there); PostgreSQL unreachable still
+    /// answers, with `chatbots_postgres_up 0` and without the figures read from it.
+    private func metrics() -> FastCGIResponse {
+        var snapshot: MonitoringSnapshot
+        do {
+            snapshot = try self.redis.with { connection in
+                try MonitoringSnapshot.readRedis(queues: Self.queues(for: self.config), on: connection)
+            }
+        } catch {
+            return HTTPEdge.error(503, "unavailable", "redis is unavailable: no metrics")
+        }
+        snapshot.database = try? self.postgres.with { connection in
+            try MonitoringSnapshot.readDatabase(overdueSeconds: self.config.monitoring.maxJobDelaySeconds, on: connection)
+        }
+        return FastCGIResponse(
+            status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: Array(snapshot.exposition().utf8))
     }
 
     private static func round(_ value: Double) -> String {

@@ -3,6 +3,9 @@ public struct TelegramInbound: Codable, Sendable, Equatable {
     public var updateID: Int64
     public var chatID: Int64
     public var update: String
+    /// When the webhook was accepted (unix seconds), carried to the replies' outbox rows for the reply-latency
+    /// histogram; absent in messages queued before it existed.
+    public var receivedAt: Double?
 
     public init(updateID: Int64, chatID: Int64, update: String) {
         self.updateID = updateID

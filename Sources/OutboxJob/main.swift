@@ -42,6 +42,7 @@ struct OutboxJob: ParsableCommand {
                 }
             }
         }
+        ProcessSetup.finishJob("cron-outbox", config: config, logger: logger)
     }
 }
 

@@ -103,6 +103,8 @@ public struct AppConfig: Sendable {
     public var ai: AISettings?
     /// `RETENTION_*` (see `RetentionSettings`): what `cron-prune` deletes and when.
     public var retention: RetentionSettings
+    /// Metrics, health thresholds and alerts (`AppConfig+Monitoring.swift`).
+    public var monitoring: Monitoring
 
     /// The names of the enabled bots.
     public var enabledBots: [String] { (self.shoro == nil ? [] : ["shoro"]) + (self.academy == nil ? [] : ["academy"]) }
@@ -172,6 +174,7 @@ public struct AppConfig: Sendable {
         if self.academy != nil { self.ai = AISettings.read(&reader) }
         self.google = GoogleSettings.read(&reader)
         self.retention = RetentionSettings.read(&reader)
+        self.monitoring = Monitoring.read(&reader)
         try reader.validate()
     }
 }

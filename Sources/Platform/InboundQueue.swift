@@ -10,7 +10,10 @@ public import Redis
 ///   simply becomes due again, and nobody else can claim it meanwhile (one worker per conversation);
 /// - `q:{name}:attempts` / `q:{name}:owner` hashes: deliveries of the head message / the lease token;
 /// - `q:{name}:seen:<id>` de-duplication keys; `q:{name}:depth` the pending count;
-/// - `q:{name}:wake` a short list idle workers block on; `q:{name}:dead` dead letters.
+/// - `q:{name}:wake` a short list idle workers block on; `q:{name}:dead` dead letters;
+/// - `q:{name}:since` a sorted set: conversation → the time (ms) its head message started waiting (when it
+///   arrived in an empty conversation, or when the message before it was done), for the oldest-waiting age that
+///   `/metrics` and `/health` report; `q:{name}:metrics` the enqueue script's counters (`<route>:queued|duplicate`).
 public struct InboundQueue: Sendable {
     /// A claimed message; `token` proves ownership of the conversation's lease.
     public struct Delivery: Sendable, Equatable {
@@ -51,6 +54,8 @@ public struct InboundQueue: Sendable {
     var deadKey: String { self.prefix + "dead" }
     /// Failures in a row that were not the head message's fault (outages), for its backoff.
     var stallsKey: String { self.prefix + "stalls" }
+    var sinceKey: String { self.prefix + "since" }
+    var metricsKey: String { self.prefix + "metrics" }
     func conversationKey(_ conversation: String) -> String { self.prefix + "c:" + conversation }
     func seenKey(_ id: String) -> String { self.prefix + "seen:" + id }
 
@@ -60,13 +65,17 @@ public struct InboundQueue: Sendable {
     /// Every time the queue stores (due times, lease deadlines) is Redis's own clock (`TIME` inside the
     /// scripts), never the calling host's: a host whose clock runs 40 s ahead could otherwise take over live
     /// conversations, and one running behind would hold its leases too long.
+    /// `metricsRoute` (a webhook route, nil when metrics are off) makes the same script count the outcome in
+    /// `q:{name}:metrics`, so counting costs the webhook no round trip of its own.
     @discardableResult
     public func enqueue(
-        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, on redis: some RedisScriptRunner
+        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, metricsRoute: String? = nil,
+        on redis: some RedisScriptRunner
     ) throws -> Bool {
         let result = try redis.evaluate(
             Self.enqueueScript, keys: self.enqueueKeys(conversation: conversation, dedupeID: dedupeID),
-            arguments: self.enqueueArguments(payload, conversation: conversation, dedupeID: dedupeID, dedupeSeconds: dedupeSeconds))
+            arguments: self.enqueueArguments(
+                payload, conversation: conversation, dedupeID: dedupeID, dedupeSeconds: dedupeSeconds, metricsRoute: metricsRoute))
         return result.integer == 1
     }
 
@@ -76,11 +85,48 @@ public struct InboundQueue: Sendable {
 
     public func enqueueKeys(conversation: String, dedupeID: String?) -> [String] {
         [dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
-         self.scheduleKey, self.depthKey, self.wakeKey]
+         self.scheduleKey, self.depthKey, self.wakeKey, self.sinceKey, self.metricsKey]
     }
 
-    public func enqueueArguments(_ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int) -> [String] {
-        [payload, conversation, dedupeID == nil ? "" : String(dedupeSeconds)]
+    /// `metricsRoute`: the webhook route whose `queued`/`duplicate` counters the script adds to (none when nil).
+    public func enqueueArguments(
+        _ payload: String, conversation: String, dedupeID: String?, dedupeSeconds: Int, metricsRoute: String? = nil
+    ) -> [String] {
+        [payload, conversation, dedupeID == nil ? "" : String(dedupeSeconds), metricsRoute ?? ""]
+    }
+
+    /// What `/metrics` and `/health` read of a queue, in one round trip.
+    public struct Snapshot: Sendable, Equatable {
+        /// Messages waiting or in flight.
+        public var depth: Int
+        public var deadLetters: Int
+        /// Seconds the longest-waiting conversation's head message has waited (0 when none waits).
+        public var oldestAgeSeconds: Double
+        /// The enqueue script's counts: route → outcome (`queued`, `duplicate`) → total.
+        public var webhooks: [String: [String: Double]]
+    }
+
+    public func snapshot(on redis: RedisConnection) throws -> Snapshot {
+        let replies = try redis.pipeline([
+            ["GET", self.depthKey], ["LLEN", self.deadKey], ["ZRANGE", self.sinceKey, "0", "0", "WITHSCORES"], ["TIME"],
+            ["HGETALL", self.metricsKey],
+        ])
+        guard replies.count == 5 else { throw RedisError(code: .unexpectedReply, message: "queue snapshot") }
+        var age = 0.0
+        if let oldest = replies[2].array, oldest.count == 2, let since = oldest[1].string.flatMap(Double.init),
+           let time = replies[3].array, time.count == 2, let seconds = time[0].integer, let micros = time[1].integer {
+            age = max(0, (Double(seconds) * 1000 + Double(micros / 1000) - since) / 1000)
+        }
+        var webhooks: [String: [String: Double]] = [:]
+        let counts = replies[4].array ?? []
+        for index in stride(from: 0, to: counts.count - 1, by: 2) {
+            guard let field = counts[index].string, let value = counts[index + 1].string.flatMap(Double.init),
+                  let colon = field.lastIndex(of: ":") else { continue }
+            webhooks[String(field[..<colon]), default: [:]][String(field[field.index(after: colon)...])] = value
+        }
+        return Snapshot(
+            depth: Int(replies[0].integer ?? 0), deadLetters: Int(replies[1].integer ?? 0), oldestAgeSeconds: age,
+            webhooks: webhooks)
     }
 
     /// What a claim found.
@@ -270,7 +316,7 @@ public struct InboundQueue: Sendable {
         return try redis.evaluate(
             Scripts.replay,
             keys: [self.deadKey, self.conversationKey(letter.conversation), self.scheduleKey, self.attemptsKey,
-                   self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey],
+                   self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey, self.sinceKey],
             arguments: [record, letter.payload, letter.conversation]
         ).integer == 1
     }
@@ -322,17 +368,23 @@ enum Scripts {
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         """
 
-    // KEYS: seen, conversation list, sched, depth, wake. ARGV: payload, conversation, dedupe ttl ('' = none).
+    // KEYS: seen, conversation list, sched, depth, wake, since, metrics. ARGV: payload, conversation, dedupe ttl
+    // ('' = none), metrics route ('' = not counted).
     static let enqueue = RedisScript("""
         if ARGV[3] ~= '' then
-          if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return 0 end
+          if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
+            if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':duplicate', 1) end
+            return 0
+          end
         end
         \(now)
         redis.call('RPUSH', KEYS[2], ARGV[1])
         redis.call('INCR', KEYS[4])
         redis.call('ZADD', KEYS[3], 'NX', now, ARGV[2])
+        redis.call('ZADD', KEYS[6], 'NX', now, ARGV[2])
         redis.call('LPUSH', KEYS[5], '1')
         redis.call('LTRIM', KEYS[5], 0, 63)
+        if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':queued', 1) end
         return 1
         """)
 
@@ -360,6 +412,7 @@ enum Scripts {
             claimed[#claimed + 1] = attempt
           else
             redis.call('ZREM', KEYS[1], conversation)
+            redis.call('ZREM', ARGV[3] .. 'since', conversation)
             redis.call('HDEL', KEYS[2], conversation)
             redis.call('HDEL', KEYS[3], conversation)
             redis.call('HDEL', KEYS[4], conversation)
@@ -383,10 +436,12 @@ enum Scripts {
         if redis.call('LLEN', list) > 0 then
           \(now)
           redis.call('ZADD', KEYS[1], now, \(conversation))
+          redis.call('ZADD', \(prefix) .. 'since', now, \(conversation))
           redis.call('LPUSH', \(wakeKey), '1')
           redis.call('LTRIM', \(wakeKey), 0, 63)
         else
           redis.call('ZREM', KEYS[1], \(conversation))
+          redis.call('ZREM', \(prefix) .. 'since', \(conversation))
         end
         """
     }
@@ -462,19 +517,20 @@ enum Scripts {
         return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('ZCARD', KEYS[1]), redis.call('LLEN', KEYS[3]), waited}
         """)
 
-    // KEYS: dead, conversation list, sched, attempts, owner, depth, wake, stalls. ARGV: the dead-letter record,
+    // KEYS: dead, conversation list, sched, attempts, owner, depth, wake, stalls, since. ARGV: the dead-letter record,
     // its payload, its conversation. Moves one dead letter to the front of its conversation: behind the head when a
     // worker holds the conversation now (the head is what that worker will acknowledge), else first and due at once.
     static let replay = RedisScript("""
         if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
         redis.call('INCR', KEYS[6])
+        \(now)
+        redis.call('ZADD', KEYS[9], 'NX', now, ARGV[3])
         if redis.call('HEXISTS', KEYS[5], ARGV[3]) == 1 then
           local head = redis.call('LPOP', KEYS[2])
           redis.call('LPUSH', KEYS[2], ARGV[2])
           if head then redis.call('LPUSH', KEYS[2], head) end
           return 1
         end
-        \(now)
         redis.call('LPUSH', KEYS[2], ARGV[2])
         redis.call('HDEL', KEYS[4], ARGV[3])
         redis.call('HDEL', KEYS[8], ARGV[3])

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 public import Logging
+import Redis
 
 /// Start-up shared by every executable: configuration, logging, and how to die on bad configuration.
 public enum ProcessSetup {
@@ -8,7 +9,19 @@ public enum ProcessSetup {
     public static func load(_ label: String) -> (AppConfig, Logger) {
         let config = self.settings(label, AppConfig.init(environment:))
         JSONLogHandler.bootstrap(level: config.infrastructure.logLevel)
+        Metrics.shared.configure(redis: config.infrastructure.redis, enabled: config.monitoring.metricsEnabled)
         return (config, Logger(label: label))
+    }
+
+    /// The end of a cron job's successful run: its time in `jobs:last_run` (see `JobRuns`) and its metrics flushed.
+    /// A Redis that cannot be reached is logged, not fatal: the run itself succeeded.
+    public static func finishJob(_ label: String, config: AppConfig, logger: Logger) {
+        Metrics.shared.flush()
+        do {
+            try JobRuns.recordSuccess(label, on: RedisConnection(config.infrastructure.redis))
+        } catch {
+            logger.warning("last successful run not recorded", metadata: ["job": "\(label)", "error": "\(error)"])
+        }
     }
 
     /// Settings of one executable read from the effective environment (exit 78 listing every problem when invalid).

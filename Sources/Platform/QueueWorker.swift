@@ -97,6 +97,10 @@ public struct QueueWorker {
         }
     }
 
+    private func countStep(_ result: String) {
+        Metrics.shared.add(MetricCatalog.dialogSteps, [("bot", self.queue.name), ("result", result)])
+    }
+
     private func warnLeaseLost(_ delivery: InboundQueue.Delivery) {
         self.logger.warning("lease lost before acknowledgement; the message will be re-run idempotently", metadata: [
             "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
@@ -122,6 +126,7 @@ public struct QueueWorker {
             // Earlier deliveries never came back: the worker died or overran its lease each time.
             let error = "gave up after \(delivery.attempt - 1) deliveries without an acknowledgement"
             try self.queue.deadLetter(delivery, error: error, now: self.clock.now(), on: try redis.get())
+            self.countStep("dead")
             self.logger.error("message dead-lettered", metadata: self.metadata(delivery).merging(["error": "\(error)"]) { $1 })
         }
         guard !deliveries.isEmpty else { return [] }
@@ -143,6 +148,7 @@ public struct QueueWorker {
         for (delivery, result) in zip(deliveries, results) {
             guard case .failure(let error) = result else {
                 handled.append(delivery)
+                self.countStep("done")
                 continue
             }
             do {
@@ -165,15 +171,18 @@ public struct QueueWorker {
             let wait = try self.queue.postpone(
                 delivery, backoffSeconds: max(self.settings.backoffSeconds, 0.05),
                 maxBackoffSeconds: self.settings.outageBackoffMaxSeconds, on: connection)
+            self.countStep("postponed")
             self.logger.warning("dependency unavailable; the conversation waits (no attempt spent)", metadata: metadata.merging([
                 "error": "\(error)", "retry.in": "\(wait.map { "\($0)" } ?? "lease lost")",
             ]) { $1 })
         } else if delivery.attempt >= self.settings.maxAttempts {
             try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
+            self.countStep("dead")
             self.logger.error("message dead-lettered", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         } else {
             let delay = self.settings.backoffSeconds * Double(1 << (delivery.attempt - 1))
             try self.queue.retry(delivery, delaySeconds: delay, on: connection)
+            self.countStep("retried")
             self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
         }
     }

@@ -34,6 +34,11 @@ public func runWorkerThreads(count: Int, stop: StopFlag, body: @escaping @Sendab
     for thread in threads { pthread_join(thread, nil) }
 }
 
+/// Starts a thread that runs `body` beside the process's other work and is never joined (detached).
+public func startBackgroundThread(_ body: @escaping @Sendable () -> Void) {
+    pthread_detach(startThread(body))
+}
+
 private final class Running: Sendable {
     let value: Atomic<Int>
     init(_ count: Int) { self.value = Atomic(count) }

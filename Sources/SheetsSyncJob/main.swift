@@ -60,6 +60,7 @@ struct SheetsSyncJob: ParsableCommand {
         }
         let status = outcome.withLock { $0 }
         if status != 0 { throw ExitCode(status) }
+        ProcessSetup.finishJob("cron-sheets-sync", config: config, logger: logger)
     }
 }
 

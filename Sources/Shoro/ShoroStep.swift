@@ -92,7 +92,7 @@ public struct ShoroStep {
 
     /// The rows one batch writes, a column array per table.
     private struct Writes {
-        var outbox = Columns(3)  // conversation, source key, payload
+        var outbox = Columns(4)  // conversation, source key, payload, webhook accepted at (unix seconds)
         var dispatch = Columns(4)  // conversation, source key, payload with {order} and {time}, order idempotency key
         var orders = Columns(5)  // phone, address, bottles, client id, idempotency key
         var outcomes = Columns(7)  // client id, dialog id, outcome, completed, dropoff state, total messages, duration
@@ -121,9 +121,10 @@ public struct ShoroStep {
                 // Ids follow the order of the arrays, which is the order replies must be sent in.
                 statements.append(PostgresStatement(
                     """
-                    INSERT INTO outbox (channel, conversation, source_key, payload)
-                    SELECT $1, t.conversation, t.source_key, t.payload::jsonb
-                    FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, ordinal)
+                    INSERT INTO outbox (channel, conversation, source_key, payload, accepted_at)
+                    SELECT $1, t.conversation, t.source_key, t.payload::jsonb, to_timestamp(t.accepted_at::double precision)
+                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+                        WITH ORDINALITY AS t(conversation, source_key, payload, accepted_at, ordinal)
                     ORDER BY t.ordinal
                     ON CONFLICT (source_key) DO NOTHING RETURNING id
                     """, [ShoroStep.outbox.channel] + self.outbox.arrays))
@@ -282,7 +283,10 @@ public struct ShoroStep {
             if intent == .orderStatus, let lastOrder {
                 let language = LanguageDetector.guess(text)?.language ?? .default
                 let reply = ShoroReply.orderStatus(order: lastOrder.id, status: lastOrder.status, bottles: lastOrder.bottles)
-                writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):0", self.payload(reply, language: language, to: message)])
+                writes.outbox.append([
+                    message.clientID, "chat2desk:\(message.messageID):0", self.payload(reply, language: language, to: message),
+                    message.receivedAt > 0 ? String(message.receivedAt) : nil,
+                ])
                 writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "orderStatus"))
                 return Result(alreadyProcessed: false, stateBefore: "orderStatus", stateAfter: "orderStatus", replies: 1, orderCreated: false)
             }
@@ -319,8 +323,12 @@ public struct ShoroStep {
         }
 
         var replies = 0
-        func addReply(_ payload: String) {
-            writes.outbox.append([message.clientID, "chat2desk:\(message.messageID):\(replies)", payload])
+        // A reply to the customer carries the webhook's acceptance time (the reply-latency histogram); a note to the team does not.
+        func addReply(_ payload: String, toCustomer: Bool = true) {
+            writes.outbox.append([
+                message.clientID, "chat2desk:\(message.messageID):\(replies)", payload,
+                toCustomer && message.receivedAt > 0 ? String(message.receivedAt) : nil,
+            ])
             replies += 1
         }
         for effect in effects {
@@ -328,7 +336,7 @@ public struct ShoroStep {
             case .reply(let reply):
                 addReply(self.payload(reply, language: current.language, to: message))
             case .notifyTeam(.humanRequested):
-                addReply(self.payload(.teamHumanRequested, language: ShoroTexts.teamLanguage, to: message, type: "comment"))
+                addReply(self.payload(.teamHumanRequested, language: ShoroTexts.teamLanguage, to: message, type: "comment"), toCustomer: false)
             case .createOrder(let draft):
                 let key = "chat2desk:\(message.clientID):\(draft.dialogID)"
                 orderKey = key

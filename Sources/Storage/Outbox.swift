@@ -16,6 +16,8 @@ public struct Outbox: Sendable {
         public let payload: String
         /// Failed delivery rounds so far.
         public let attempts: Int
+        /// When the webhook that this reply answers was accepted (unix seconds), for the reply-latency histogram.
+        public var acceptedAt: Double? = nil
         /// Whether this row was written by the step that is sending it now, so no sender can have tried it before.
         /// Any other pending row may have reached the provider from a sender that died before storing the outcome:
         /// a provider that can be asked (Chat2Desk, by `external_id`) is asked before it is sent again.
@@ -87,18 +89,24 @@ public struct Outbox: Sendable {
 
     public init(channel: String) { self.channel = channel }
 
-    /// Adds a message; a second add with the same `sourceKey` (a re-run step) is ignored.
-    public func add(conversation: String, sourceKey: String, payload: String, on connection: PostgresConnection) throws {
-        try connection.pipeline([self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload)])
+    /// Adds a message; a second add with the same `sourceKey` (a re-run step) is ignored. `acceptedAt` is when the
+    /// webhook it answers was accepted (unix seconds), for the reply-latency histogram.
+    public func add(
+        conversation: String, sourceKey: String, payload: String, acceptedAt: Double? = nil, on connection: PostgresConnection
+    ) throws {
+        try connection.pipeline([
+            self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload, acceptedAt: acceptedAt),
+        ])
     }
 
     /// The statement of `add`, for callers that batch it into their own transaction's round trip.
-    public func addStatement(conversation: String, sourceKey: String, payload: String) -> PostgresStatement {
+    public func addStatement(conversation: String, sourceKey: String, payload: String, acceptedAt: Double? = nil) -> PostgresStatement {
         PostgresStatement(
             """
-            INSERT INTO outbox (channel, conversation, source_key, payload) VALUES ($1, $2, $3, $4::jsonb)
+            INSERT INTO outbox (channel, conversation, source_key, payload, accepted_at)
+            VALUES ($1, $2, $3, $4::jsonb, to_timestamp($5::double precision))
             ON CONFLICT (source_key) DO NOTHING
-            """, [self.channel, conversation, sourceKey, payload])
+            """, [self.channel, conversation, sourceKey, payload, acceptedAt.map { String($0) }])
     }
 
     /// A conversation's pending messages, taken together with its sending lock (a session-level advisory lock
@@ -132,10 +140,11 @@ public struct Outbox: Sendable {
                 """, [self.lockPrefix, PostgresArray.literal(conversations)]),
             PostgresStatement(
                 """
-                SELECT o.id, o.conversation, o.payload::text AS payload, o.attempts
+                SELECT o.id, o.conversation, o.payload::text AS payload, o.attempts,
+                    extract(epoch FROM o.accepted_at)::double precision AS accepted_at
                 FROM unnest($2::text[]) AS t(conversation)
                 CROSS JOIN LATERAL (
-                    SELECT id, conversation, payload, attempts FROM outbox
+                    SELECT id, conversation, payload, attempts, accepted_at FROM outbox
                     WHERE channel = $1 AND conversation = t.conversation AND status = 'pending' ORDER BY id) AS o
                 ORDER BY o.id
                 """, [self.channel, PostgresArray.literal(conversations)]),
@@ -156,7 +165,8 @@ public struct Outbox: Sendable {
         for row in results[results.startIndex + 1] {
             let message = Message(
                 id: try row.decode("id"), conversation: try row.decode("conversation"),
-                payload: try row.decode("payload"), attempts: try row.decode("attempts"))
+                payload: try row.decode("payload"), attempts: try row.decode("attempts"),
+                acceptedAt: try row.decodeIfPresent("accepted_at"))
             pending[message.conversation, default: []].append(message)
         }
         return try zip(conversations, locks).map { conversation, lock in
@@ -216,6 +226,7 @@ public struct Outbox: Sendable {
                         outcome = send(message)
                         guard case .failed(let error, let retryAfter) = outcome else { break }
                         lastError = error
+                        if attempt < inlineDelays.count { self.count("retried") }
                         // A provider that asks for a long pause gets it from the outbox, not from this thread.
                         if let retryAfter, retryAfter > policy.maxInlineWaitSeconds { break }
                         if attempt < inlineDelays.count {
@@ -229,7 +240,12 @@ public struct Outbox: Sendable {
                     case .deliveredAs(let providerID):
                         outcomes.delivered.append((String(message.id), providerID))
                         delivered += 1
+                        self.count("sent")
+                        if let acceptedAt = message.acceptedAt {
+                            Metrics.shared.observe(MetricCatalog.replyLatency, [("provider", self.channel)], max(0, Clock.system.now() - acceptedAt))
+                        }
                     case .rejected(let error):
+                        self.count("dead")
                         outcomes.others.append(PostgresStatement(
                             "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
                             [String(message.id), error]))
@@ -237,6 +253,7 @@ public struct Outbox: Sendable {
                         inlineDelays = []
                         let attempts = message.attempts + 1
                         let dead = attempts >= policy.maxAttempts
+                        self.count(dead ? "dead" : "failed")
                         let wait = max(policy.backoff(afterAttempts: attempts), retryAfter ?? 0)
                         outcomes.others.append(PostgresStatement(
                             """
@@ -260,6 +277,10 @@ public struct Outbox: Sendable {
             throw error
         }
         return results
+    }
+
+    private func count(_ outcome: String) {
+        Metrics.shared.add(MetricCatalog.replies, [("provider", self.channel), ("outcome", outcome)])
     }
 
     /// Send outcomes waiting to be stored.

@@ -45,7 +45,7 @@ public struct Retention: Sendable {
             Rule(name: "outbox.sent", table: "outbox",
                  condition: "status = 'sent' AND sent_at < now() - make_interval(days => $1::int)", days: s.sentOutboxDays),
             Rule(name: "outbox.dead", table: "outbox",
-                 condition: "status = 'dead' AND created_at < now() - make_interval(days => $1::int)", days: s.deadLetterDays),
+                 condition: "status IN ('dead', 'discarded') AND created_at < now() - make_interval(days => $1::int)", days: s.deadLetterDays),
             Rule(name: "scheduled_jobs.finished", table: "scheduled_jobs",
                  condition: "status IN ('done', 'cancelled') AND finished_at < now() - make_interval(days => $1::int)",
                  days: s.finishedJobDays),

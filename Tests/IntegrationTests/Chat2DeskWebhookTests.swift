@@ -44,6 +44,7 @@ struct Chat2DeskWebhookTests {
         local n = redis.call('LLEN', KEYS[1])
         redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('ZREM', KEYS[4], ARGV[1])
         if n > 0 then redis.call('DECRBY', KEYS[3], n) end
         return n
         """)
@@ -58,7 +59,7 @@ struct Chat2DeskWebhookTests {
     /// Takes the test's conversation out of the shared queue again.
     private static func removeConversation(_ client: Int64, on redis: RedisConnection) {
         _ = try? redis.evaluate(
-            Self.cleanup, keys: [Self.conversationKey(client), "q:{shoro}:sched", "q:{shoro}:depth"], arguments: [String(client)])
+            Self.cleanup, keys: [Self.conversationKey(client), "q:{shoro}:sched", "q:{shoro}:depth", "q:{shoro}:since"], arguments: [String(client)])
     }
 
     private static func expectJSON(_ response: HTTPResponse, status: Int, error: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
