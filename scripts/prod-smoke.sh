@@ -115,6 +115,7 @@ sed -e "s#^\( *\)listen 80;#\1listen 127.0.0.1:$HTTP_PORT;#" -e "s#^\( *\)listen
   -e '/listen \[::\]/d' \
   -e "s#/etc/letsencrypt/live/$HOST/fullchain.pem#$ROOT/tls.crt#" -e "s#/etc/letsencrypt/live/$HOST/privkey.pem#$ROOT/tls.key#" \
   -e "s#/etc/nginx/snippets/#$ROOT/etc/nginx/snippets/#g" -e "s#/var/log/nginx/#$ROOT/var/log/nginx/#g" \
+  -e "s#/run/chatbots/#$STACK/run/#g" \
   "$SITE" >"$ROOT/site.conf"
 grep -q "listen 127.0.0.1:$HTTPS_PORT ssl" "$ROOT/site.conf" || fail "the site's listen lines changed: update this script"
 mkdir -p "$ROOT/var/log/nginx" "$ROOT/nginx-tmp"

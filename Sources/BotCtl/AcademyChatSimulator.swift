@@ -24,44 +24,24 @@ struct AcademyChatSimulator {
         let user = self.userID ?? Int64(700_000_000 + generator.next() % 99_999_999)
         let http = HTTPClient()
         let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
-        let interactive = isatty(0) == 1
-        if interactive {
-            print("Chatting with the academy bot as Telegram user \(user). /start begins; /press N presses a button;")
-            print("/contact shares your phone; /voice FILE sends a voice message. Ctrl-D ends.")
-        }
         var session = Session(user: user, languageCode: self.languageCode)
-        var lines: [String] = self.voiceFile.map { ["/voice " + $0] } ?? []
-        while true {
-            let line: String
-            if !lines.isEmpty { line = lines.removeFirst() } else {
-                if interactive { print("you> ", terminator: "") }
-                guard let next = readLine() else { break }
-                line = next
+        let loop = ChatLoop(
+            banner: "Chatting with the academy bot as Telegram user \(user). /start begins; /press N presses a button;\n"
+                + "/contact shares your phone; /voice FILE sends a voice message. Ctrl-D ends.",
+            pending: self.voiceFile.map { ["/voice " + $0] } ?? [])
+        try loop.run { line in
+            guard let update = try session.update(for: line, phone: self.phone, academy: academy, http: http) else { return [] }
+            if let refused = try ChatLoop.post(
+                update.json, to: config.infrastructure.publicBaseURL + "/webhook/tg",
+                headers: [("X-Telegram-Bot-Api-Secret-Token", academy.telegramWebhookSecret)], http: http)
+            {
+                return [refused]
             }
-            if line.trimmingSpaces.isEmpty { continue }
-            guard let update = try session.update(for: line.trimmingSpaces, phone: self.phone, academy: academy, http: http) else { continue }
-            let response = try http.perform(HTTPRequest(
-                method: "POST", url: config.infrastructure.publicBaseURL + "/webhook/tg",
-                headers: [("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", academy.telegramWebhookSecret)],
-                body: Array(update.json.utf8), totalTimeout: 10))
-            guard response.status == 200 else {
-                print("(webhook answered \(response.status): \(response.text))")
-                continue
-            }
-            for reply in try self.waitForReplies(updateID: update.id, connection: connection) {
-                print(session.show(reply))
-            }
+            let replies = SettledReplies(source: "telegram", channel: "telegram", timeout: self.timeout)
+            guard let settled = try replies.wait(messageID: String(update.id), sourceKeyPrefix: "tg:\(update.id):", on: connection)
+            else { return [replies.noReply] }
+            return settled.compactMap { reply in TelegramOutboxPayload(json: reply.payload).map { session.show(($0, reply.status)) } }
         }
-    }
-
-    /// The outbox payloads of an update, once it was handled and its sends settled.
-    private func waitForReplies(updateID: Int64, connection: PostgresConnection) throws -> [(TelegramOutboxPayload, String)] {
-        let replies = SettledReplies(source: "telegram", channel: "telegram", timeout: self.timeout)
-        guard let settled = try replies.wait(messageID: String(updateID), sourceKeyPrefix: "tg:\(updateID):", on: connection) else {
-            print(replies.noReply)
-            return []
-        }
-        return settled.compactMap { reply in TelegramOutboxPayload(json: reply.payload).map { ($0, reply.status) } }
     }
 
     /// The simulated user: update ids, the last inline keyboard (for /press).

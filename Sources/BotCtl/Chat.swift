@@ -43,16 +43,10 @@ struct Chat: ParsableCommand {
         let clientID = self.client ?? Int64(900_000_000 + generator.next() % 99_999_999)
         let http = HTTPClient()
         let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
-        let interactive = isatty(0) == 1
-        if interactive { print("Chatting with shoro as client \(clientID). Type messages; Ctrl-D to end.") }
         var sequence: Int64 = 0
-        while true {
-            if interactive { print("you> ", terminator: "") }
-            guard let line = readLine() else { break }
-            if line.trimmingSpaces.isEmpty { continue }
-            if line.hasPrefix("/operator ") || line.trimmingSpaces == "/close" {
-                try self.simulateDesk(line, clientID: clientID, apiURL: shoro.apiURL, http: http, connection: connection)
-                continue
+        try ChatLoop(banner: "Chatting with shoro as client \(clientID). Type messages; Ctrl-D to end.").run { line in
+            if line.hasPrefix("/operator ") || line == "/close" {
+                return try self.simulateDesk(line, clientID: clientID, apiURL: shoro.apiURL, http: http, connection: connection)
             }
             sequence += 1
             let messageID = String(Clock.system.nowMilliseconds * 1000 + sequence % 1000)
@@ -60,22 +54,22 @@ struct Chat: ParsableCommand {
                 "hook_type": .string("inbox"), "type": .string("from_client"), "message_id": .string(messageID),
                 "client_id": .integer(clientID), "text": .string(line), "transport": .string("whatsapp"),
             ]).serialized
-            let response = try http.perform(HTTPRequest(
-                method: "POST", url: config.infrastructure.publicBaseURL + "/webhook/chat2desk",
-                headers: [("Content-Type", "application/json"), ("X-Webhook-Secret", shoro.webhookSecret)],
-                body: Array(body.utf8), totalTimeout: 10))
-            guard response.status == 200 else {
-                print("(webhook answered \(response.status): \(response.text))")
-                continue
+            if let refused = try ChatLoop.post(
+                body, to: config.infrastructure.publicBaseURL + "/webhook/chat2desk",
+                headers: [("X-Webhook-Secret", shoro.webhookSecret)], http: http)
+            {
+                return [refused]
             }
-            for reply in try self.waitForReplies(messageID: messageID, connection: connection) { print("bot> \(reply)") }
-            try self.printPause(clientID: clientID, connection: connection)
+            return try self.waitForReplies(messageID: messageID, connection: connection).map { "bot> " + $0 }
+                + self.pauseLine(clientID: clientID, connection: connection)
         }
     }
 
     /// `/operator TEXT` or `/close` through the fake Chat2Desk's scripting endpoints (sandbox only): the fake posts the
     /// `outbox` or `close_dialog` hook to the bot, as the real desk does; prints what the bot made of it.
-    private func simulateDesk(_ line: String, clientID: Int64, apiURL: String, http: HTTPClient, connection: PostgresConnection) throws {
+    private func simulateDesk(
+        _ line: String, clientID: Int64, apiURL: String, http: HTTPClient, connection: PostgresConnection
+    ) throws -> [String] {
         let closing = line.trimmingSpaces == "/close"
         let body: JSONValue = closing
             ? .object(["client_id": .integer(clientID)])
@@ -84,25 +78,24 @@ struct Chat: ParsableCommand {
             method: "POST", url: apiURL + (closing ? "/_fake/close_dialog" : "/_fake/operator_message"),
             headers: [("Content-Type", "application/json")], body: Array(body.serialized.utf8), totalTimeout: 10))
         guard response.status == 200, let answer = JSONValue.parse(response.text)?.objectValue else {
-            print("(the desk simulation needs the sandbox's fake Chat2Desk: HTTP \(response.status) \(response.text.prefix(200)))")
-            return
+            return ["(the desk simulation needs the sandbox's fake Chat2Desk: HTTP \(response.status) \(response.text.prefix(200)))"]
         }
         let number: (String) -> String = { key in
             if case .integer(let value)? = answer[key] { return String(value) }
             return answer[key]?.stringValue ?? ""
         }
         let messageID = closing ? "close_dialog:\(clientID):\(number("dialog_id"))" : number("message_id")
-        print(closing ? "desk> (the operator closed the dialog)" : "operator> \(line.dropFirst("/operator ".count))")
+        let said = closing ? "desk> (the operator closed the dialog)" : "operator> \(line.dropFirst("/operator ".count))"
         _ = try SettledReplies(source: "chat2desk", channel: "chat2desk", timeout: self.timeout)
             .wait(messageID: messageID, sourceKeyPrefix: "chat2desk:\(messageID):", on: connection)
-        try self.printPause(clientID: clientID, connection: connection)
+        return [said] + (try self.pauseLine(clientID: clientID, connection: connection))
     }
 
     /// A line while the bot is silent for this client.
-    private func printPause(clientID: Int64, connection: PostgresConnection) throws {
-        guard let dialog = try ShoroConversation.dialog(clientID: String(clientID), on: connection) else { return }
+    private func pauseLine(clientID: Int64, connection: PostgresConnection) throws -> [String] {
+        guard let dialog = try ShoroConversation.dialog(clientID: String(clientID), on: connection) else { return [] }
         let now = Date(timeIntervalSince1970: Clock.system.now())
-        if dialog.isPaused(at: now) { print("(\(Conversation.Show.pauseLine(dialog, now: now)))") }
+        return dialog.isPaused(at: now) ? ["(\(Conversation.Show.pauseLine(dialog, now: now)))"] : []
     }
 
     /// Waits until the message was processed and its replies were sent (or gave up), then returns their texts.
