@@ -56,8 +56,19 @@ struct DrainJob: ParsableCommand {
             }
         }
         logger.info("drain starting", metadata: ["workers.shoro": "\(shoroWorkers)", "workers.academy": "\(drainAcademy ? perBot : 0)"])
-        runWorkerThreads(count: shoroWorkers + (drainAcademy ? perBot : 0), stop: stop) { index in
-            if index < shoroWorkers, let shoro = config.shoro, let shoroTexts {
+        let workers = shoroWorkers + (drainAcademy ? perBot : 0)
+        runWorkerThreads(count: workers + 1, stop: stop) { index in
+            if index == workers {
+                // One more thread: the drain is alive (see JobRuns.heartbeatSeconds), until the workers stop.
+                // Short pauses, so SIGTERM still stops the drain within a second.
+                let redis = LazyRedis(config.infrastructure.redis)
+                var next = 0.0
+                repeatUntil(deadline: deadline, stop: stop, pauseSeconds: 0.5) {
+                    guard monotonicSeconds() >= next else { return }
+                    next = monotonicSeconds() + JobRuns.heartbeatSeconds
+                    _ = try? redis.with { try JobRuns.recordSuccess("cron-drain", on: $0) }
+                }
+            } else if index < shoroWorkers, let shoro = config.shoro, let shoroTexts {
                 let drain = ShoroDrain(replies: ShoroReplies(config: config, shoro: shoro, logger: logger), texts: shoroTexts)
                 if index == 0 {
                     _ = try? drain.postgres.with { try drain.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }

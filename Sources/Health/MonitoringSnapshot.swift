@@ -86,10 +86,14 @@ public struct MonitoringSnapshot: Sendable {
             causes.append("queue \(name): a message has waited \(Int(state.oldestAgeSeconds)) s (limit \(Int(limits.maxQueueAgeSeconds)) s)")
         }
         if waiting > 0 {
+            // A drain reports while it runs (every `JobRuns.heartbeatSeconds`) and when it ends. Before any drain has
+            // run (a fresh install), the oldest message's wait is the time without one.
             let idle = self.lastRuns["cron-drain"].map { self.redisNow - Double($0) }
-            if idle.map({ $0 > limits.maxDrainIdleSeconds }) ?? true {
-                causes.append("drain: \(waiting) message(s) wait and cron-drain has not finished a run "
-                    + (idle.map { "for \(Int($0)) s" } ?? "yet") + " (limit \(Int(limits.maxDrainIdleSeconds)) s)")
+                ?? self.queues.map(\.state.oldestAgeSeconds).max() ?? 0
+            if idle > limits.maxDrainIdleSeconds {
+                causes.append("drain: \(waiting) message(s) wait and no cron-drain has run for \(Int(idle)) s"
+                    + (self.lastRuns["cron-drain"] == nil ? " (never since the install)" : "")
+                    + " (limit \(Int(limits.maxDrainIdleSeconds)) s)")
             }
         }
         if let database = self.database, database.jobsOverdue > 0 {

@@ -302,6 +302,9 @@ public enum MetricField {
 /// value = Redis's clock in unix seconds (so hosts' clocks do not matter). Read by `/metrics`, `/health` and botctl.
 public enum JobRuns {
     public static let key = "jobs:last_run"
+    /// How often a long run (`cron-drain`, also as `chatbots-drain.service`) reports that it is alive and draining,
+    /// so `/health` can tell a running drain from a dead one between the ends of its runs.
+    public static let heartbeatSeconds = 30.0
 
     /// Records that `job` finished a run successfully now (Redis `TIME`).
     public static func recordSuccess(_ job: String, on redis: RedisConnection) throws {
