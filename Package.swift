@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform",
+                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
