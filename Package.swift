@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "OutboxJob",
             dependencies: [
-                "Shoro", "Academy", "Health", "Platform", "Storage", "Curl",
+                "Shoro", "Academy", "Clients", "Health", "Platform", "Storage", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Academy
+import Clients
 import Health
 import Shoro
 import Curl
@@ -9,7 +10,8 @@ import Storage
 
 /// cron-outbox: started every minute by cron (flock-guarded); retries replies that failed inline —
 /// Chat2Desk for Shoro, Telegram for the Academy — one thread per enabled bot; and, with alerts configured, a thread
-/// that watches for dead letters and stalls every `watchSeconds` and queues the alerts the Academy pass then sends.
+/// that watches for dead letters and stalls every `watchSeconds` and queues the alerts, which the Academy pass
+/// (Telegram) and the alert-email thread (`ALERT_EMAIL`) send.
 struct OutboxJob: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cron-outbox", abstract: "Retry pending outbound messages.")
 
@@ -22,7 +24,7 @@ struct OutboxJob: ParsableCommand {
         if let bot, !["shoro", "academy"].contains(bot) { throw ValidationError("--bot must be shoro or academy") }
         let shoro = self.bot == nil || self.bot == "shoro" ? config.shoro : nil
         let academy = self.bot == nil || self.bot == "academy" ? config.academy : nil
-        let watch = self.bot == nil && config.monitoring.alertTelegramChatID != nil
+        let watch = self.bot == nil && Alerts(config.monitoring).isEnabled
         let passes: [(pause: Double, run: @Sendable () throws -> Int)] = [
             shoro.map { shoro in
                 let replies = ThreadConfined { ShoroReplies(config: config, shoro: shoro, logger: logger) }
@@ -32,6 +34,10 @@ struct OutboxJob: ParsableCommand {
                 let replies = ThreadConfined { AcademyReplies(config: config, academy: academy, logger: logger) }
                 return (1, { try replies.value.retryPass() })
             },
+            self.bot == nil && config.monitoring.alertEmail != nil ? {
+                let emails = ThreadConfined { AlertEmails(config: config, logger: logger) }
+                return (1, { try emails.value?.retryPass() ?? 0 })
+            }() : nil,
             watch ? (self.watchSeconds, {
                 let context = ThreadConfined { WorkerContext(config: config, logger: logger) }
                 return {

@@ -4,11 +4,13 @@ public import Platform
 public import Postgres
 public import Redis
 
-/// Short messages to the team's Telegram chat (`ALERT_TELEGRAM_CHAT_ID`) when something needs a person.
+/// Short messages to the team's Telegram chat (`ALERT_TELEGRAM_CHAT_ID`) and/or an address (`ALERT_EMAIL`) when
+/// something needs a person.
 ///
-/// An alert is a row of the Academy bot's Telegram outbox (channel `telegram`, the chat id as the conversation,
-/// like `AcademyTelegramStep.outbox`), so `cron-outbox`'s Academy pass sends it and retries it with backoff like
-/// every reply. At most one alert per kind per `ALERT_MIN_INTERVAL_SECONDS`: a Redis `SET NX EX` key per kind,
+/// An alert is an outbox row per channel, so it is sent and retried with backoff like every reply: in the Academy
+/// bot's Telegram outbox (channel `telegram`, the chat id as the conversation, like `AcademyTelegramStep.outbox`),
+/// which `cron-outbox`'s Academy pass sends; and in channel `alert-email` (conversation `alerts`), which
+/// `cron-outbox` sends through Resend (`AlertEmails`) whichever bots are enabled. At most one alert per kind per `ALERT_MIN_INTERVAL_SECONDS`: a Redis `SET NX EX` key per kind,
 /// shared by every process and host. The text is masked (phones, emails, token-like words) before it is stored.
 public struct Alerts: Sendable {
     /// What needs a person; the raw value names the rate-limit key and heads the message.
@@ -32,35 +34,49 @@ public struct Alerts: Sendable {
         }
     }
 
-    /// The outbox the alerts go through: the Academy bot's Telegram channel.
+    /// The Telegram alerts' outbox: the Academy bot's channel.
     public static let outbox = Outbox(channel: "telegram")
+    /// The email alerts' outbox: one conversation, `alerts`, sent in order.
+    public static let emailOutbox = Outbox(channel: "alert-email")
 
     public let chatID: Int64?
+    public let email: String?
     public let minIntervalSeconds: Double
 
     public init(_ monitoring: AppConfig.Monitoring) {
         self.chatID = monitoring.alertTelegramChatID
+        self.email = monitoring.alertEmail
         self.minIntervalSeconds = monitoring.alertMinIntervalSeconds
     }
 
     /// Whether an alert channel is configured.
-    public var isEnabled: Bool { self.chatID != nil }
+    public var isEnabled: Bool { self.chatID != nil || self.email != nil }
 
     /// The Redis key that holds back further alerts of `kind` until it expires.
     public static func limitKey(_ kind: Kind) -> String { "alerts:sent:" + kind.rawValue }
 
     /// Queues an alert in the outbox unless one of this kind was queued within the interval. Returns whether it was
-    /// queued. The outbox row is its own statement (autocommit), or part of the caller's open transaction.
+    /// queued. The rows (one per channel) are written in one round trip, in the caller's open transaction if it has one.
     @discardableResult
     public func raise(kind: Kind, text: String, on postgres: PostgresConnection, redis: RedisConnection) throws -> Bool {
-        guard let chatID = self.chatID else { return false }
+        guard self.isEnabled else { return false }
         let key = Self.limitKey(kind)
         let set = try redis.command(["SET", key, "1", "NX", "EX", String(max(1, Int(self.minIntervalSeconds.rounded(.up))))])
         guard set != .null else { return false }
+        let message = Self.message(kind: kind, text: text)
+        let source = "alert:\(kind.rawValue):\(UInt64.random(in: 0...UInt64.max))"
+        var rows: [PostgresStatement] = []
+        if let chatID = self.chatID {
+            rows.append(Self.outbox.addStatement(
+                conversation: String(chatID), sourceKey: source + ":telegram", payload: Self.payload(chatID: chatID, text: message)))
+        }
+        if self.email != nil {
+            rows.append(Self.emailOutbox.addStatement(
+                conversation: "alerts", sourceKey: source + ":email",
+                payload: "{\"subject\":" + JSONText.quote("chatbots: " + kind.title) + ",\"text\":" + JSONText.quote(message) + "}"))
+        }
         do {
-            try Self.outbox.add(
-                conversation: String(chatID), sourceKey: "alert:\(kind.rawValue):\(UInt64.random(in: 0...UInt64.max))",
-                payload: Self.payload(chatID: chatID, text: Self.message(kind: kind, text: text)), on: postgres)
+            try postgres.pipeline(rows)
         } catch {
             // Not queued: let the next occurrence try again instead of holding it back for the whole interval.
             _ = try? redis.command(["DEL", key])

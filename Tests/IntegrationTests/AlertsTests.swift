@@ -118,6 +118,23 @@ final class AlertsTests {
         }
     }
 
+    @Test func withOnlyShoroEnabledTheAlertGoesByEmailThroughResend() throws {
+        try self.withStack { environment, _, redis in
+            let address = "team-\(TestStack.randomHex(8))@example.com"
+            let shoroOnly = environment.merging(["ACADEMY_ENABLED": "false", "ALERT_TELEGRAM_CHAT_ID": "", "ALERT_EMAIL": address]) { $1 }
+            try self.deadLetter(redis, conversation: "c1", error: "order for +996555123456 failed")
+            try self.deadLetter(redis, conversation: "c2", error: "again for +996555123456")
+            try self.runOutboxJob(shoroOnly)
+            let emails = (try TestStack.fakeControl(
+                try TestStack.variable("STACK_FAKE_RESEND_URL"), "GET", "/_fake/emails?to=\(address)") as? [[String: Any]]) ?? []
+            #expect(emails.count == 1, "\(emails)")
+            let text = emails.first?["text"] as? String ?? ""
+            #expect((emails.first?["subject"] as? String)?.contains("Dead letter") == true, "\(emails)")
+            #expect(text.contains("+996*****3456") && !text.contains("555123456"), "\(text)")
+            #expect(try self.alerts().isEmpty, "no Telegram channel configured")
+        }
+    }
+
     @Test func alertsToTelegramNeedTheAcademyBot() throws {
         let result = try TestStack.run(
             try TestStack.executable("cron-outbox"), ["--seconds", "0"],
@@ -129,5 +146,13 @@ final class AlertsTests {
             environment: try TestStack.stackChildEnvironment(["ALERT_TELEGRAM_CHAT_ID": "team", "ALERT_MIN_INTERVAL_SECONDS": "0"]))
         #expect(bad.status == ExitStatus.configuration.rawValue)
         #expect(bad.stderr.contains("ALERT_TELEGRAM_CHAT_ID") && bad.stderr.contains("ALERT_MIN_INTERVAL_SECONDS"), "\(bad.stderr)")
+        // Email alerts without the Academy need Resend's settings of their own.
+        let noResend = try TestStack.run(
+            try TestStack.executable("cron-outbox"), ["--seconds", "0"],
+            environment: try TestStack.stackChildEnvironment([
+                "ACADEMY_ENABLED": "false", "ALERT_EMAIL": "team@example.com", "RESEND_API_KEY": "", "EMAIL_FROM": "",
+            ]))
+        #expect(noResend.status == ExitStatus.configuration.rawValue)
+        #expect(noResend.stderr.contains("RESEND_API_KEY") && noResend.stderr.contains("EMAIL_FROM"), "\(noResend.stderr)")
     }
 }
