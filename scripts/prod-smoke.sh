@@ -112,7 +112,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$HOST" -addext "sub
 SITE=$ROOT/etc/nginx/sites-available/chatbots
 sed -i -e "s#/run/chatbots/#$STACK/run/#g" "$ROOT/etc/nginx/snippets/chatbots-locations.conf"
 sed -e "s#^\( *\)listen 80;#\1listen 127.0.0.1:$HTTP_PORT;#" -e "s#^\( *\)listen 443 ssl http2;#\1listen 127.0.0.1:$HTTPS_PORT ssl http2;#" \
-  -e '/listen \[::\]/d' \
+  -e '/listen \[::\]/d' -e "s#/run/chatbots/#$STACK/run/#g" \
   -e "s#/etc/letsencrypt/live/$HOST/fullchain.pem#$ROOT/tls.crt#" -e "s#/etc/letsencrypt/live/$HOST/privkey.pem#$ROOT/tls.key#" \
   -e "s#/etc/nginx/snippets/#$ROOT/etc/nginx/snippets/#g" -e "s#/var/log/nginx/#$ROOT/var/log/nginx/#g" \
   "$SITE" >"$ROOT/site.conf"
