@@ -203,11 +203,6 @@ answer=$(https POST "/webhook/tilda?token=$TILDA_SECRET" --data 'test=test')
 [ "${answer%% *}" = 200 ] || fail "Tilda probe with ?token=: $answer"
 answer=$(https GET /webhook/tg -H "X-Telegram-Bot-Api-Secret-Token: $TG_SECRET")
 [ "${answer%% *}" = 405 ] || fail "GET /webhook/tg: $answer"
-answer=$(https GET /health)
-[ "${answer%% *}" = 200 ] || fail "/health from 127.0.0.1: $answer"
-answer=$(https GET /health --interface 127.0.0.2)
-[ "$answer" = '403 {"error":"forbidden","message":"this route is for operators only"}' ] \
-  || fail "/health from 127.0.0.2 (not allow-listed): $answer"
 answer=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$HTTP_PORT/webhook/chat2desk/$C2D_SECRET")
 [ "${answer%% *}" = 301 ] || fail "plain HTTP is not redirected: $answer"
 
@@ -239,6 +234,12 @@ for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
 [ "$status" = 0 ] || { tail -n 20 "$ROOT"/var/log/chatbots/*.log >&2; fail "a cron line exited $status"; }
 replies=$(curl -sS "$C2D_API/_fake/messages?client_id=$CLIENT" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$replies" -ge 5 ] || fail "the fake Chat2Desk got $replies replies for client $CLIENT, not one per message"
+# /health after the cron lines: before them the webhooks above wait with no cron-drain run yet, a stall it reports.
+answer=$(https GET /health)
+[ "${answer%% *}" = 200 ] || fail "/health from 127.0.0.1: $answer"
+answer=$(https GET /health --interface 127.0.0.2)
+[ "$answer" = '403 {"error":"forbidden","message":"this route is for operators only"}' ] \
+  || fail "/health from 127.0.0.2 (not allow-listed): $answer"
 for log in drain outbox due-jobs sheets-sync prune; do
   [ -e "$ROOT/var/log/chatbots/$log.log" ] || fail "no /var/log/chatbots/$log.log opened by its cron line"
   [ "$(stat -c %U "$ROOT/var/log/chatbots/$log.log")" = chatbots ] || fail "$log.log is not the chatbots user's"

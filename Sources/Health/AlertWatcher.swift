@@ -4,7 +4,7 @@ public import Postgres
 public import Redis
 public import Storage
 
-/// The alerts `cron-outbox` raises by looking (every `ALERT_WATCH_SECONDS`-ish pass): the stall causes `/health`
+/// The alerts `cron-outbox` raises by looking (every `--watch-seconds`, 15 s): the stall causes `/health`
 /// reports (`MonitoringSnapshot.stalls`), and new dead letters of every kind — a count above the one seen last time
 /// (kept in Redis, so a restart or another host does not alert again for the same letters). Watching counts catches
 /// every way a letter dies (the drains, the outbox senders, the due-jobs runner, botctl) without touching those paths.
