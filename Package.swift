@@ -69,7 +69,7 @@ let package = Package(
         // responders, which link Platform through Edge, never load libpq and its TLS/Kerberos/LDAP libraries.
         .target(
             name: "Storage",
-            dependencies: ["Platform", "Postgres", "Redis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Platform", "Messages", "Postgres", "Redis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The HTTP edge: what the webhook responders need and nothing more (no PostgreSQL, no libcurl, no
@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "OutboxJob",
             dependencies: [
-                "Shoro", "Academy", "Platform", "Curl",
+                "Shoro", "Academy", "Clients", "Health", "Platform", "Storage", "Curl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform",
+                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -4,6 +4,7 @@ import Curl
 public import FoundationEssentials
 public import Logging
 public import Platform
+import Storage
 
 /// What the Academy's executables load once at start-up, before their threads start (a broken file is a
 /// configuration error: exit 78), and the dialog's external services each worker thread builds.
@@ -46,6 +47,14 @@ public enum AcademySetup {
         }
     }
 
+    /// Raises an alert from this thread (its own lazily opened connections); never throws (see `Alerts.raise`).
+    static func alerting(_ config: AppConfig, logger: Logger) -> (Alerts.Kind, String) -> Void {
+        let alerts = Alerts(config.monitoring)
+        guard alerts.isEnabled else { return { _, _ in } }
+        let engines = Engines(config.infrastructure)
+        return { kind, text in alerts.raise(kind: kind, text: text, engines: engines, logger: logger) }
+    }
+
     /// The dialog's external services for one worker thread: booking when Google Calendar and Zoom are
     /// configured, otherwise honest "unavailable" answers.
     public static func services(
@@ -61,7 +70,7 @@ public enum AcademySetup {
                     settings: google, scopes: [GoogleAuth.calendarScope], http: http, redis: redis, logger: logger,
                     timeout: infrastructure.httpTimeout, connectTimeout: infrastructure.httpConnectTimeout)
                 else { return nil }
-                return LessonBooking(
+                let lessons = LessonBooking(
                     calendar: CalendarClient(auth: auth, baseURL: google.calendarAPIURL, calendarID: calendarID),
                     zoom: ZoomClient(
                         settings: booking.zoom, http: http, redis: redis, logger: logger, timeout: infrastructure.httpTimeout,
@@ -69,6 +78,8 @@ public enum AcademySetup {
                     grid: LessonBooking.grid(booking, minimumNoticeSeconds: dialog.settings.minimumNoticeSeconds),
                     timeZone: zone, timeZoneIdentifier: booking.timeZoneIdentifier, texts: dialog.settings.texts, redis: redis,
                     cacheSeconds: booking.slotsCacheSeconds, logger: logger)
+                lessons.alert = Self.alerting(config, logger: logger)
+                return lessons
             }
             services.loadSlots = { from, days in lessons.value?.loadSlots(from: from, days: days) ?? .slotsUnavailable }
             services.book = { request in lessons.value?.book(request) ?? .bookingFailed(.unavailable) }
@@ -83,7 +94,11 @@ public enum AcademySetup {
             let clients = ThreadConfined { () -> (AIAssistant, VoiceTranscriber) in
                 let http = HTTPClient()
                 let redis = LazyRedis(infrastructure.redis)
-                let openAI = OpenAIClient(settings: ai, http: http, connectTimeout: infrastructure.httpConnectTimeout, logger: logger)
+                var openAI = OpenAIClient(settings: ai, http: http, connectTimeout: infrastructure.httpConnectTimeout, logger: logger)
+                let alert = Self.alerting(config, logger: logger)
+                openAI.onQuotaExhausted = { error in
+                    alert(.openAIQuota, "OpenAI refused a call (\(error)): the assistant and voice transcription answer \"unavailable\" until the account's billing is fixed.")
+                }
                 let telegram = TelegramClient(
                     baseURL: academy.telegramAPIURL, token: academy.telegramToken, timeout: infrastructure.httpTimeout,
                     connectTimeout: infrastructure.httpConnectTimeout, http: http, redis: redis)

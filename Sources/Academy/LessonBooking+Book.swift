@@ -4,6 +4,7 @@ import FoundationEssentials
 import Logging
 import Platform
 import Messages
+import Storage
 
 extension LessonBooking {
     /// Why `cancel` could not finish; repeating it later is safe.
@@ -141,6 +142,9 @@ extension LessonBooking {
                 metadata: [
                     "zoom.meeting": "\(meeting.id)", "error": "\(error)",
                 ])
+            self.alert(
+                .zoomCleanup,
+                "Zoom meeting \(meeting.id) was created for a booking that failed and could not be deleted: delete it by hand in Zoom.\nError: \(error)")
         }
         guard eventMayExist else { return }
         do {

@@ -4,6 +4,7 @@ public import FoundationEssentials
 public import Logging
 public import Platform
 import Redis
+public import Storage
 
 /// The academy dialog's booking effects on Google Calendar and Zoom; every answer is the dialog event to feed back.
 ///
@@ -31,6 +32,8 @@ public final class LessonBooking {
     let logger: Logger
     /// The Redis hash of cached free/busy answers of this calendar (one field per window).
     public let cacheKey: String
+    /// Tells the team about what needs a person (a Zoom meeting left behind); see `Alerts`.
+    public var alert: (Alerts.Kind, String) -> Void = { _, _ in }
 
     /// - Parameters:
     ///   - timeZoneIdentifier: the IANA name of `timeZone`, given to Calendar and Zoom.

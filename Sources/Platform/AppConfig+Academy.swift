@@ -91,21 +91,7 @@ extension AppConfig {
                 phoneField: reader.string("TILDA_FIELD_PHONE", default: "Phone"),
                 emailField: reader.string("TILDA_FIELD_EMAIL", default: "Email"),
                 childAgeField: reader.string("TILDA_FIELD_CHILD_AGE", default: "child_age"))
-            self.email = Email(
-                apiURL: reader.url("RESEND_API_URL", default: "https://api.resend.com"),
-                apiKey: reader.string("RESEND_API_KEY"),
-                from: reader.string("EMAIL_FROM"),
-                ratePerSecond: reader.int("RESEND_RATE_PER_SECOND", default: 2, range: 1...100),
-                templatesDirectory: reader.string("EMAIL_TEMPLATES_DIR", default: "resources/emails"),
-                email1Delay: reader.seconds("EMAIL_1_DELAY_SECONDS", default: 1800, range: 0...(30 * 86400)),
-                email2Delay: reader.seconds("EMAIL_2_DELAY_SECONDS", default: 86400, range: 0...(30 * 86400)),
-                callAlertDelay: reader.seconds("CALL_ALERT_DELAY_SECONDS", default: 86400, range: 0...(30 * 86400)))
-            if !self.email.apiKey.isEmpty, !self.email.apiKey.hasPrefix("re_") {
-                reader.fail("RESEND_API_KEY", "must be a Resend key (re_...)")
-            }
-            if !self.email.from.isEmpty, !self.email.from.contains("@") {
-                reader.fail("EMAIL_FROM", "must look like Academy <hello@your-domain>")
-            }
+            self.email = Email(reading: &reader)
             self.telegramAPIURL = reader.url("TELEGRAM_API_URL", default: "https://api.telegram.org")
             self.telegramToken = reader.string("TELEGRAM_BOT_TOKEN")
             if !self.telegramToken.isEmpty, !self.telegramToken.contains(":") {
@@ -138,6 +124,27 @@ extension AppConfig {
             if self.managerTelegramChatID == nil, self.managerEmail == nil {
                 reader.fail("MANAGER_TELEGRAM_CHAT_ID", "set it or MANAGER_EMAIL: the call alert needs a recipient")
             }
+        }
+    }
+}
+
+extension AppConfig.Academy.Email {
+    /// Reads the `RESEND_*`, `EMAIL_*` variables (the Academy's email chain; the alert emails when the Academy is off).
+    init(reading reader: inout EnvironmentReader) {
+        self.init(
+            apiURL: reader.url("RESEND_API_URL", default: "https://api.resend.com"),
+            apiKey: reader.string("RESEND_API_KEY"),
+            from: reader.string("EMAIL_FROM"),
+            ratePerSecond: reader.int("RESEND_RATE_PER_SECOND", default: 2, range: 1...100),
+            templatesDirectory: reader.string("EMAIL_TEMPLATES_DIR", default: "resources/emails"),
+            email1Delay: reader.seconds("EMAIL_1_DELAY_SECONDS", default: 1800, range: 0...(30 * 86400)),
+            email2Delay: reader.seconds("EMAIL_2_DELAY_SECONDS", default: 86400, range: 0...(30 * 86400)),
+            callAlertDelay: reader.seconds("CALL_ALERT_DELAY_SECONDS", default: 86400, range: 0...(30 * 86400)))
+        if !self.apiKey.isEmpty, !self.apiKey.hasPrefix("re_") {
+            reader.fail("RESEND_API_KEY", "must be a Resend key (re_...)")
+        }
+        if !self.from.isEmpty, !self.from.contains("@") {
+            reader.fail("EMAIL_FROM", "must look like Academy <hello@your-domain>")
         }
     }
 }

@@ -174,7 +174,7 @@ public struct AppConfig: Sendable {
         if self.academy != nil { self.ai = AISettings.read(&reader) }
         self.google = GoogleSettings.read(&reader)
         self.retention = RetentionSettings.read(&reader)
-        self.monitoring = Monitoring.read(&reader)
+        self.monitoring = Monitoring.read(&reader, academy: self.academy)
         try reader.validate()
     }
 }

@@ -5,6 +5,7 @@ import Redis
 import Testing
 
 @testable import Academy
+import Clients
 import TestSupport
 
 extension OpenAIFakeTests {
@@ -158,11 +159,19 @@ extension OpenAIFakeTests {
             try AIStack.resetOpenAI()
             try AIStack.openAIFault(#"{"route":"/v1/chat/completions","mode":"insufficient_quota","times":5}"#)
             let user = AIStack.newUser()
-            let answer = try AIStack.assistant(try AIStack.settings()).answer(
-                question: "Привет?", tgUserID: user, language: .ru)
+            // The hook AcademySetup points at `Alerts` (kind `openai-quota`): called once, for the quota only.
+            final class Calls: @unchecked Sendable { var count = 0 }
+            let quotaAlerts = Calls()
+            let settings = try AIStack.settings()
+            var openAI = AIStack.openAI(settings)
+            openAI.onQuotaExhausted = { _ in quotaAlerts.count += 1 }
+            let assistant = AIAssistant(
+                settings: settings, openAI: openAI, redis: LazyRedis(try TestStack.redisConfiguration()), logger: AIStack.silent)
+            let answer = assistant.answer(question: "Привет?", tgUserID: user, language: .ru)
             #expect(answer == .unavailable)
             #expect(try AIStack.openAICalls("/v1/chat/completions") == 1)
             #expect(try TestStack.redis().command(["EXISTS", AIAssistant.historyKey(tgUserID: user)]).integer == 0)
+            #expect(quotaAlerts.count == 1)
         }
 
         @Test func aServerErrorWithShouldRetryFalseIsNotRetried() throws {

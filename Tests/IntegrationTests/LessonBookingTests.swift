@@ -1,6 +1,7 @@
 import BotCore
 import Foundation
 import Platform
+import Storage
 import Testing
 
 @testable import Academy
@@ -212,6 +213,25 @@ struct LessonBookingTests {
         #expect(meetings.count == 1)
         #expect(meetings.first?["deleted"] as? Bool == true)
         #expect(try fakes.liveEvents().isEmpty)
+    }
+
+    /// The one case a person must clean up: the event failed and the meeting could not be deleted either. The team is
+    /// alerted (AcademySetup points `alert` at `Alerts`, kind `zoom-cleanup`) with the meeting's id.
+    @Test func aMeetingThatCannotBeDeletedAfterAFailedBookingAlertsTheTeam() throws {
+        let fakes = try BookingFakes()
+        let booking = try fakes.booking()
+        final class Raised: @unchecked Sendable { var alerts: [(Alerts.Kind, String)] = [] }
+        let raised = Raised()
+        booking.alert = { raised.alerts.append(($0, $1)) }
+        let slot = try Self.laterSlot(booking)
+        try fakes.googleFault(
+            #"{"route": "^/calendar/v3/calendars/[^/]+/events$", "method": "POST", "mode": "forbidden_sa"}"#)
+        try fakes.zoomFault(#"{"route": "^/v2/meetings/[^/]+$", "method": "DELETE", "mode": "status", "status": 500, "times": 20}"#)
+        #expect(booking.book(.parent(slot)) == .bookingFailed(.unavailable))
+        let meeting = try #require(try fakes.meetings().first)
+        #expect(meeting["deleted"] as? Bool != true)
+        #expect(raised.alerts.count == 1 && raised.alerts.first?.0 == .zoomCleanup, "\(raised.alerts)")
+        #expect(raised.alerts.first?.1.contains("\(meeting["id"] ?? "?")") == true, "\(raised.alerts)")
     }
 
     @Test func theZoomTokenIsSharedAndRefreshedOnceOn401() throws {

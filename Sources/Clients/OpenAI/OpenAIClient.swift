@@ -54,6 +54,8 @@ public struct OpenAIClient {
     private let retry: OpenAIRetryPolicy
     private let logger: Logger
     private let sleep: (Double) -> Void
+    /// Called when OpenAI says the account's quota is exhausted (billing, not load): the team is alerted.
+    public var onQuotaExhausted: (OpenAIError) -> Void = { _ in }
 
     /// - Parameter baseURL: the origin without `/v1` (`OPENAI_API_URL`).
     public init(
@@ -155,6 +157,7 @@ public struct OpenAIClient {
                     metadata["openai.retry_after"] = "\(requested)"
                 }
                 self.logger.warning("openai call failed", metadata: metadata)
+                if error.code == .insufficientQuota { self.onQuotaExhausted(error) }
                 throw error
             }
             metadata["retry.in_seconds"] = "\(wait)"
