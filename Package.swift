@@ -11,7 +11,7 @@ let swiftSettings: [SwiftSetting] = [
 // the pages it uses instead of every shared library's relocated data (peak RSS 15.7 → see bench/RESULTS.md).
 // Only the responders: Foundation's time zones (the cron jobs need them) are not found when linked statically.
 let responderLinking: [LinkerSetting] = [
-    .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"], .when(configuration: .release)),
+    .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -121,7 +121,9 @@ let package = Package(
         // The /ops/ dashboard: server-rendered HTML over `Operations`, POSTs guarded by an HMAC CSRF token.
         .target(
             name: "OpsDashboard",
-            dependencies: ["Operations", "Edge", "FastCGI", "Platform", "Storage", "BotCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Operations", "Edge", "FastCGI", "Platform", "Storage", "BotCore", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -193,7 +195,8 @@ let package = Package(
 
         // The webhooks' body handling under libFuzzer (`make fuzz`); a plain build replays a corpus (`make test`).
         .executableTarget(
-            name: "EdgeFuzz", dependencies: ["Edge", "Messages", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+            name: "EdgeFuzz", dependencies: ["Edge", "Messages", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
 
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"], swiftSettings: swiftSettings),
         // Pure tests of the modules above BotCore (parsers, clients' request building, settings): no stack needed.

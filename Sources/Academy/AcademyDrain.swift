@@ -1,12 +1,12 @@
-public import Clients
 public import BotCore
-import Postgres
+public import Clients
 import Curl
 import FoundationEssentials
 public import Logging
-public import Platform
-public import Storage
 import Messages
+public import Platform
+import Postgres
+public import Storage
 
 /// The Academy side of `cron-drain`: one message of the Academy queue at a time — a Tilda lead recorded with its
 /// email chain, or a Telegram update run through the dialog, its replies sent in order. One per worker thread.
@@ -35,14 +35,17 @@ public final class AcademyDrain {
         case .tilda(let submission):
             let result = try self.replies.context.engines.postgres.with { connection in
                 try connection.transaction { connection in
-                    try self.store.recordTilda(submission, chain: self.chainPolicy, jobs: self.jobs, now: self.replies.context.clock.now(), on: connection)
+                    try self.store.recordTilda(
+                        submission, chain: self.chainPolicy, jobs: self.jobs, now: self.replies.context.clock.now(), on: connection)
                 }
             }
-            self.replies.context.logger.info("tilda lead recorded", metadata: [
-                "lead.id": "\(result.leadID)", "lead.created": "\(result.created)", "duplicate": "\(result.duplicate)",
-                "chain.scheduled": "\(result.scheduled?.rawValue ?? "none")", "tilda.tranid": "\(submission.tranid)",
-                "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
-            ])
+            self.replies.context.logger.info(
+                "tilda lead recorded",
+                metadata: [
+                    "lead.id": "\(result.leadID)", "lead.created": "\(result.created)", "duplicate": "\(result.duplicate)",
+                    "chain.scheduled": "\(result.scheduled?.rawValue ?? "none")", "tilda.tranid": "\(submission.tranid)",
+                    "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
+                ])
         case .telegram(let update):
             try self.handleTelegram(update, attempt: delivery.attempt, extendLease: extendLease)
         }
@@ -51,7 +54,8 @@ public final class AcademyDrain {
     /// One Telegram update: the dialog step (one transaction), then the replies, in order per chat.
     /// On the last delivery attempt a failing step still tells the user what to do (the global error handler).
     func handleTelegram(_ update: TelegramInbound, attempt: Int, extendLease: () -> Void) throws {
-        let step = AcademyTelegramStep(dialog: self.dialog, services: self.services, managerChatID: self.replies.academy.managerTelegramChatID, jobs: self.jobs)
+        let step = AcademyTelegramStep(
+            dialog: self.dialog, services: self.services, managerChatID: self.replies.academy.managerTelegramChatID, jobs: self.jobs)
         let started = monotonicSeconds()
         let result: AcademyTelegramStep.Result
         do {
@@ -61,15 +65,18 @@ public final class AcademyDrain {
                 try self.replies.context.engines.postgres.with { try step.run(update, now: self.replies.context.clock.now(), on: $0) }
             }
         } catch {
-            self.replies.context.logger.error("telegram step failed", metadata: [
-                "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)",
-            ])
+            self.replies.context.logger.error(
+                "telegram step failed",
+                metadata: [
+                    "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "attempt": "\(attempt)", "error": "\(error)",
+                ])
             if attempt >= self.replies.context.config.queue.maxAttempts && !Outage.isOutage(error) {
                 _ = try? self.replies.context.engines.postgres.with { connection in
                     // In the user's language when their session says which; Russian otherwise.
                     let stored = try? connection.query(
                         "SELECT state ->> 'language' AS language FROM academy_sessions WHERE chat_id = $1 LIMIT 1",
-                        [String(update.chatID)]).first?["language"]
+                        [String(update.chatID)]
+                    ).first?["language"]
                     let language = stored.flatMap { $0 }.flatMap { AcademyLanguage(rawValue: $0) } ?? .ru
                     try connection.transaction { try step.queueErrorMessage(update, language: language, on: $0) }
                 }
@@ -85,14 +92,18 @@ public final class AcademyDrain {
         do {
             delivered = try self.replies.flush(chats: Array(Set(result.chats + [update.chatID])).sorted(), extendLease: extendLease)
         } catch {
-            self.replies.context.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
-                "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "error": "\(error)",
-            ])
+            self.replies.context.logger.warning(
+                "replies left to the outbox: their outcomes could not be stored",
+                metadata: [
+                    "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "error": "\(error)",
+                ])
         }
-        self.replies.context.logger.info("telegram update handled", metadata: [
-            "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "duplicate": "\(result.alreadyProcessed)",
-            "ignored": "\(result.ignored ?? "no")", "dialog.step": "\(result.stepBefore)->\(result.stepAfter)",
-            "replies": "\(result.replies)", "delivered": "\(delivered)", "ms": "\(Int((monotonicSeconds() - started) * 1000))",
-        ])
+        self.replies.context.logger.info(
+            "telegram update handled",
+            metadata: [
+                "tg.chat": "\(update.chatID)", "tg.update": "\(update.updateID)", "duplicate": "\(result.alreadyProcessed)",
+                "ignored": "\(result.ignored ?? "no")", "dialog.step": "\(result.stepBefore)->\(result.stepAfter)",
+                "replies": "\(result.replies)", "delivered": "\(delivered)", "ms": "\(Int((monotonicSeconds() - started) * 1000))",
+            ])
     }
 }

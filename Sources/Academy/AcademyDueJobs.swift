@@ -1,12 +1,12 @@
-public import Clients
 public import BotCore
-import Postgres
+public import Clients
 import Curl
 import FoundationEssentials
 public import Logging
-public import Platform
-public import Storage
 import Messages
+public import Platform
+import Postgres
+public import Storage
 
 /// `cron-due-jobs` for the Academy: the email chain and call alerts of the leads, and the lesson reminders, each
 /// run when it comes due. One per worker thread.
@@ -26,7 +26,9 @@ public final class AcademyDueJobs {
     @discardableResult
     public func runDue() throws -> Int {
         let chain = self.emailChainJobs()
-        let runner = DueJobsRunner(jobs: self.jobs, settings: self.replies.context.config.jobs, clock: self.replies.context.clock, logger: self.replies.context.logger)
+        let runner = DueJobsRunner(
+            jobs: self.jobs, settings: self.replies.context.config.jobs, clock: self.replies.context.clock,
+            logger: self.replies.context.logger)
         return try runner.runDue(postgres: self.replies.context.engines.postgres) { job in
             if EmailChainJobs.kinds.contains(job.kind) {
                 try chain.run(job, postgres: self.replies.context.engines.postgres)
@@ -46,7 +48,8 @@ public final class AcademyDueJobs {
             try connection.transaction { connection -> Bool in
                 let lead = try connection.query(
                     "SELECT tg_blocked, extract(epoch FROM lesson_at)::double precision AS lesson_at, status FROM leads WHERE tg_id = $1",
-                    [String(payload.reminder.tgID)]).first
+                    [String(payload.reminder.tgID)]
+                ).first
                 let lessonAt = try lead?.decodeIfPresent("lesson_at", as: Double.self)
                 var skip: String?
                 if try lead?.decode("tg_blocked", as: Bool.self) == true { skip = "blocked" }
@@ -61,7 +64,8 @@ public final class AcademyDueJobs {
                 try AcademyTelegramStep.outbox.add(
                     conversation: String(payload.chatID), sourceKey: "job:\(job.id)",
                     payload: TelegramOutboxPayload(
-                        method: "sendMessage", parameters: AcademyTelegramStep.messageParameters(message, chatID: payload.chatID)).json,
+                        method: "sendMessage", parameters: AcademyTelegramStep.messageParameters(message, chatID: payload.chatID)
+                    ).json,
                     on: connection)
                 try self.jobs.finish(job, now: now, on: connection)
                 return true

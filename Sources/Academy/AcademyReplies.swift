@@ -1,12 +1,12 @@
-public import Clients
 public import BotCore
-import Postgres
+public import Clients
 import Curl
 import FoundationEssentials
 public import Logging
-public import Platform
-public import Storage
 import Messages
+public import Platform
+import Postgres
+public import Storage
 
 /// The Academy bot's Telegram replies: sends each chat's pending outbox rows in order, right after a step or a
 /// reminder (`flush`), and retries what failed (`retryPass`, the outbox job). One per worker thread.
@@ -38,7 +38,8 @@ public final class AcademyReplies {
                     conversation: String(chat), policy: policy, on: connection, onAttempt: extendLease,
                     send: { message in
                         client.send(message) { blocked in
-                            self.context.logger.warning("the user blocked the bot; messages to this chat stop", metadata: ["tg.chat": "\(blocked)"])
+                            self.context.logger.warning(
+                                "the user blocked the bot; messages to this chat stop", metadata: ["tg.chat": "\(blocked)"])
                             _ = try? self.store.markBlocked(chatID: blocked, on: connection)
                         }
                     })
@@ -56,7 +57,8 @@ public final class AcademyReplies {
 
     /// One outbox pass over Telegram chats with due messages (single attempt each, then backoff).
     public func retryPass() throws -> Int {
-        let chats = try self.context.engines.postgres.with { try AcademyTelegramStep.outbox.dueConversations(limit: 200, on: $0) }.compactMap(Int64.init)
+        let chats = try self.context.engines.postgres.with { try AcademyTelegramStep.outbox.dueConversations(limit: 200, on: $0) }
+            .compactMap(Int64.init)
         return try self.flush(chats: chats, policy: .retryPass(self.context.config.outbound))
     }
 }

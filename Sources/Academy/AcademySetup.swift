@@ -12,11 +12,12 @@ public enum AcademySetup {
     /// Loads the dialog's texts and settings (exit 78 on a broken catalog, at start-up).
     public static func loadDialog(config: AppConfig, academy: AppConfig.Academy, timeZone: AcademyTimeZone) throws -> AcademyDialog {
         let texts = try self.loadTexts(directory: config.infrastructure.textsDirectory)
-        return AcademyDialog(settings: AcademySettings(
-            texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
-            timeZone: timeZone,
-            minimumNoticeSeconds: config.booking?.minimumNoticeSeconds ?? Double(BookingSettings.defaultMinimumNoticeHours) * 3600,
-            maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
+        return AcademyDialog(
+            settings: AcademySettings(
+                texts: texts, welcomeVideoNoteFileID: academy.welcomeVideoNoteFileID, managerLink: academy.managerLink,
+                timeZone: timeZone,
+                minimumNoticeSeconds: config.booking?.minimumNoticeSeconds ?? Double(BookingSettings.defaultMinimumNoticeHours) * 3600,
+                maxVoiceBytes: config.ai?.voiceMaxBytes ?? 20 * 1024 * 1024))
     }
 
     /// Loads the Academy's catalogs (`academy.<language>.json`) from `TEXTS_DIR`.
@@ -66,9 +67,10 @@ public enum AcademySetup {
             let lessons = ThreadConfined { () -> LessonBooking? in
                 let http = HTTPClient()
                 let redis = LazyRedis(infrastructure.redis)
-                guard let auth = try? GoogleAuth(
-                    settings: google, scopes: [GoogleAuth.calendarScope], http: http, redis: redis, logger: logger,
-                    timeout: infrastructure.httpTimeout, connectTimeout: infrastructure.httpConnectTimeout)
+                guard
+                    let auth = try? GoogleAuth(
+                        settings: google, scopes: [GoogleAuth.calendarScope], http: http, redis: redis, logger: logger,
+                        timeout: infrastructure.httpTimeout, connectTimeout: infrastructure.httpConnectTimeout)
                 else { return nil }
                 let lessons = LessonBooking(
                     calendar: CalendarClient(auth: auth, baseURL: google.calendarAPIURL, calendarID: calendarID),
@@ -97,13 +99,18 @@ public enum AcademySetup {
                 var openAI = OpenAIClient(settings: ai, http: http, connectTimeout: infrastructure.httpConnectTimeout, logger: logger)
                 let alert = Self.alerting(config, logger: logger)
                 openAI.onQuotaExhausted = { error in
-                    alert(.openAIQuota, "OpenAI refused a call (\(error)): the assistant and voice transcription answer \"unavailable\" until the account's billing is fixed.")
+                    alert(
+                        .openAIQuota,
+                        "OpenAI refused a call (\(error)): the assistant and voice transcription answer \"unavailable\" until the account's billing is fixed."
+                    )
                 }
                 let telegram = TelegramClient(
                     baseURL: academy.telegramAPIURL, token: academy.telegramToken, timeout: infrastructure.httpTimeout,
                     connectTimeout: infrastructure.httpConnectTimeout, http: http, redis: redis)
-                return (AIAssistant(settings: ai, openAI: openAI, redis: redis, logger: logger),
-                        VoiceTranscriber(settings: ai, telegram: telegram, openAI: openAI, logger: logger))
+                return (
+                    AIAssistant(settings: ai, openAI: openAI, redis: redis, logger: logger),
+                    VoiceTranscriber(settings: ai, telegram: telegram, openAI: openAI, logger: logger)
+                )
             }
             services.askAI = { question, tgID, language in
                 switch clients.value.0.answer(question: question, tgUserID: tgID, language: language) {

@@ -1,10 +1,10 @@
-import Clients
 public import BotCore
+import Clients
 public import FoundationEssentials
+public import Messages
 import Platform
 public import Postgres
 public import Storage
-public import Messages
 
 /// The external work the dialog asks for, answered as the dialog's own events. The booking and AI
 /// services implement these; tests may pass their own.
@@ -18,7 +18,8 @@ public struct AcademyServices: Sendable {
     /// `askAI`: the text to send (already filtered), for this Telegram user and language.
     public var askAI: @Sendable (_ question: String, _ tgID: Int64, _ language: AcademyLanguage) -> String
     /// `transcribe` → `.transcribed` or `.transcriptionFailed`.
-    public var transcribe: @Sendable (_ fileID: String, _ kind: AcademyDialog.AudioMessage.Kind, _ language: AcademyLanguage) -> AcademyDialog.Event
+    public var transcribe:
+        @Sendable (_ fileID: String, _ kind: AcademyDialog.AudioMessage.Kind, _ language: AcademyLanguage) -> AcademyDialog.Event
 
     public init(
         loadSlots: @escaping @Sendable (Date, Int) -> AcademyDialog.Event,
@@ -81,7 +82,8 @@ public struct AcademyTelegramStep {
             return Result(alreadyProcessed: false, ignored: "unroutable", stepBefore: "", stepAfter: "", replies: 0, chats: [])
         }
         let date = Date(timeIntervalSince1970: now)
-        var state = try self.loadState(userID: message.userID, on: connection)
+        var state =
+            try self.loadState(userID: message.userID, on: connection)
             ?? AcademyDialog.State(userID: message.userID, chatID: message.chatID, languageCode: message.languageCode)
         let stepBefore = state.step.rawValue
 
@@ -99,7 +101,8 @@ public struct AcademyTelegramStep {
                 switch effect {
                 case .lookupLead(let email, let phone, let deepLinkRef):
                     // The dialog keeps the deep link's reference (the lead's link token, `lead_` already removed).
-                    let lead = try self.store.lookup(deepLinkToken: deepLinkRef, tgID: state.userID, email: email, phone: phone, on: connection)
+                    let lead = try self.store.lookup(
+                        deepLinkToken: deepLinkRef, tgID: state.userID, email: email, phone: phone, on: connection)
                     pending.append(.leadLookup(lead.map(Self.summary)))
                 case .loadSlots(let from, let days):
                     pending.append(self.services.loadSlots(from, days))
@@ -111,7 +114,8 @@ public struct AcademyTelegramStep {
                     try self.services.cancelBooking(lesson)
                 case .askAI(let text, _):
                     let answer = self.services.askAI(text, state.userID, state.language)
-                    commits.append(.send(AcademyMessage(key: .aiIntro, text: answer, markup: self.dialog.returnKeyboard(language: state.language))))
+                    commits.append(
+                        .send(AcademyMessage(key: .aiIntro, text: answer, markup: self.dialog.returnKeyboard(language: state.language))))
                 default:
                     commits.append(effect)
                 }
@@ -150,7 +154,8 @@ public struct AcademyTelegramStep {
                     try addOutbox(chat: chat, method: "answerCallbackQuery", parameters)
                 case .upsertLead(let upsert):
                     try self.store.recordBotRegistration(
-                        tgID: upsert.tgID, chatID: upsert.chatID, mergeInto: upsert.leadID, deepLinkToken: upsert.deepLinkRef, name: upsert.name,
+                        tgID: upsert.tgID, chatID: upsert.chatID, mergeInto: upsert.leadID, deepLinkToken: upsert.deepLinkRef,
+                        name: upsert.name,
                         phone: upsert.phone, email: upsert.email, language: upsert.language.rawValue, now: now, on: connection)
                 case .cancelEmailChain(let leadID):
                     try self.jobs.cancel(ids: EmailChainStep.allJobIDs(leadID: leadID), reason: "bot_activated", now: now, on: connection)
@@ -161,10 +166,12 @@ public struct AcademyTelegramStep {
                         try self.store.recordLesson(
                             tgID: tgID, lessonAt: lesson.start.timeIntervalSince1970,
                             date: "\(local.year)-" + two(local.month) + "-" + two(local.day), time: local.time,
-                            zoomLink: lesson.joinURL, meetingID: lesson.meetingID, eventID: lesson.calendarEventID, now: now, on: connection)
+                            zoomLink: lesson.joinURL, meetingID: lesson.meetingID, eventID: lesson.calendarEventID, now: now, on: connection
+                        )
                     case .cancelled:
                         try self.store.recordLesson(
-                            tgID: tgID, lessonAt: nil, date: nil, time: nil, zoomLink: nil, meetingID: nil, eventID: nil, now: now, on: connection)
+                            tgID: tgID, lessonAt: nil, date: nil, time: nil, zoomLink: nil, meetingID: nil, eventID: nil, now: now,
+                            on: connection)
                     }
                 case .scheduleReminder(let reminder):
                     let payload = ReminderPayload(reminder: reminder, chatID: chat, language: finalState.language)
@@ -175,7 +182,8 @@ public struct AcademyTelegramStep {
                     try self.jobs.cancel(ids: [id], reason: "lesson changed", now: now, on: connection)
                 case .notifyManager(let alert):
                     if let manager = self.managerChatID {
-                        let parameters = TelegramMessageParameters<ReplyMarkup>(chatID: manager, text: self.managerText(alert), replyMarkup: nil)
+                        let parameters = TelegramMessageParameters<ReplyMarkup>(
+                            chatID: manager, text: self.managerText(alert), replyMarkup: nil)
                         try addOutbox(chat: manager, method: "sendMessage", parameters)
                     }
                 default:
@@ -232,14 +240,17 @@ public struct AcademyTelegramStep {
         switch alert {
         case .bookingFailed(let tgID, let slot):
             let local = self.dialog.settings.timeZone.local(slot.start)
-            return "Не удалось записать на пробный урок: Telegram \(tgID), слот \(local.time) (\(Int64(slot.start.timeIntervalSince1970))). Свяжитесь с родителем."
+            return
+                "Не удалось записать на пробный урок: Telegram \(tgID), слот \(local.time) (\(Int64(slot.start.timeIntervalSince1970))). Свяжитесь с родителем."
         case .contactBookedElsewhere(let tgID, let leadID):
-            return "Родитель из Telegram \(tgID) указал контакты лида #\(leadID), чей урок записан с другого аккаунта. Проверьте, пожалуйста."
+            return
+                "Родитель из Telegram \(tgID) указал контакты лида #\(leadID), чей урок записан с другого аккаунта. Проверьте, пожалуйста."
         case .humanRequested(let tgID, let name, let phone, let email):
             // The manager's chat is a third party's: contacts masked, enough to recognise the lead in the CRM.
             let details = [name.map { "имя \($0)" }, phone.map { "тел. \(Redact.phone($0))" }, email.map { "email \(Redact.email($0))" }]
                 .compactMap { $0 }
-            return "Родитель из Telegram \(tgID) просит связаться с менеджером" + (details.isEmpty ? "." : " (\(details.joined(separator: ", "))).")
+            return "Родитель из Telegram \(tgID) просит связаться с менеджером"
+                + (details.isEmpty ? "." : " (\(details.joined(separator: ", "))).")
         }
     }
 
@@ -248,7 +259,9 @@ public struct AcademyTelegramStep {
     }
 
     private func loadState(userID: Int64, on connection: PostgresConnection) throws -> AcademyDialog.State? {
-        guard let text = try connection.query("SELECT state::text AS state FROM academy_sessions WHERE tg_id = $1", [String(userID)]).first?["state"]
+        guard
+            let text = try connection.query("SELECT state::text AS state FROM academy_sessions WHERE tg_id = $1", [String(userID)]).first?[
+                "state"]
         else { return nil }
         // An unreadable or older-version state starts over rather than failing every update.
         return AcademyDialog.State.decode(Data(text.utf8))
@@ -257,9 +270,11 @@ public struct AcademyTelegramStep {
     static let messageLog = MessageLog(source: "telegram")
 
     private func log(_ inbound: TelegramInbound, text: String, step: String?, on connection: PostgresConnection) throws {
-        try connection.pipeline([Self.messageLog.recordHandled([
-            .init(clientID: String(inbound.chatID), messageID: String(inbound.updateID), text: text, dialogState: step),
-        ])])
+        try connection.pipeline([
+            Self.messageLog.recordHandled([
+                .init(clientID: String(inbound.chatID), messageID: String(inbound.updateID), text: text, dialogState: step)
+            ])
+        ])
     }
 
     /// What the message log keeps of an event: typed text, never audio or contact details beyond the kind.

@@ -1,10 +1,10 @@
-public import Clients
 public import BotCore
+public import Clients
 public import Logging
+import Messages
 public import Platform
 import Postgres
 public import Storage
-import Messages
 
 /// Why a chain step could not be delivered this time (the job is retried with backoff).
 public struct ChainSendError: Error, CustomStringConvertible, Sendable {
@@ -47,10 +47,10 @@ public struct EmailChainJobs {
 
     public func run(_ job: DelayedJobs.Job, postgres: LazyPostgres) throws {
         guard let step = EmailChainStep(rawValue: job.kind),
-              let leadID = JSONValue.parse(job.payload)?.objectValue?["lead_id"].flatMap({ value -> Int64? in
-                  if case .integer(let id) = value { return id }
-                  return nil
-              })
+            let leadID = JSONValue.parse(job.payload)?.objectValue?["lead_id"].flatMap({ value -> Int64? in
+                if case .integer(let id) = value { return id }
+                return nil
+            })
         else { throw ChainSendError(description: "not an email-chain job: \(job.kind) \(job.payload)") }
         guard let lead = try postgres.with({ try self.store.lead(id: leadID, on: $0) }) else {
             _ = try postgres.with { try self.jobs.finish(job, skipped: "lead_deleted", now: self.clock.now(), on: $0) }
@@ -76,10 +76,13 @@ public struct EmailChainJobs {
         try postgres.with { connection in
             try connection.transaction { connection in
                 if reason == "bot_activated" {
-                    try self.jobs.cancel(ids: EmailChainStep.allJobIDs(leadID: leadID), reason: reason, now: self.clock.now(), on: connection)
+                    try self.jobs.cancel(
+                        ids: EmailChainStep.allJobIDs(leadID: leadID), reason: reason, now: self.clock.now(), on: connection)
                 }
                 try self.jobs.finish(job, skipped: reason, now: self.clock.now(), on: connection)
-                try self.store.appendEvent(leadID: leadID, "CHAIN_STOPPED", detail: ["step": .string(step.rawValue), "reason": .string(reason)], now: self.clock.now(), on: connection)
+                try self.store.appendEvent(
+                    leadID: leadID, "CHAIN_STOPPED", detail: ["step": .string(step.rawValue), "reason": .string(reason)],
+                    now: self.clock.now(), on: connection)
             }
         }
         self.logger.info("email chain stopped", metadata: ["lead.id": "\(leadID)", "step": "\(step.rawValue)", "reason": "\(reason)"])
@@ -104,8 +107,13 @@ public struct EmailChainJobs {
         let outcome = try postgres.with { connection in
             try connection.transaction { connection -> T? in
                 let lead = try self.store.lead(id: leadID, forUpdate: true, on: connection)
-                if lead == nil { reason = "lead_deleted" } else if lead?.botActivated == true { reason = "bot_activated" }
-                else if try !self.jobs.isOwned(job, on: connection) { reason = "job_cancelled" }
+                if lead == nil {
+                    reason = "lead_deleted"
+                } else if lead?.botActivated == true {
+                    reason = "bot_activated"
+                } else if try !self.jobs.isOwned(job, on: connection) {
+                    reason = "job_cancelled"
+                }
                 return reason == nil ? post() : nil
             }
         }
@@ -126,13 +134,16 @@ public struct EmailChainJobs {
             guard let to = lead.email, let rendered = self.templates.render(step.rawValue, language: lead.language, values: values) else {
                 throw ChainSendError(description: "no email or template for lead \(lead.id)")
             }
-            let email = OutgoingEmail(to: to, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                                      idempotencyKey: step.jobID(leadID: lead.id))
+            let email = OutgoingEmail(
+                to: to, subject: rendered.subject, html: rendered.html, text: rendered.text,
+                idempotencyKey: step.jobID(leadID: lead.id))
             // Re-checked before every attempt, inline retries included: the lead read above may be minutes old.
             var stopped: String?
-            let result = self.resend.send(email, permit: { post in
-                try self.whileWanted(job, leadID: lead.id, postgres: postgres, stopped: &stopped, post)
-            })
+            let result = self.resend.send(
+                email,
+                permit: { post in
+                    try self.whileWanted(job, leadID: lead.id, postgres: postgres, stopped: &stopped, post)
+                })
             switch result {
             case .sent(let id):
                 return .delivered((step.sentEvent, ["resend_id": .string(id)]))
@@ -155,7 +166,9 @@ public struct EmailChainJobs {
             if let chatID = self.academy.managerTelegramChatID, !done.contains("CALL_ALERT_TELEGRAM_SENT") {
                 switch self.telegram.sendMessage(chatID: chatID, text: rendered.subject + "\n\n" + rendered.text) {
                 case .ok:
-                    try postgres.with { try self.store.appendEvent(leadID: lead.id, "CALL_ALERT_TELEGRAM_SENT", now: self.clock.now(), on: $0) }
+                    try postgres.with {
+                        try self.store.appendEvent(leadID: lead.id, "CALL_ALERT_TELEGRAM_SENT", now: self.clock.now(), on: $0)
+                    }
                     detail["telegram"] = .bool(true)
                 case .retryable(let error, _): throw ChainSendError(description: error)
                 case .blocked(let error), .rejected(let error):
@@ -164,11 +177,15 @@ public struct EmailChainJobs {
                 }
             }
             if let manager = self.academy.managerEmail, !done.contains("CALL_ALERT_EMAIL_SENT") {
-                let email = OutgoingEmail(to: manager, subject: rendered.subject, html: rendered.html, text: rendered.text,
-                                          idempotencyKey: step.jobID(leadID: lead.id))
+                let email = OutgoingEmail(
+                    to: manager, subject: rendered.subject, html: rendered.html, text: rendered.text,
+                    idempotencyKey: step.jobID(leadID: lead.id))
                 switch self.resend.send(email) {
                 case .sent(let id):
-                    try postgres.with { try self.store.appendEvent(leadID: lead.id, "CALL_ALERT_EMAIL_SENT", detail: ["resend_id": .string(id)], now: self.clock.now(), on: $0) }
+                    try postgres.with {
+                        try self.store.appendEvent(
+                            leadID: lead.id, "CALL_ALERT_EMAIL_SENT", detail: ["resend_id": .string(id)], now: self.clock.now(), on: $0)
+                    }
                     detail["email"] = .bool(true)
                 case .rejected(let error): detail["email_error"] = .string(error)
                 case .retryable(let error): throw ChainSendError(description: error)
@@ -188,7 +205,9 @@ public struct EmailChainJobs {
         try postgres.with { connection in
             try connection.transaction { connection in
                 if event?.0 == step.sentEvent { try self.store.markSent(step, leadID: lead.id, on: connection) }
-                if let (name, detail) = event { try self.store.appendEvent(leadID: lead.id, name, detail: detail, now: now, on: connection) }
+                if let (name, detail) = event {
+                    try self.store.appendEvent(leadID: lead.id, name, detail: detail, now: now, on: connection)
+                }
                 // The parent may have opened the bot while we were sending: then the chain ends here.
                 let current = try self.store.lead(id: lead.id, forUpdate: true, on: connection)
                 if let next, current?.botActivated == false {
@@ -199,10 +218,12 @@ public struct EmailChainJobs {
                 try self.jobs.finish(job, now: now, on: connection)
             }
         }
-        self.logger.info("email chain step done", metadata: [
-            "lead.id": "\(lead.id)", "step": "\(step.rawValue)", "event": "\(event?.0 ?? "already sent")",
-            "next": "\(next.map { "\($0.step.rawValue) in \(Int($0.delay)) s" } ?? "none")",
-        ])
+        self.logger.info(
+            "email chain step done",
+            metadata: [
+                "lead.id": "\(lead.id)", "step": "\(step.rawValue)", "event": "\(event?.0 ?? "already sent")",
+                "next": "\(next.map { "\($0.step.rawValue) in \(Int($0.delay)) s" } ?? "none")",
+            ])
     }
 }
 

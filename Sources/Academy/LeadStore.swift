@@ -1,9 +1,9 @@
 public import BotCore
 import FoundationEssentials
+public import Messages
 import Platform
 public import Postgres
 public import Storage
-public import Messages
 
 /// A lead as stored in PostgreSQL (the CRM's source of truth).
 public struct Lead: Sendable, Equatable {
@@ -72,18 +72,23 @@ public struct LeadStore: Sendable {
         var lead = try self.find(email: submission.email, phone: submission.phone, on: connection)
         let created = lead == nil
         if let existing = lead {
-            lead = try self.decodeLead(try connection.queryOne(
-                """
-                UPDATE leads SET name = COALESCE(NULLIF($2, ''), name), phone = COALESCE($3, phone), email = COALESCE($4, email),
-                    child_age = COALESCE($5, child_age) WHERE id = $1 RETURNING \(Self.columns)
-                """, [String(existing.id), submission.name, submission.phone, submission.email, submission.childAge]))
+            lead = try self.decodeLead(
+                try connection.queryOne(
+                    """
+                    UPDATE leads SET name = COALESCE(NULLIF($2, ''), name), phone = COALESCE($3, phone), email = COALESCE($4, email),
+                        child_age = COALESCE($5, child_age) WHERE id = $1 RETURNING \(Self.columns)
+                    """, [String(existing.id), submission.name, submission.phone, submission.email, submission.childAge]))
         } else {
-            lead = try self.decodeLead(try connection.queryOne(
-                """
-                INSERT INTO leads (name, phone, email, child_age, source, status, tilda_tranid, tilda_formid, created_at)
-                VALUES ($1, $2, $3, $4, 'tilda', 'NEW', $5, $6, to_timestamp($7::double precision)) RETURNING \(Self.columns)
-                """, [submission.name, submission.phone, submission.email, submission.childAge, submission.tranid,
-                      submission.formid, String(now)]))
+            lead = try self.decodeLead(
+                try connection.queryOne(
+                    """
+                    INSERT INTO leads (name, phone, email, child_age, source, status, tilda_tranid, tilda_formid, created_at)
+                    VALUES ($1, $2, $3, $4, 'tilda', 'NEW', $5, $6, to_timestamp($7::double precision)) RETURNING \(Self.columns)
+                    """,
+                    [
+                        submission.name, submission.phone, submission.email, submission.childAge, submission.tranid,
+                        submission.formid, String(now),
+                    ]))
         }
         guard let lead else { throw PostgresError(code: .unexpectedResult, message: "lead upsert returned nothing") }
         var detail: [String: JSONValue] = ["tranid": .string(submission.tranid), "created": .bool(created)]
@@ -97,7 +102,8 @@ public struct LeadStore: Sendable {
             let payload = JSONValue.object(["lead_id": .integer(lead.id)]).serialized
             if try jobs.schedule(
                 id: first.step.jobID(leadID: lead.id), kind: first.step.rawValue, payload: payload, runAt: now + first.delay,
-                on: connection) {
+                on: connection)
+            {
                 scheduled = first.step
             }
         }
@@ -106,9 +112,14 @@ public struct LeadStore: Sendable {
 
     /// The lead a Telegram user is registering as: the deep-link lead (by its link token), else the one already
     /// linked to this Telegram account, else by email, then by phone (with `find`'s rule for shared phones).
-    public func lookup(deepLinkToken: String?, tgID: Int64?, email: String?, phone: String?, on connection: PostgresConnection) throws -> Lead? {
-        if let deepLinkToken, let row = try connection.query(
-            "SELECT \(Self.columns) FROM leads WHERE link_token = $1", [deepLinkToken]).first {
+    public func lookup(
+        deepLinkToken: String?, tgID: Int64?, email: String?, phone: String?, on connection: PostgresConnection
+    ) throws -> Lead? {
+        if let deepLinkToken,
+            let row = try connection.query(
+                "SELECT \(Self.columns) FROM leads WHERE link_token = $1", [deepLinkToken]
+            ).first
+        {
             return try self.decodeLead(row)
         }
         if let tgID, let row = try connection.query("SELECT \(Self.columns) FROM leads WHERE tg_id = $1", [String(tgID)]).first {
@@ -129,8 +140,11 @@ public struct LeadStore: Sendable {
         var target: Lead? = try leadID.flatMap { try self.lead(id: $0, on: connection) }
         if target == nil { target = try self.lookup(deepLinkToken: deepLinkToken, tgID: tgID, email: email, phone: phone, on: connection) }
         // Another lead may already hold this Telegram account or this email: never violate their uniqueness.
-        if let current = target, let other = try connection.query(
-            "SELECT id FROM leads WHERE (tg_id = $1 OR email = $2) AND id <> $3 LIMIT 1", [String(tgID), email, String(current.id)]).first {
+        if let current = target,
+            let other = try connection.query(
+                "SELECT id FROM leads WHERE (tg_id = $1 OR email = $2) AND id <> $3 LIMIT 1", [String(tgID), email, String(current.id)]
+            ).first
+        {
             target = try self.lead(id: try other.decode("id"), on: connection)
         }
         let id: Int64
@@ -142,13 +156,15 @@ public struct LeadStore: Sendable {
                     email = CASE WHEN email IS NULL OR email = $6 THEN $6 ELSE email END, language = $7,
                     status = CASE WHEN status = 'NEW' THEN 'REGISTERED' ELSE status END
                 WHERE id = $1 RETURNING id
-                """, [String(lead.id), String(tgID), String(chatID), name ?? "", phone, email, language]).decode("id")
+                """, [String(lead.id), String(tgID), String(chatID), name ?? "", phone, email, language]
+            ).decode("id")
         } else {
             id = try connection.queryOne(
                 """
                 INSERT INTO leads (name, phone, email, tg_id, tg_chat_id, language, source, status, bot_activated, created_at)
                 VALUES ($1, $2, $3, $4, $5, $6, 'direct_bot', 'REGISTERED', true, to_timestamp($7::double precision)) RETURNING id
-                """, [name ?? "", phone, email, String(tgID), String(chatID), language, String(now)]).decode("id")
+                """, [name ?? "", phone, email, String(tgID), String(chatID), language, String(now)]
+            ).decode("id")
         }
         var detail: [String: JSONValue] = ["tg_id": .integer(tgID), "created": .bool(target == nil)]
         if deepLinkToken != nil { detail["via_deep_link"] = .bool(true) }
@@ -169,7 +185,9 @@ public struct LeadStore: Sendable {
             """, [String(tgID), lessonAt.map { String($0) }, date, time, zoomLink, meetingID, eventID])
         for row in rows {
             let detail: [String: JSONValue] = lessonAt.map { ["lesson_at": .number($0)] } ?? [:]
-            try self.appendEvent(leadID: try row.decode("id"), lessonAt == nil ? "LESSON_CANCELLED" : "LESSON_SCHEDULED", detail: detail, now: now, on: connection)
+            try self.appendEvent(
+                leadID: try row.decode("id"), lessonAt == nil ? "LESSON_CANCELLED" : "LESSON_SCHEDULED", detail: detail, now: now,
+                on: connection)
         }
     }
 
@@ -184,9 +202,12 @@ public struct LeadStore: Sendable {
         if let email, let row = try connection.query("SELECT \(Self.columns) FROM leads WHERE email = $1", [email]).first {
             return try self.decodeLead(row)
         }
-        if let phone, let row = try connection.query(
-            "SELECT \(Self.columns) FROM leads WHERE phone = $1 AND ($2::text IS NULL OR email IS NULL) ORDER BY id LIMIT 1",
-            [phone, email]).first {
+        if let phone,
+            let row = try connection.query(
+                "SELECT \(Self.columns) FROM leads WHERE phone = $1 AND ($2::text IS NULL OR email IS NULL) ORDER BY id LIMIT 1",
+                [phone, email]
+            ).first
+        {
             return try self.decodeLead(row)
         }
         return nil
@@ -225,11 +246,12 @@ public struct LeadStore: Sendable {
 
     /// Marks a chain step as sent (`email_1_sent`, ...).
     public func markSent(_ step: EmailChainStep, leadID: Int64, on connection: PostgresConnection) throws {
-        let column = switch step {
-        case .email1: "email_1_sent"
-        case .email2: "email_2_sent"
-        case .callAlert: "call_alert_sent"
-        }
+        let column =
+            switch step {
+            case .email1: "email_1_sent"
+            case .email2: "email_2_sent"
+            case .callAlert: "call_alert_sent"
+            }
         try connection.query("UPDATE leads SET \(column) = true WHERE id = $1 AND NOT \(column)", [String(leadID)])
     }
 

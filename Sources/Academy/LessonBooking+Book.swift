@@ -1,9 +1,9 @@
-public import Clients
 public import BotCore
+public import Clients
 import FoundationEssentials
 import Logging
-import Platform
 import Messages
+import Platform
 import Storage
 
 extension LessonBooking {
@@ -144,7 +144,8 @@ extension LessonBooking {
                 ])
             self.alert(
                 .zoomCleanup,
-                "Zoom meeting \(meeting.id) was created for a booking that failed and could not be deleted: delete it by hand in Zoom.\nError: \(error)")
+                "Zoom meeting \(meeting.id) was created for a booking that failed and could not be deleted: delete it by hand in Zoom.\nError: \(error)"
+            )
         }
         guard eventMayExist else { return }
         do {
@@ -174,7 +175,8 @@ extension LessonBooking {
             "Zoom meeting: \(meeting.id)", Self.marker(request.idempotencyKey),
         ].joined(separator: "\n")
         return .object([
-            "summary": .string(self.texts.render(.calendarEventSummary, request.language, ["name": request.name])), "description": .string(description),
+            "summary": .string(self.texts.render(.calendarEventSummary, request.language, ["name": request.name])),
+            "description": .string(description),
             "location": .string(meeting.joinURL), "start": time(request.slot.start), "end": time(request.slot.end),
             "transparency": .string("opaque"),
             "extendedProperties": .object([

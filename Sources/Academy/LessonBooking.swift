@@ -1,5 +1,5 @@
-public import Clients
 public import BotCore
+public import Clients
 public import FoundationEssentials
 public import Logging
 public import Platform

@@ -2,8 +2,8 @@ public import Clients
 import Curl
 import FoundationEssentials
 public import Logging
-public import Platform
 import Messages
+public import Platform
 
 /// Turns a Telegram voice message (or video note) into text, behind the dialog's `transcribe` effect
 /// (seed "Сценарий 4"): `getFile`, a size check, the download with the same cap enforced while it arrives,

@@ -1,11 +1,11 @@
-import Clients
 import ArgumentParser
+import Clients
 import Curl
 import FoundationEssentials
 import Glibc
+import Messages
 import Platform
 import Postgres
-import Messages
 
 /// `botctl chat academy`: talk to the Academy bot as a Telegram user. Each line becomes an Update posted
 /// through nginx with the webhook secret; the bot's replies are read from the outbox once the update
@@ -69,11 +69,13 @@ struct AcademyChatSimulator {
             ])
             let chat: JSONValue = .object(["id": .integer(self.user), "type": .string("private")])
             let date = JSONValue.integer(Int64(Clock.system.now()))
-            var message: [String: JSONValue] = ["message_id": .integer(self.nextUpdate % 1_000_000), "from": from, "chat": chat, "date": date]
+            var message: [String: JSONValue] = [
+                "message_id": .integer(self.nextUpdate % 1_000_000), "from": from, "chat": chat, "date": date,
+            ]
             if line.hasPrefix("/press") {
                 let argument = line.dropFirst(6).trimmingSpaces
                 guard let index = Int(argument).map({ $0 - 1 }) ?? self.buttons.firstIndex(where: { $0.text == argument }),
-                      self.buttons.indices.contains(index)
+                    self.buttons.indices.contains(index)
                 else {
                     print("(no button \(argument); the last keyboard has \(self.buttons.count))")
                     return nil
@@ -82,12 +84,15 @@ struct AcademyChatSimulator {
                     "id": .string("sim-\(self.nextUpdate)"), "from": from, "chat_instance": .string("sim"),
                     "data": .string(self.buttons[index].data),
                 ])
-                return Update(id: self.nextUpdate, json: JSONValue.object(["update_id": .integer(self.nextUpdate), "callback_query": query]).serialized)
+                return Update(
+                    id: self.nextUpdate,
+                    json: JSONValue.object(["update_id": .integer(self.nextUpdate), "callback_query": query]).serialized)
             }
             if line.hasPrefix("/contact") {
                 let typed = line.dropFirst(8).trimmingSpaces
                 message["contact"] = .object([
-                    "phone_number": .string(typed.isEmpty ? phone : typed), "first_name": .string("Sandbox"), "user_id": .integer(self.user),
+                    "phone_number": .string(typed.isEmpty ? phone : typed), "first_name": .string("Sandbox"),
+                    "user_id": .integer(self.user),
                 ])
             } else if line.hasPrefix("/voice ") {
                 let path = line.dropFirst(7).trimmingSpaces
@@ -97,8 +102,10 @@ struct AcademyChatSimulator {
                 }
                 // The sandbox's fake Telegram takes the file through its control API, as if the user had recorded it.
                 let fileID = "sim-voice-\(self.nextUpdate)"
-                let upload = try http.perform(HTTPRequest(
-                    method: "PUT", url: academy.telegramAPIURL + "/_fake/files/\(fileID)?kind=voice", body: Array(data), totalTimeout: 10))
+                let upload = try http.perform(
+                    HTTPRequest(
+                        method: "PUT", url: academy.telegramAPIURL + "/_fake/files/\(fileID)?kind=voice", body: Array(data),
+                        totalTimeout: 10))
                 guard upload.status == 200 else {
                     print("(voice messages need the sandbox's fake Telegram: upload answered \(upload.status))")
                     return nil
@@ -110,7 +117,9 @@ struct AcademyChatSimulator {
             } else {
                 message["text"] = .string(line)
             }
-            return Update(id: self.nextUpdate, json: JSONValue.object(["update_id": .integer(self.nextUpdate), "message": .object(message)]).serialized)
+            return Update(
+                id: self.nextUpdate,
+                json: JSONValue.object(["update_id": .integer(self.nextUpdate), "message": .object(message)]).serialized)
         }
 
         /// A reply as a person reads it; inline buttons numbered for /press.

@@ -21,11 +21,14 @@ struct BenchPeerSpec: ParsableCommand {
         let queue = InboundQueue.shoro
         let spec: [String: JSONValue] = [
             "script": .string(InboundQueue.enqueueScript.source),
-            "keys": .array(queue.enqueueKeys(conversation: Self.conversationPlaceholder, dedupeID: Self.messagePlaceholder)
-                .map(JSONValue.string)),
-            "arguments": .array(queue.enqueueArguments(
-                Self.payloadPlaceholder, conversation: Self.conversationPlaceholder, dedupeID: Self.messagePlaceholder,
-                dedupeSeconds: config.queue.dedupeSeconds).map(JSONValue.string)),
+            "keys": .array(
+                queue.enqueueKeys(conversation: Self.conversationPlaceholder, dedupeID: Self.messagePlaceholder)
+                    .map(JSONValue.string)),
+            "arguments": .array(
+                queue.enqueueArguments(
+                    Self.payloadPlaceholder, conversation: Self.conversationPlaceholder, dedupeID: Self.messagePlaceholder,
+                    dedupeSeconds: config.queue.dedupeSeconds
+                ).map(JSONValue.string)),
             "secret": .string(config.shoro?.webhookSecret ?? ""),
         ]
         print(JSONValue.object(spec).serialized)

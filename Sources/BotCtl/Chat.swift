@@ -1,11 +1,11 @@
-import BotCore
 import ArgumentParser
+import BotCore
 import Curl
 import FoundationEssentials
 import Glibc
+import Messages
 import Platform
 import Postgres
-import Messages
 import Shoro
 
 /// `botctl chat shoro|academy`: talk to a bot as a customer. Each input line is posted as a webhook
@@ -71,12 +71,14 @@ struct Chat: ParsableCommand {
         _ line: String, clientID: Int64, apiURL: String, http: HTTPClient, connection: PostgresConnection
     ) throws -> [String] {
         let closing = line.trimmingSpaces == "/close"
-        let body: JSONValue = closing
+        let body: JSONValue =
+            closing
             ? .object(["client_id": .integer(clientID)])
             : .object(["client_id": .integer(clientID), "text": .string(String(line.dropFirst("/operator ".count)))])
-        let response = try http.perform(HTTPRequest(
-            method: "POST", url: apiURL + (closing ? "/_fake/close_dialog" : "/_fake/operator_message"),
-            headers: [("Content-Type", "application/json")], body: Array(body.serialized.utf8), totalTimeout: 10))
+        let response = try http.perform(
+            HTTPRequest(
+                method: "POST", url: apiURL + (closing ? "/_fake/close_dialog" : "/_fake/operator_message"),
+                headers: [("Content-Type", "application/json")], body: Array(body.serialized.utf8), totalTimeout: 10))
         guard response.status == 200, let answer = JSONValue.parse(response.text)?.objectValue else {
             return ["(the desk simulation needs the sandbox's fake Chat2Desk: HTTP \(response.status) \(response.text.prefix(200)))"]
         }

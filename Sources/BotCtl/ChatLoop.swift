@@ -32,9 +32,10 @@ struct ChatLoop {
 
     /// Posts a webhook through nginx; nil when it was accepted (200), otherwise the line that says why not.
     static func post(_ body: String, to url: String, headers: [(name: String, value: String)], http: HTTPClient) throws -> String? {
-        let response = try http.perform(HTTPRequest(
-            method: "POST", url: url, headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8),
-            totalTimeout: 10))
+        let response = try http.perform(
+            HTTPRequest(
+                method: "POST", url: url, headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8),
+                totalTimeout: 10))
         return response.status == 200 ? nil : "(webhook answered \(response.status): \(response.text))"
     }
 }

@@ -39,8 +39,9 @@ struct Conversation: ParsableCommand {
             let id = self.target.id
             let now = Date(timeIntervalSince1970: Clock.system.now())
             if let dialog = try ShoroConversation.dialog(clientID: id, on: connection) {
-                print("dialog \(dialog.id): state \(dialog.state.rawValue), language \(dialog.language.rawValue), "
-                    + "\(dialog.messageCount) message(s)\(dialog.isFinished ? ", finished" : "")")
+                print(
+                    "dialog \(dialog.id): state \(dialog.state.rawValue), language \(dialog.language.rawValue), "
+                        + "\(dialog.messageCount) message(s)\(dialog.isFinished ? ", finished" : "")")
                 print(Self.pauseLine(dialog, now: now))
             } else {
                 print("no dialog: the client's next message starts one")
@@ -48,12 +49,16 @@ struct Conversation: ParsableCommand {
             let history = try ShoroConversation.history(clientID: id, limit: self.last, on: connection)
             print("last \(history.count) message(s):")
             for entry in history {
-                print("  \(entry.at) \(entry.direction.padding(toLength: 12, withPad: " ", startingAt: 0)) \(entry.text.replacingOccurrences(of: "\n", with: " ⏎ ")) [\(entry.detail)]")
+                print(
+                    "  \(entry.at) \(entry.direction.padding(toLength: 12, withPad: " ", startingAt: 0)) \(entry.text.replacingOccurrences(of: "\n", with: " ⏎ ")) [\(entry.detail)]"
+                )
             }
             let pending = try ShoroConversation.pendingSends(clientID: id, on: connection)
             print("pending sends: \(pending.count)")
             for row in pending {
-                print("  #\(row["id"] ?? "") \(row["attempts"] ?? "0") attempt(s), next at \(row["next_attempt"] ?? "") UTC: \(row["text"] ?? "") \(row["last_error"].map { $0.isEmpty ? "" : "(\($0))" } ?? "")")
+                print(
+                    "  #\(row["id"] ?? "") \(row["attempts"] ?? "0") attempt(s), next at \(row["next_attempt"] ?? "") UTC: \(row["text"] ?? "") \(row["last_error"].map { $0.isEmpty ? "" : "(\($0))" } ?? "")"
+                )
             }
             let letters = try InboundQueue.shoro.deadLetters(on: try RedisConnection(config.infrastructure.redis))
                 .filter { $0.conversation == id }
@@ -64,11 +69,15 @@ struct Conversation: ParsableCommand {
         /// "paused (operator_replied) until … UTC" or "the bot is answering".
         static func pauseLine(_ dialog: ShoroDialog, now: Date) -> String {
             guard let pause = dialog.pause, dialog.isPaused(at: now) else { return "the bot is answering (not paused)" }
-            return "paused (\(pause.reason.rawValue)) since \(utc(pause.since)) until \(utc(pause.until)) UTC, or until the dialog is closed"
+            return
+                "paused (\(pause.reason.rawValue)) since \(utc(pause.since)) until \(utc(pause.until)) UTC, or until the dialog is closed"
         }
 
         static func utc(_ date: Date) -> String {
-            String(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false)).replacingOccurrences(of: "T", with: " ").prefix(19))
+            String(
+                date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false)).replacingOccurrences(
+                    of: "T", with: " "
+                ).prefix(19))
         }
     }
 

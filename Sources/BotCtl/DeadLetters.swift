@@ -74,7 +74,8 @@ struct DeadLetters: ParsableCommand {
 
         func report(_ outcomes: [DeadLetterBox.Outcome]) throws {
             for outcome in outcomes {
-                print(self.json ? try OperationsFormat.json(outcome) : "\(outcome.id): \(outcome.result.rawValue.replacing("_", with: " "))")
+                print(
+                    self.json ? try OperationsFormat.json(outcome) : "\(outcome.id): \(outcome.result.rawValue.replacing("_", with: " "))")
             }
             // Something asked for by id that is not there (a typo, or another operator was faster): exit 1.
             if outcomes.contains(where: { $0.result == .notFound }) && !self.ids.isEmpty { throw ExitCode(1) }
@@ -94,10 +95,12 @@ struct DeadLetters: ParsableCommand {
         func run() throws {
             let context = try Context()
             let now = Clock.system.now()
-            let outcomes = self.all
+            let outcomes =
+                self.all
                 ? try context.box.replayAll(dryRun: self.selection.dryRun, now: now, redis: context.redis, postgres: context.postgres)
                 : try context.box.apply(
-                    .replay, to: self.selection.ids, dryRun: self.selection.dryRun, now: now, redis: context.redis, postgres: context.postgres)
+                    .replay, to: self.selection.ids, dryRun: self.selection.dryRun, now: now, redis: context.redis,
+                    postgres: context.postgres)
             if self.all && outcomes.isEmpty && !self.selection.json { print("no dead letters") }
             try self.selection.report(outcomes)
         }
@@ -113,9 +116,10 @@ struct DeadLetters: ParsableCommand {
 
         func run() throws {
             let context = try Context()
-            try self.selection.report(try context.box.apply(
-                .discard, to: self.selection.ids, dryRun: self.selection.dryRun, now: Clock.system.now(), redis: context.redis,
-                postgres: context.postgres))
+            try self.selection.report(
+                try context.box.apply(
+                    .discard, to: self.selection.ids, dryRun: self.selection.dryRun, now: Clock.system.now(), redis: context.redis,
+                    postgres: context.postgres))
         }
     }
 

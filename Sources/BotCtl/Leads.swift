@@ -1,10 +1,10 @@
 import Academy
 import ArgumentParser
 import FoundationEssentials
+import Messages
 import Platform
 import Postgres
 import Storage
-import Messages
 
 /// `botctl leads`: the latest Academy leads with their email-chain status.
 struct Leads: ParsableCommand {
@@ -32,12 +32,13 @@ struct Leads: ParsableCommand {
             if self.json {
                 print(JSONValue.object(Dictionary(uniqueKeysWithValues: fields)).serialized)
             } else {
-                print(fields.map { field in
-                    switch field.1 {
-                    case .string(let text): text.isEmpty ? "-" : text
-                    default: field.1.serialized
-                    }
-                }.joined(separator: " | "))
+                print(
+                    fields.map { field in
+                        switch field.1 {
+                        case .string(let text): text.isEmpty ? "-" : text
+                        default: field.1.serialized
+                        }
+                    }.joined(separator: " | "))
             }
         }
         if leads.isEmpty && !self.json { print("no leads yet") }

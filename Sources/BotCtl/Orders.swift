@@ -1,7 +1,7 @@
 import ArgumentParser
+import Messages
 import Platform
 import Postgres
-import Messages
 
 /// `botctl orders [list]`: the latest orders and whether dispatch was told; `botctl orders set-status ID STATUS`.
 struct Orders: ParsableCommand {

@@ -13,7 +13,8 @@ struct SettledReplies {
 
     /// The replies' payloads (JSON text) and statuses, in send order; nil when the step did not commit in time
     /// (no drainer running). Replies still pending at the last second are returned as they are.
-    func wait(messageID: String, sourceKeyPrefix: String, on connection: PostgresConnection) throws -> [(payload: String, status: String)]? {
+    func wait(messageID: String, sourceKeyPrefix: String, on connection: PostgresConnection) throws -> [(payload: String, status: String)]?
+    {
         let deadline = monotonicSeconds() + self.timeout
         while monotonicSeconds() < deadline {
             if try MessageLog(source: self.source).isHandled(messageID: messageID, on: connection) {

@@ -35,18 +35,25 @@ struct Stats: ParsableCommand {
         }
         print("funnels from \(OperationsFormat.instant(since)) to \(OperationsFormat.instant(now))")
         if let shoro = report.shoro {
-            print("\nShoro: conversion \(OperationsFormat.percent(shoro.conversion)), median time to order "
-                + (shoro.medianSecondsToOrder.map(OperationsFormat.duration) ?? "-"))
-            print(Table(["step", "conversations", "drop-off"], shoro.steps.map { [$0.step, "\($0.conversations)", "\($0.dropOff)"] }).text)
+            print(
+                "\nShoro: conversion \(OperationsFormat.percent(shoro.conversion)), median time to order "
+                    + (shoro.medianSecondsToOrder.map(OperationsFormat.duration) ?? "-"))
+            print(
+                Table(["step", "conversations", "drop-off"], shoro.steps.map { [$0.step, "\($0.conversations)", "\($0.dropOff)"] }).text)
             print(Table(["day", "started", "ordered"], shoro.days.map { [$0.day, "\($0.started)", "\($0.ordered)"] }).text)
             print("\noutcomes: " + OperationsFormat.pairs(shoro.outcomes) + "; stopped at: " + OperationsFormat.pairs(shoro.dropOffStates))
         }
         if let academy = report.academy {
-            print("\nAcademy: \(academy.leads) lead(s) (\(OperationsFormat.pairs(academy.leadsBySource))), opened the bot \(academy.openedBot), "
-                + "registered \(academy.registered), booked \(academy.booked), reminded \(academy.reminded)")
-            print(Table(["email chain", "done", "cancelled", "dead", "pending"], academy.emailChain.map { step in
-                [step.step] + ["done", "cancelled", "dead", "pending"].map { "\(step.outcomes[$0] ?? 0)" }
-            }).text)
+            print(
+                "\nAcademy: \(academy.leads) lead(s) (\(OperationsFormat.pairs(academy.leadsBySource))), opened the bot \(academy.openedBot), "
+                    + "registered \(academy.registered), booked \(academy.booked), reminded \(academy.reminded)")
+            print(
+                Table(
+                    ["email chain", "done", "cancelled", "dead", "pending"],
+                    academy.emailChain.map { step in
+                        [step.step] + ["done", "cancelled", "dead", "pending"].map { "\(step.outcomes[$0] ?? 0)" }
+                    }
+                ).text)
         }
     }
 

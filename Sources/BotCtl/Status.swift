@@ -21,16 +21,30 @@ struct Status: ParsableCommand {
             return
         }
         print("chatbots status at \(OperationsFormat.instant(status.generatedAt))")
-        print(Table(["queue", "depth", "conversations", "oldest wait", "dead letters"], status.queues.map {
-            [$0.queue, "\($0.depth)", "\($0.conversations)", OperationsFormat.duration($0.oldestWaitSeconds), "\($0.deadLetters)"]
-        }).text)
-        print(Table(["bot", "handled 5m", "handled 1h", "failed 1h", "replies 5m", "replies 1h"], status.rates.map {
-            [$0.bot, "\($0.handledLast5Minutes)", "\($0.handledLastHour)", "\($0.failedLastHour)",
-             "\($0.repliesSentLast5Minutes)", "\($0.repliesSentLastHour)"]
-        }).text)
-        print(Table(["outbox", "pending", "overdue", "dead", "oldest pending"], status.outbox.map {
-            [$0.channel, "\($0.pending)", "\($0.overdue)", "\($0.dead)", OperationsFormat.duration($0.oldestPendingSeconds)]
-        }).text)
+        print(
+            Table(
+                ["queue", "depth", "conversations", "oldest wait", "dead letters"],
+                status.queues.map {
+                    [$0.queue, "\($0.depth)", "\($0.conversations)", OperationsFormat.duration($0.oldestWaitSeconds), "\($0.deadLetters)"]
+                }
+            ).text)
+        print(
+            Table(
+                ["bot", "handled 5m", "handled 1h", "failed 1h", "replies 5m", "replies 1h"],
+                status.rates.map {
+                    [
+                        $0.bot, "\($0.handledLast5Minutes)", "\($0.handledLastHour)", "\($0.failedLastHour)",
+                        "\($0.repliesSentLast5Minutes)", "\($0.repliesSentLastHour)",
+                    ]
+                }
+            ).text)
+        print(
+            Table(
+                ["outbox", "pending", "overdue", "dead", "oldest pending"],
+                status.outbox.map {
+                    [$0.channel, "\($0.pending)", "\($0.overdue)", "\($0.dead)", OperationsFormat.duration($0.oldestPendingSeconds)]
+                }
+            ).text)
         if status.outbox.isEmpty { print("  (nothing pending or dead)") }
         let jobs = status.jobs
         print("\ndelayed jobs: \(jobs.pending) pending, \(jobs.due) due, \(jobs.overdue) overdue, \(jobs.dead) dead")
@@ -51,11 +65,13 @@ struct Table {
     var text: String {
         let all = [self.header] + self.rows
         let widths = self.header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return "\n" + all.map { row in
-            row.enumerated().map { index, cell in
-                index == 0 ? cell + String(repeating: " ", count: widths[index] - cell.count)
-                    : String(repeating: " ", count: widths[index] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return "\n"
+            + all.map { row in
+                row.enumerated().map { index, cell in
+                    index == 0
+                        ? cell + String(repeating: " ", count: widths[index] - cell.count)
+                        : String(repeating: " ", count: widths[index] - cell.count) + cell
+                }.joined(separator: "  ")
+            }.joined(separator: "\n")
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Clients
 import Curl
-import Platform
 import Messages
+import Platform
 
 /// `botctl telegram set-webhook|webhook-info`: register this service with Telegram and see Telegram's view.
 struct Telegram: ParsableCommand {
@@ -18,10 +18,12 @@ struct Telegram: ParsableCommand {
             let (config, _) = ProcessSetup.load("botctl")
             guard let academy = config.academy else { throw ValidationError("ACADEMY_ENABLED is false") }
             let target = self.url ?? config.infrastructure.publicBaseURL + "/webhook/tg"
-            let result = Telegram.client(config, academy).call("setWebhook", [
-                "url": .string(target), "secret_token": .string(academy.telegramWebhookSecret),
-                "allowed_updates": .array([.string("message"), .string("callback_query")]), "max_connections": .integer(20),
-            ])
+            let result = Telegram.client(config, academy).call(
+                "setWebhook",
+                [
+                    "url": .string(target), "secret_token": .string(academy.telegramWebhookSecret),
+                    "allowed_updates": .array([.string("message"), .string("callback_query")]), "max_connections": .integer(20),
+                ])
             guard case .ok = result else { throw ValidationError("Telegram refused setWebhook: \(result)") }
             print("webhook set: \(target) (updates: message, callback_query; secret token sent in a header)")
         }

@@ -1,13 +1,13 @@
+import Academy
 import AcademyTime
 import ArgumentParser
-import Academy
+import BotCore
 import Clients
-import Shoro
 import Curl
 import Logging
 import Platform
+import Shoro
 import Storage
-import BotCore
 
 /// cron-drain: started every minute by cron (flock-guarded); drains the inbound queues of the enabled
 /// bots for most of the minute, with its own worker threads per bot.

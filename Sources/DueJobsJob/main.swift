@@ -1,7 +1,7 @@
+import Academy
 import AcademyTime
 import ArgumentParser
 import BotCore
-import Academy
 import Curl
 import Logging
 import Platform

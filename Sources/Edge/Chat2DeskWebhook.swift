@@ -34,7 +34,9 @@ public enum Chat2DeskWebhookParser {
         let type = lenient("type")?.value ?? ""
         // Outbox hooks of internal comments, system notes and autoreplies never reach the client as a person's word.
         let expectedType = kind == .client ? "from_client" : "to_client"
-        guard kind == .closeDialog || type == expectedType else { return .ignored(reason: "\(hookType) type \(type.isEmpty ? "missing" : type)") }
+        guard kind == .closeDialog || type == expectedType else {
+            return .ignored(reason: "\(hookType) type \(type.isEmpty ? "missing" : type)")
+        }
         let client: Lenient? = if case .object(let object)? = payload["client"] { object["id"].flatMap(Lenient.init) } else { nil }
         guard let clientID = lenient("client_id")?.id ?? client?.id else {
             throw Chat2DeskPayloadError(message: "client_id is missing or not numeric")
@@ -42,18 +44,23 @@ public enum Chat2DeskWebhookParser {
         if kind == .closeDialog {
             // No message id: the dialog (or the request, or the moment) names the event, for de-duplication.
             let event = lenient("dialog_id")?.id ?? lenient("request_id")?.id ?? lenient("event_time")?.value ?? ""
-            return .inbound(Chat2DeskInbound(
-                messageID: "close_dialog:\(clientID):\(event)", clientID: clientID, text: "", receivedAt: receivedAt,
-                kind: .closeDialog))
+            return .inbound(
+                Chat2DeskInbound(
+                    messageID: "close_dialog:\(clientID):\(event)", clientID: clientID, text: "", receivedAt: receivedAt,
+                    kind: .closeDialog))
         }
-        guard let messageID = lenient("message_id")?.id else { throw Chat2DeskPayloadError(message: "message_id is missing or not numeric") }
+        guard let messageID = lenient("message_id")?.id else {
+            throw Chat2DeskPayloadError(message: "message_id is missing or not numeric")
+        }
         let attachments: Int? = if case .array(let items)? = payload["attachments"] { items.count } else { nil }
-        let hasMedia = ["photo", "audio", "pdf", "coordinates", "video"]
+        let hasMedia =
+            ["photo", "audio", "pdf", "coordinates", "video"]
             .contains { lenient($0)?.value.map { !$0.isEmpty } ?? false } || (attachments ?? 0) > 0
-        return .inbound(Chat2DeskInbound(
-            messageID: messageID, clientID: clientID, text: lenient("text")?.value ?? "",
-            transport: lenient("transport")?.value, channelID: lenient("channel_id")?.id, hasMedia: hasMedia,
-            receivedAt: receivedAt, kind: kind, externalID: kind == .outbox ? lenient("external_id")?.value : nil))
+        return .inbound(
+            Chat2DeskInbound(
+                messageID: messageID, clientID: clientID, text: lenient("text")?.value ?? "",
+                transport: lenient("transport")?.value, channelID: lenient("channel_id")?.id, hasMedia: hasMedia,
+                receivedAt: receivedAt, kind: kind, externalID: kind == .outbox ? lenient("external_id")?.value : nil))
     }
 
     /// A scalar that may arrive as a string, a number, a bool or null; objects and arrays count as present media.

@@ -1,9 +1,9 @@
 public import FastCGI
 import FoundationEssentials
 public import Logging
+import Messages
 public import Platform
 public import Redis
-import Messages
 
 /// `POST /webhook/chat2desk[/<secret>]`: authenticate, validate, de-duplicate and queue. Nothing else:
 /// it never calls Chat2Desk and never touches dialog state.
@@ -34,7 +34,7 @@ public struct Chat2DeskWebhookHandler {
         guard request.method == "POST" else { return .answer(HTTPEdge.methodNotAllowed(allowed: ["POST"])) }
         let pathSecret = request.path.hasPrefix("/webhook/chat2desk/") ? String(request.path.dropFirst("/webhook/chat2desk/".count)) : nil
         guard let presented = pathSecret ?? request.queryParameters["token"] ?? request.header("x-webhook-secret"),
-              !presented.isEmpty
+            !presented.isEmpty
         else {
             return .answer(HTTPEdge.error(401, "unauthorized", "the webhook secret is missing"))
         }
@@ -54,7 +54,8 @@ public struct Chat2DeskWebhookHandler {
             return .answer(HTTPEdge.error(400, "bad_request", error.message))
         }
         guard case .inbound(let message) = event else { return .answer(HTTPEdge.ok(#""queued":false"#)) }
-        return .enqueue(WebhookMessage(
-            payload: message.queuePayload, queue: .shoro, conversation: message.clientID, dedupeID: message.messageID))
+        return .enqueue(
+            WebhookMessage(
+                payload: message.queuePayload, queue: .shoro, conversation: message.clientID, dedupeID: message.messageID))
     }
 }

@@ -1,7 +1,7 @@
 public import FastCGI
 public import Logging
-public import Platform
 import Messages
+public import Platform
 public import Redis
 
 /// Small JSON error answers shared by every responder, so each edge maps errors the same way.
@@ -13,8 +13,9 @@ public enum HTTPEdge {
 
     /// 405 naming the allowed methods.
     public static func methodNotAllowed(allowed: [String]) -> FastCGIResponse {
-        self.error(405, "method_not_allowed", "use \(allowed.joined(separator: " or "))",
-                   headers: ["Allow": allowed.joined(separator: ", ")])
+        self.error(
+            405, "method_not_allowed", "use \(allowed.joined(separator: " or "))",
+            headers: ["Allow": allowed.joined(separator: ", ")])
     }
 
     /// Queues one webhook message (de-duplicated by its `dedupeID`, atomically with the enqueue) and answers:

@@ -29,9 +29,11 @@ extension ProcessSetup {
         let server = FastCGIServerConfiguration(
             socketPath: socketPath, threads: config.infrastructure.fastCGIThreads,
             maxBodyBytes: config.infrastructure.maxBodyBytes)
-        logger.info("responder starting", metadata: [
-            "fcgi.socket": "\(socketPath ?? "fd 0")", "fcgi.threads": "\(server.threads)",
-        ])
+        logger.info(
+            "responder starting",
+            metadata: [
+                "fcgi.socket": "\(socketPath ?? "fd 0")", "fcgi.threads": "\(server.threads)",
+            ])
         do {
             try runFastCGIServer(server) { _ in
                 let handler = makeHandler(config, logger)
@@ -70,16 +72,18 @@ extension ProcessSetup {
         case .durable: return
         case .unverified(let reason):
             let required = RedisDurability.requirements.map { "\($0.setting) \($0.required)" }.joined(separator: ", ")
-            logger.warning("redis durability cannot be checked (CONFIG GET refused): make sure it has \(required)",
-                           metadata: ["redis.reply": "\(reason)"])
+            logger.warning(
+                "redis durability cannot be checked (CONFIG GET refused): make sure it has \(required)",
+                metadata: ["redis.reply": "\(reason)"])
         case .insufficient(let problems):
             let metadata: Logger.Metadata = ["redis.problems": "\(problems.map(\.description).joined(separator: "; "))"]
             if config.infrastructure.allowNonDurableRedis {
                 logger.warning("redis may lose acknowledged webhooks; accepted because REDIS_ALLOW_NON_DURABLE is true", metadata: metadata)
                 return
             }
-            logger.critical("redis may lose acknowledged webhooks: fix its configuration (or set REDIS_ALLOW_NON_DURABLE=true for development)",
-                            metadata: metadata)
+            logger.critical(
+                "redis may lose acknowledged webhooks: fix its configuration (or set REDIS_ALLOW_NON_DURABLE=true for development)",
+                metadata: metadata)
             exit(ExitStatus.configuration.rawValue)
         }
     }

@@ -1,9 +1,9 @@
 public import FastCGI
 import FoundationEssentials
 public import Logging
+public import Messages
 public import Platform
 import Redis
-public import Messages
 
 extension TelegramInbound {
     /// Validates the parts the queue needs. Returns nil (answered 200, not queued) for update kinds the

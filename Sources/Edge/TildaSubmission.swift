@@ -1,8 +1,8 @@
 import BotCore
 import FastCGI
 import FoundationEssentials
-public import Platform
 public import Messages
+public import Platform
 
 /// What a Tilda POST turned out to be.
 public enum TildaPayload: Sendable, Equatable {
@@ -27,7 +27,9 @@ public enum TildaPayload: Sendable, Equatable {
             guard !fields.isEmpty else { throw Invalid(message: "the body has no form fields") }
             return fields
         case "application/json":
-            guard let object = JSONValue.parseUntrusted(body)?.value.objectValue else { throw Invalid(message: "the body is not a JSON object") }
+            guard let object = JSONValue.parseUntrusted(body)?.value.objectValue else {
+                throw Invalid(message: "the body is not a JSON object")
+            }
             var fields: [String: String] = [:]
             for (key, value) in object {
                 switch value {
@@ -67,12 +69,14 @@ public enum TildaPayload: Sendable, Equatable {
             if let parsed = PhoneNumber(raw) { phone = parsed.value } else { rejected["phone"] = String(raw.prefix(64)) }
         }
         guard email != nil || phone != nil else {
-            throw Invalid(message: rejected.isEmpty ? "the form has neither an email nor a phone" : "neither the email nor the phone is valid")
+            throw Invalid(
+                message: rejected.isEmpty ? "the form has neither an email nor a phone" : "neither the email nor the phone is valid")
         }
         let name = String((field(settings.nameField) ?? "").prefix(200))
-        return .submission(TildaSubmission(
-            tranid: tranid, formid: field("formid").map { String($0.prefix(200)) }, name: name, phone: phone, email: email,
-            childAge: field(settings.childAgeField).map { String($0.prefix(50)) }, rejectedFields: rejected,
-            receivedAt: receivedAt))
+        return .submission(
+            TildaSubmission(
+                tranid: tranid, formid: field("formid").map { String($0.prefix(200)) }, name: name, phone: phone, email: email,
+                childAge: field(settings.childAgeField).map { String($0.prefix(50)) }, rejectedFields: rejected,
+                receivedAt: receivedAt))
     }
 }

@@ -1,9 +1,9 @@
 public import FastCGI
 import FoundationEssentials
 public import Logging
+import Messages
 public import Platform
 import Redis
-import Messages
 
 /// `POST /webhook/tilda`: answer the `test=test` probe, authenticate, parse, de-duplicate on `tranid`
 /// and queue. Tilda gives up after 5 s, so nothing slow happens here: the lead is written by the drain.
@@ -32,10 +32,12 @@ public struct TildaWebhookHandler {
                 message, dedupeSeconds: self.dedupeSeconds, redis: self.redis, logger: self.logger,
                 requestID: request.requestID
             ) { queued in
-                self.logger.info("tilda lead queued", metadata: [
-                    "request.id": "\(request.requestID)", "tilda.tranid": "\(submission.tranid)", "duplicate": "\(!queued)",
-                    "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
-                ])
+                self.logger.info(
+                    "tilda lead queued",
+                    metadata: [
+                        "request.id": "\(request.requestID)", "tilda.tranid": "\(submission.tranid)", "duplicate": "\(!queued)",
+                        "email": "\(Redact.email(submission.email ?? ""))", "phone": "\(Redact.phone(submission.phone ?? ""))",
+                    ])
             }
         }
     }
@@ -73,7 +75,8 @@ public struct TildaWebhookHandler {
         // The probe has no side effects, and Tilda may send it before the secret is configured on its side.
         guard case .submission(let submission) = payload else { return .answer(HTTPEdge.ok(#""test":true"#)) }
         if let denied = self.authenticate(request, fields: fields) { return .answer(denied) }
-        switch AcademyQueueMessage.tilda(submission).decision(conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid) {
+        switch AcademyQueueMessage.tilda(submission).decision(conversation: submission.conversation, dedupeID: "tilda:" + submission.tranid)
+        {
         case .answer(let response): return .answer(response)
         case .enqueue(let message): return .submission(submission, message)
         }
@@ -82,8 +85,9 @@ public struct TildaWebhookHandler {
     /// nil when the secret matches (header, form field or query parameter); otherwise the 401/403 answer.
     private func authenticate(_ request: FastCGIRequest, fields: [String: String]) -> FastCGIResponse? {
         let fieldValue = fields.first { $0.key.lowercased() == self.settings.secretField.lowercased() }?.value
-        guard let presented = request.header(self.settings.secretHeader) ?? fieldValue
-            ?? request.queryParameters[self.settings.secretQuery], !presented.isEmpty
+        guard
+            let presented = request.header(self.settings.secretHeader) ?? fieldValue
+                ?? request.queryParameters[self.settings.secretQuery], !presented.isEmpty
         else {
             return HTTPEdge.error(401, "unauthorized", "the webhook secret is missing")
         }
@@ -102,7 +106,9 @@ extension AcademyQueueMessage {
         guard let data = try? JSONEncoder().encode(self) else {
             return .answer(HTTPEdge.error(500, "internal", "the message could not be encoded"))
         }
-        return .enqueue(WebhookMessage(
-            payload: String(decoding: data, as: UTF8.self), queue: InboundQueue.academy, conversation: conversation, dedupeID: dedupeID))
+        return .enqueue(
+            WebhookMessage(
+                payload: String(decoding: data, as: UTF8.self), queue: InboundQueue.academy, conversation: conversation, dedupeID: dedupeID)
+        )
     }
 }

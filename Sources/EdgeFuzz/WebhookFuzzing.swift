@@ -2,9 +2,9 @@ import Edge
 import FastCGI
 import FoundationEssentials
 import Logging
+import Messages
 import Platform
 import Redis
-import Messages
 
 /// One input through the request decisions of the three webhooks (Chat2Desk, Tilda urlencoded and JSON,
 /// Telegram), as its body with the right secret and media type. Nothing touches Redis: `decide` stops where the
@@ -18,8 +18,10 @@ enum WebhookFuzzing {
 
     private static let logger = Logger(label: "edge-fuzz") { _ in SwiftLogNoOpLogHandler() }
     nonisolated(unsafe) private static let redis = LazyRedis(RedisConfiguration(host: "127.0.0.1", port: 9))
-    nonisolated(unsafe) private static let chat2desk = Chat2DeskWebhookHandler(secret: secret, dedupeSeconds: 60, redis: redis, logger: logger)
-    nonisolated(unsafe) private static let telegram = TelegramWebhookHandler(secret: secret, dedupeSeconds: 60, redis: redis, logger: logger)
+    nonisolated(unsafe) private static let chat2desk = Chat2DeskWebhookHandler(
+        secret: secret, dedupeSeconds: 60, redis: redis, logger: logger)
+    nonisolated(unsafe) private static let telegram = TelegramWebhookHandler(
+        secret: secret, dedupeSeconds: 60, redis: redis, logger: logger)
     nonisolated(unsafe) private static let tilda = TildaWebhookHandler(
         settings: AppConfig.Academy.Tilda(
             secret: secret, secretHeader: "x-tilda-secret", secretField: "secret", secretQuery: "token", nameField: "Name",
@@ -28,13 +30,22 @@ enum WebhookFuzzing {
 
     static func run(_ body: [UInt8]) {
         let json = "application/json"
-        self.check("chat2desk", self.chat2desk.decide(
-            FastCGIRequest(method: "POST", path: "/webhook/chat2desk/" + secret, contentType: json, body: body)))
-        self.check("telegram", self.telegram.decide(FastCGIRequest(
-            method: "POST", path: "/webhook/tg", headers: ["x-telegram-bot-api-secret-token": secret], contentType: json, body: body)))
+        self.check(
+            "chat2desk",
+            self.chat2desk.decide(
+                FastCGIRequest(method: "POST", path: "/webhook/chat2desk/" + secret, contentType: json, body: body)))
+        self.check(
+            "telegram",
+            self.telegram.decide(
+                FastCGIRequest(
+                    method: "POST", path: "/webhook/tg", headers: ["x-telegram-bot-api-secret-token": secret], contentType: json, body: body
+                )))
         for contentType in ["application/x-www-form-urlencoded", json] {
-            self.check("tilda " + contentType, self.tilda.decide(FastCGIRequest(
-                method: "POST", path: "/webhook/tilda", query: "token=" + secret, contentType: contentType, body: body)))
+            self.check(
+                "tilda " + contentType,
+                self.tilda.decide(
+                    FastCGIRequest(
+                        method: "POST", path: "/webhook/tilda", query: "token=" + secret, contentType: contentType, body: body)))
         }
     }
 
@@ -53,7 +64,9 @@ enum WebhookFuzzing {
                 self.fail(webhook, "queues a payload that is not clean JSON: \(message.payload.debugDescription)")
             }
             if webhook == "chat2desk" {
-                guard Chat2DeskInbound(queuePayload: message.payload) != nil else { self.fail(webhook, "the drain cannot read \(message.payload)") }
+                guard Chat2DeskInbound(queuePayload: message.payload) != nil else {
+                    self.fail(webhook, "the drain cannot read \(message.payload)")
+                }
             } else {
                 guard let decoded = try? JSONDecoder().decode(AcademyQueueMessage.self, from: Data(message.payload.utf8)) else {
                     self.fail(webhook, "the drain cannot decode \(message.payload)")

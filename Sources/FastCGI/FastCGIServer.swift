@@ -64,8 +64,9 @@ public func runFastCGIServer(
     let state = ServerState(threads: configuration.threads)
     var threads: [pthread_t] = []
     for index in 0..<max(1, configuration.threads) {
-        let worker = Worker(index: index, listenDescriptor: listenDescriptor, configuration: configuration,
-                            state: state, makeHandler: makeHandler)
+        let worker = Worker(
+            index: index, listenDescriptor: listenDescriptor, configuration: configuration,
+            state: state, makeHandler: makeHandler)
         threads.append(startThread(worker.run))
     }
 
@@ -114,7 +115,8 @@ private struct Worker: Sendable {
                 usleep(10_000)  // a transient accept failure: don't spin
                 continue
             }
-            let response = readRequest(request, maxBodyBytes: self.configuration.maxBodyBytes).map(handler)
+            let response =
+                readRequest(request, maxBodyBytes: self.configuration.maxBodyBytes).map(handler)
                 ?? .json(413, #"{"error":"payload_too_large","message":"request body exceeds the limit"}"#)
             writeResponse(response, to: request)
             FCGX_Finish_r(request)
@@ -148,11 +150,12 @@ private let wantedParams = [
 private func headerName(_ raw: UnsafeBufferPointer<UInt8>) -> String {
     String(unsafeUninitializedCapacity: raw.count) { buffer in
         for (index, byte) in raw.enumerated() {
-            buffer[index] = switch byte {
-            case UInt8(ascii: "_"): UInt8(ascii: "-")
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
-            default: byte
-            }
+            buffer[index] =
+                switch byte {
+                case UInt8(ascii: "_"): UInt8(ascii: "-")
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+                default: byte
+                }
         }
         return raw.count
     }
@@ -223,11 +226,13 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     }
     var thread = pthread_t()
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    let status = pthread_create(&thread, nil, { argument in
-        let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-        box.body()
-        return nil
-    }, box)
+    let status = pthread_create(
+        &thread, nil,
+        { argument in
+            let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
     precondition(status == 0, "pthread_create failed: \(status)")
     return thread
 }

@@ -69,19 +69,23 @@ public struct AlertWatcher {
         case .deadLetterInbound:
             return try fields.compactMap { field in
                 guard let queue = queues.first(where: { "inbound:" + $0.name == field }),
-                      let record = try queue.deadLetterRecords(on: redis).last,
-                      let letter = try? JSONDecoder().decode(InboundQueue.DeadLetter.self, from: Data(record.utf8))
+                    let record = try queue.deadLetterRecords(on: redis).last,
+                    let letter = try? JSONDecoder().decode(InboundQueue.DeadLetter.self, from: Data(record.utf8))
                 else { return nil }
                 return "newest in \(queue.name): conversation \(letter.conversation), after \(letter.attempts) attempt(s): \(letter.error)"
             }
         case .deadLetterOutbox:
             return try postgres.query(
                 "SELECT channel, conversation, coalesce(last_error, '') AS error FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT 1"
-            ).map { "newest: \(try $0.decode("channel") as String) conversation \(try $0.decode("conversation") as String): \(try $0.decode("error") as String)" }
+            ).map {
+                "newest: \(try $0.decode("channel") as String) conversation \(try $0.decode("conversation") as String): \(try $0.decode("error") as String)"
+            }
         default:
             return try postgres.query(
                 "SELECT id, kind, coalesce(last_error, '') AS error FROM scheduled_jobs WHERE status = 'dead' ORDER BY finished_at DESC NULLS LAST LIMIT 1"
-            ).map { "newest: job \(try $0.decode("id") as String) (\(try $0.decode("kind") as String)): \(try $0.decode("error") as String)" }
+            ).map {
+                "newest: job \(try $0.decode("id") as String) (\(try $0.decode("kind") as String)): \(try $0.decode("error") as String)"
+            }
         }
     }
 }

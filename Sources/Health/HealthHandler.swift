@@ -1,10 +1,10 @@
-public import FastCGI
 import Edge
+public import FastCGI
+import Messages
 public import Platform
-public import Storage
 import Postgres
 import Redis
-import Messages
+public import Storage
 
 /// `GET /health` (dependencies, queue depths and stalls), `GET /metrics` (Prometheus text format) and `GET /`
 /// (what this service is).
@@ -47,8 +47,10 @@ public struct HealthHandler {
     private func info() -> FastCGIResponse {
         let bots = self.config.enabledBots.map(JSONText.quote).joined(separator: ",")
         let routes = Self.routes(for: self.config).map(JSONText.quote).joined(separator: ",")
-        return .json(200, "{\"service\":\"chatbots\",\"version\":\(JSONText.quote(ChatbotsVersion.current)),"
-            + "\"bots\":[\(bots)],\"routes\":[\(routes)]}")
+        return .json(
+            200,
+            "{\"service\":\"chatbots\",\"version\":\(JSONText.quote(ChatbotsVersion.current)),"
+                + "\"bots\":[\(bots)],\"routes\":[\(routes)]}")
     }
 
     private func health() -> FastCGIResponse {
@@ -91,7 +93,8 @@ public struct HealthHandler {
         var problems: [RedisDurability.Problem] = []
         if case .insufficient(let found)? = durability { problems = found }
         // Work that waits too long (a stalled drain, overdue jobs) needs a person as much as a dependency that is down.
-        let degraded = (self.config.infrastructure.allowNonDurableRedis ? [] : problems.map { "redis \($0)" })
+        let degraded =
+            (self.config.infrastructure.allowNonDurableRedis ? [] : problems.map { "redis \($0)" })
             + (redisOK ? snapshot.stalls(self.config.monitoring) : [])
         let status = !failed.isEmpty ? "unavailable" : degraded.isEmpty ? "ok" : "degraded"
         var body = "{\"status\":\(JSONText.quote(status))"
@@ -103,9 +106,11 @@ public struct HealthHandler {
         case .durable?: body += ",\"durability\":\"ok\""
         case .unverified?: body += ",\"durability\":\"unverified\""
         case .insufficient?:
-            body += ",\"durability\":\"insufficient\",\"problems\":[" + problems.map {
-                "{\"setting\":\(JSONText.quote($0.setting)),\"value\":\(JSONText.quote($0.value)),\"required\":\(JSONText.quote($0.required))}"
-            }.joined(separator: ",") + "]"
+            body +=
+                ",\"durability\":\"insufficient\",\"problems\":["
+                + problems.map {
+                    "{\"setting\":\(JSONText.quote($0.setting)),\"value\":\(JSONText.quote($0.value)),\"required\":\(JSONText.quote($0.required))}"
+                }.joined(separator: ",") + "]"
         }
         body += "},\"postgres\":{\"ok\":\(postgresOK),\"latency_ms\":\(Self.round(postgresMilliseconds))}"
         body += ",\"queues\":{\(queueDepths.joined(separator: ","))}}"

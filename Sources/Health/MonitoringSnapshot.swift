@@ -83,17 +83,20 @@ public struct MonitoringSnapshot: Sendable {
         var causes: [String] = []
         let waiting = self.queues.reduce(0) { $0 + $1.state.depth }
         for (name, state) in self.queues where state.oldestAgeSeconds > limits.maxQueueAgeSeconds {
-            causes.append("queue \(name): a message has waited \(Int(state.oldestAgeSeconds)) s (limit \(Int(limits.maxQueueAgeSeconds)) s)")
+            causes.append(
+                "queue \(name): a message has waited \(Int(state.oldestAgeSeconds)) s (limit \(Int(limits.maxQueueAgeSeconds)) s)")
         }
         if waiting > 0 {
             // A drain reports while it runs (every `JobRuns.heartbeatSeconds`) and when it ends. Before any drain has
             // run (a fresh install), the oldest message's wait is the time without one.
-            let idle = self.lastRuns["cron-drain"].map { self.redisNow - Double($0) }
+            let idle =
+                self.lastRuns["cron-drain"].map { self.redisNow - Double($0) }
                 ?? self.queues.map(\.state.oldestAgeSeconds).max() ?? 0
             if idle > limits.maxDrainIdleSeconds {
-                causes.append("drain: \(waiting) message(s) wait and no cron-drain has run for \(Int(idle)) s"
-                    + (self.lastRuns["cron-drain"] == nil ? " (never since the install)" : "")
-                    + " (limit \(Int(limits.maxDrainIdleSeconds)) s)")
+                causes.append(
+                    "drain: \(waiting) message(s) wait and no cron-drain has run for \(Int(idle)) s"
+                        + (self.lastRuns["cron-drain"] == nil ? " (never since the install)" : "")
+                        + " (limit \(Int(limits.maxDrainIdleSeconds)) s)")
             }
         }
         if let database = self.database, database.jobsOverdue > 0 {
@@ -119,42 +122,57 @@ public struct MonitoringSnapshot: Sendable {
             }
             families[index].samples = samples
         }
-        families.append(Family(
-            "chatbots_queue_depth", .gauge, help: "Inbound messages waiting or in flight, per queue.",
-            samples: self.queues.map { Sample(labels: [("queue", $0.name)], value: Double($0.state.depth)) }))
-        families.append(Family(
-            "chatbots_queue_oldest_age_seconds", .gauge,
-            help: "How long the longest-waiting conversation's current message has waited (since it arrived, or since the one before it was done), per queue.",
-            samples: self.queues.map { Sample(labels: [("queue", $0.name)], value: $0.state.oldestAgeSeconds) }))
-        families.append(Family(
-            "chatbots_dead_letters", .gauge, help: "Inbound messages in the dead-letter list, per queue.",
-            samples: self.queues.map { Sample(labels: [("queue", $0.name)], value: Double($0.state.deadLetters)) }))
-        families.append(Family(
-            "chatbots_job_last_success_timestamp_seconds", .gauge, help: "When each cron job last finished a run successfully (unix time).",
-            samples: self.lastRuns.sorted { $0.key < $1.key }.map { Sample(labels: [("job", $0.key)], value: Double($0.value)) }))
+        families.append(
+            Family(
+                "chatbots_queue_depth", .gauge, help: "Inbound messages waiting or in flight, per queue.",
+                samples: self.queues.map { Sample(labels: [("queue", $0.name)], value: Double($0.state.depth)) }))
+        families.append(
+            Family(
+                "chatbots_queue_oldest_age_seconds", .gauge,
+                help:
+                    "How long the longest-waiting conversation's current message has waited (since it arrived, or since the one before it was done), per queue.",
+                samples: self.queues.map { Sample(labels: [("queue", $0.name)], value: $0.state.oldestAgeSeconds) }))
+        families.append(
+            Family(
+                "chatbots_dead_letters", .gauge, help: "Inbound messages in the dead-letter list, per queue.",
+                samples: self.queues.map { Sample(labels: [("queue", $0.name)], value: Double($0.state.deadLetters)) }))
+        families.append(
+            Family(
+                "chatbots_job_last_success_timestamp_seconds", .gauge,
+                help: "When each cron job last finished a run successfully (unix time).",
+                samples: self.lastRuns.sorted { $0.key < $1.key }.map { Sample(labels: [("job", $0.key)], value: Double($0.value)) }))
         if let database = self.database {
-            families.append(Family(
-                "chatbots_outbox_messages", .gauge, help: "Replies in the outbox by provider and status (pending, dead).",
-                samples: database.outbox.map { Sample(labels: [("provider", $0.provider), ("status", $0.status)], value: Double($0.count)) }))
-            families.append(Family(
-                "chatbots_delayed_jobs", .gauge,
-                help: "Delayed jobs by state: due (pending, time passed), overdue (due for longer than HEALTH_MAX_JOB_DELAY_SECONDS), dead.",
-                samples: [("due", database.jobsDue), ("overdue", database.jobsOverdue), ("dead", database.jobsDead)].map {
-                    Sample(labels: [("state", $0.0)], value: Double($0.1))
-                }))
-            families.append(Family(
-                "chatbots_orders_created_total", .counter, help: "Shoro orders created (rows of orders).",
-                samples: [Sample(value: Double(database.ordersCreated))]))
-            families.append(Family(
-                "chatbots_leads_created_total", .counter, help: "Academy leads created, by source.",
-                samples: database.leadsCreated.map { Sample(labels: [("source", $0.source)], value: Double($0.count)) }))
-            families.append(Family(
-                "chatbots_lessons_booked_total", .counter, help: "Academy trial lessons booked (reschedules included).",
-                samples: [Sample(value: Double(database.lessonsBooked))]))
+            families.append(
+                Family(
+                    "chatbots_outbox_messages", .gauge, help: "Replies in the outbox by provider and status (pending, dead).",
+                    samples: database.outbox.map {
+                        Sample(labels: [("provider", $0.provider), ("status", $0.status)], value: Double($0.count))
+                    }))
+            families.append(
+                Family(
+                    "chatbots_delayed_jobs", .gauge,
+                    help:
+                        "Delayed jobs by state: due (pending, time passed), overdue (due for longer than HEALTH_MAX_JOB_DELAY_SECONDS), dead.",
+                    samples: [("due", database.jobsDue), ("overdue", database.jobsOverdue), ("dead", database.jobsDead)].map {
+                        Sample(labels: [("state", $0.0)], value: Double($0.1))
+                    }))
+            families.append(
+                Family(
+                    "chatbots_orders_created_total", .counter, help: "Shoro orders created (rows of orders).",
+                    samples: [Sample(value: Double(database.ordersCreated))]))
+            families.append(
+                Family(
+                    "chatbots_leads_created_total", .counter, help: "Academy leads created, by source.",
+                    samples: database.leadsCreated.map { Sample(labels: [("source", $0.source)], value: Double($0.count)) }))
+            families.append(
+                Family(
+                    "chatbots_lessons_booked_total", .counter, help: "Academy trial lessons booked (reschedules included).",
+                    samples: [Sample(value: Double(database.lessonsBooked))]))
         }
-        families.append(Family(
-            "chatbots_postgres_up", .gauge, help: "Whether this scrape could read PostgreSQL (1) or not (0).",
-            samples: [Sample(value: self.database == nil ? 0 : 1)]))
+        families.append(
+            Family(
+                "chatbots_postgres_up", .gauge, help: "Whether this scrape could read PostgreSQL (1) or not (0).",
+                samples: [Sample(value: self.database == nil ? 0 : 1)]))
         return MetricsExposition.render(families)
     }
 }

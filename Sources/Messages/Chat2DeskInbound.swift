@@ -64,8 +64,8 @@ extension Chat2DeskInbound {
     /// Reads `queuePayload` (or any JSON of the `Codable` shape) without `JSONDecoder`; nil when it is not one.
     public init?(queuePayload: String) {
         guard case .object(let object)? = JSONValue.parse(queuePayload),
-              case .string(let messageID)? = object["message_id"], case .string(let clientID)? = object["client_id"],
-              case .string(let text)? = object["text"]
+            case .string(let messageID)? = object["message_id"], case .string(let clientID)? = object["client_id"],
+            case .string(let text)? = object["text"]
         else { return nil }
         func optionalString(_ key: String) -> String?? {
             switch object[key] {
@@ -89,7 +89,9 @@ extension Chat2DeskInbound {
         let kind: Kind
         switch object["kind"] {
         case nil, .null?: kind = .client
-        case .string(let raw)?: guard let known = Kind(rawValue: raw) else { return nil }; kind = known
+        case .string(let raw)?:
+            guard let known = Kind(rawValue: raw) else { return nil }
+            kind = known
         default: return nil
         }
         guard let externalID = optionalString("external_id") else { return nil }

@@ -50,7 +50,8 @@ public enum JSONValue: Sendable, Equatable {
         case .string(let value): JSONText.quote(value)
         case .array(let items): "[" + items.map(\.serialized).joined(separator: ",") + "]"
         case .object(let items):
-            "{" + items.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + $0.value.serialized }
+            "{"
+                + items.sorted { $0.key < $1.key }.map { JSONText.quote($0.key) + ":" + $0.value.serialized }
                 .joined(separator: ",") + "}"
         }
     }
@@ -59,13 +60,21 @@ public enum JSONValue: Sendable, Equatable {
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -268,7 +277,7 @@ private struct JSONValueParser {
         case 0xD800..<0xDC00:
             // A high surrogate must be followed by an escaped low surrogate.
             if self.index + 6 <= self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
-               self.bytes[self.index + 1] == UInt8(ascii: "u")
+                self.bytes[self.index + 1] == UInt8(ascii: "u")
             {
                 let escape = self.index
                 self.index += 2

@@ -30,7 +30,9 @@ public struct DeadLetterBox: Sendable {
 
     /// What happened (or, with a dry run, would happen) to one id.
     public struct Outcome: Codable, Sendable, Equatable {
-        public enum Result: String, Codable, Sendable { case replayed, discarded, wouldReplay = "would_replay", wouldDiscard = "would_discard", notFound = "not_found" }
+        public enum Result: String, Codable, Sendable {
+            case replayed, discarded, wouldReplay = "would_replay", wouldDiscard = "would_discard", notFound = "not_found"
+        }
         public let id: String
         public let result: Result
     }
@@ -110,7 +112,8 @@ public struct DeadLetterBox: Sendable {
                     action == .replay
                         ? "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now() WHERE id = $1 AND status = 'dead' RETURNING id"
                         : "UPDATE outbox SET status = 'discarded', last_error = coalesce(last_error || ' ', '') || '(discarded by an operator)' WHERE id = $1 AND status = 'dead' RETURNING id",
-                    [String(row)]).isEmpty)
+                    [String(row)]
+                ).isEmpty)
             case (.job(let job), .replay): !(try DelayedJobs().replayDead(ids: [job], now: now, on: postgres).isEmpty)
             case (.job(let job), .discard): !(try DelayedJobs().discardDead(ids: [job], now: now, on: postgres).isEmpty)
             }
@@ -137,7 +140,9 @@ public struct DeadLetterBox: Sendable {
             let parts = id.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             switch parts.first {
             case "inbound" where parts.count == 3 && parts[2].count == 16: self = .inbound(queue: parts[1], hash: parts[2])
-            case "outbox" where parts.count == 2: guard let row = Int64(parts[1]), row > 0 else { throw UnknownID(id: id) }; self = .outbox(row)
+            case "outbox" where parts.count == 2:
+                guard let row = Int64(parts[1]), row > 0 else { throw UnknownID(id: id) }
+                self = .outbox(row)
             case "job" where parts.count >= 2 && !id.dropFirst(4).isEmpty: self = .job(String(id.dropFirst(4)))
             default: throw UnknownID(id: id)
             }

@@ -8,7 +8,10 @@ public enum OperationsFormat {
 
     public static func duration(_ seconds: Double) -> String {
         // Under 10 s with tenths: a dialog answered in 0.4 s should not read "0s".
-        if seconds < 10 { let tenths = Int((max(0, seconds) * 10).rounded(.down)); return "\(tenths / 10).\(tenths % 10)s" }
+        if seconds < 10 {
+            let tenths = Int((max(0, seconds) * 10).rounded(.down))
+            return "\(tenths / 10).\(tenths % 10)s"
+        }
         let total = Int(seconds.rounded(.down))
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m " + pad(total % 60) + "s" }

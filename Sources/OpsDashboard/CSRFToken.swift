@@ -35,7 +35,9 @@ public struct CSRFToken: Sendable {
 
     public func issue(now: Double) -> String {
         let issued = String(Int64(now))
-        return issued + "." + OperationsFormat.hex(Array(HMAC<SHA256>.authenticationCode(for: Self.message(issued), using: SymmetricKey(data: self.secret))))
+        return issued + "."
+            + OperationsFormat.hex(
+                Array(HMAC<SHA256>.authenticationCode(for: Self.message(issued), using: SymmetricKey(data: self.secret))))
     }
 
     public func isValid(_ token: String, now: Double) -> Bool {
@@ -43,7 +45,8 @@ public struct CSRFToken: Sendable {
         guard parts.count == 2, let issued = Int64(parts[0]), let mac = Self.bytes(hex: parts[1]), mac.count == 32 else { return false }
         let age = now - Double(issued)
         guard age >= -60, age <= self.maxAgeSeconds else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(String(issued)), using: SymmetricKey(data: self.secret))
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            mac, authenticating: Self.message(String(issued)), using: SymmetricKey(data: self.secret))
     }
 
     private static func message(_ issued: String) -> [UInt8] { Array(("ops-csrf:" + issued).utf8) }

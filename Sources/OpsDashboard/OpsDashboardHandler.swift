@@ -1,6 +1,6 @@
-public import FastCGI
 import BotCore
 import Edge
+public import FastCGI
 import Operations
 public import Platform
 import Postgres
@@ -59,18 +59,24 @@ public struct OpsDashboardHandler {
         }
         var html = Page.table(
             "Queues", ["queue", "depth", "conversations", "oldest wait", "dead letters"],
-            status.queues.map { [$0.queue, "\($0.depth)", "\($0.conversations)", OperationsFormat.duration($0.oldestWaitSeconds), "\($0.deadLetters)"] },
+            status.queues.map {
+                [$0.queue, "\($0.depth)", "\($0.conversations)", OperationsFormat.duration($0.oldestWaitSeconds), "\($0.deadLetters)"]
+            },
             id: "queues")
         html += Page.table(
             "Rates", ["bot", "handled 5 min", "handled 1 h", "failed 1 h", "replies 5 min", "replies 1 h"],
             status.rates.map {
-                [$0.bot, "\($0.handledLast5Minutes)", "\($0.handledLastHour)", "\($0.failedLastHour)",
-                 "\($0.repliesSentLast5Minutes)", "\($0.repliesSentLastHour)"]
+                [
+                    $0.bot, "\($0.handledLast5Minutes)", "\($0.handledLastHour)", "\($0.failedLastHour)",
+                    "\($0.repliesSentLast5Minutes)", "\($0.repliesSentLastHour)",
+                ]
             }, id: "rates")
         html += "<h2>Messages handled per minute, last hour</h2>" + Chart.svg(throughput)
         html += Page.table(
             "Outbox", ["channel", "pending", "overdue", "dead", "oldest pending"],
-            status.outbox.map { [$0.channel, "\($0.pending)", "\($0.overdue)", "\($0.dead)", OperationsFormat.duration($0.oldestPendingSeconds)] },
+            status.outbox.map {
+                [$0.channel, "\($0.pending)", "\($0.overdue)", "\($0.dead)", OperationsFormat.duration($0.oldestPendingSeconds)]
+            },
             id: "outbox", empty: "Nothing pending or dead.")
         html += Page.table(
             "Delayed jobs", ["pending", "due", "overdue", "dead"],
@@ -86,22 +92,26 @@ public struct OpsDashboardHandler {
         let letters = try self.redis.with { redis in try self.postgres.with { try self.box.list(redis: redis, postgres: $0) } }
         let token = Page.escape(self.csrf.issue(now: now))
         var html = notice.map { "<p class=\"notice\" id=\"notice\">\(Page.escape($0))</p>" } ?? ""
-        html += "<p id=\"dead-count\">\(letters.count) dead letter(s): inbound messages, outbound sends and delayed jobs. "
+        html +=
+            "<p id=\"dead-count\">\(letters.count) dead letter(s): inbound messages, outbound sends and delayed jobs. "
             + "Replay puts one back (an inbound message at the front of its conversation); discard gives it up.</p>"
         if letters.isEmpty {
             html += "<p id=\"dead-letters\">No dead letters.</p>"
         } else {
-            html += "<table id=\"dead-letters\"><tr><th>id</th><th>origin</th><th>conversation</th><th>attempts</th>"
+            html +=
+                "<table id=\"dead-letters\"><tr><th>id</th><th>origin</th><th>conversation</th><th>attempts</th>"
                 + "<th>failed</th><th>error</th><th>payload</th><th></th></tr>"
             for letter in letters {
                 let id = Page.escape(letter.id)
-                html += "<tr data-id=\"\(id)\"><td><code>\(id)</code></td><td>\(Page.escape(letter.origin))</td>"
+                html +=
+                    "<tr data-id=\"\(id)\"><td><code>\(id)</code></td><td>\(Page.escape(letter.origin))</td>"
                     + "<td>\(Page.escape(letter.conversation))</td><td class=\"n\">\(letter.attempts)</td>"
                     + "<td class=\"time\">\(letter.failedAt.map(OperationsFormat.instant) ?? "-")</td>"
                     + "<td class=\"error\">\(Page.escape(String(letter.error.prefix(300))))</td>"
                     + "<td><details><summary>show</summary><pre>\(Page.escape(letter.payload))</pre></details></td><td class=\"actions\">"
                 for (action, label) in [("replay", "Replay"), ("discard", "Discard")] {
-                    html += "<form method=\"post\" action=\"/ops/dead/\(action)\"><input type=\"hidden\" name=\"id\" value=\"\(id)\">"
+                    html +=
+                        "<form method=\"post\" action=\"/ops/dead/\(action)\"><input type=\"hidden\" name=\"id\" value=\"\(id)\">"
                         + "<input type=\"hidden\" name=\"csrf\" value=\"\(token)\"><button name=\"action\" value=\"\(action)\">\(label)</button></form>"
                 }
                 html += "</td></tr>"
@@ -122,8 +132,10 @@ public struct OpsDashboardHandler {
         html += Page.table(
             "Latest leads", ["id", "created", "source", "status", "name", "phone", "email", "opened the bot"],
             leads.map {
-                ["\($0.id)", OperationsFormat.instant($0.createdAt), $0.source, $0.status, $0.name, $0.phone, $0.email,
-                 $0.botActivated ? "yes" : "no"]
+                [
+                    "\($0.id)", OperationsFormat.instant($0.createdAt), $0.source, $0.status, $0.name, $0.phone, $0.email,
+                    $0.botActivated ? "yes" : "no",
+                ]
             }, id: "leads", empty: "No leads yet.")
         return Page.html("Orders and leads", html, generatedAt: self.clock.now())
     }
@@ -136,21 +148,30 @@ public struct OpsDashboardHandler {
         let (shoro, academy) = try self.postgres.with { postgres in
             (try ShoroFunnel.read(since: since, until: now, on: postgres), try AcademyFunnel.read(since: since, until: now, on: postgres))
         }
-        var html = "<form method=\"get\" action=\"/ops/funnels\" class=\"window\">Since <input name=\"since\" value=\"\(Page.escape(text))\" size=\"10\">"
+        var html =
+            "<form method=\"get\" action=\"/ops/funnels\" class=\"window\">Since <input name=\"since\" value=\"\(Page.escape(text))\" size=\"10\">"
             + " <button>Show</button> <span class=\"muted\">from \(OperationsFormat.instant(since))</span></form>"
-        html += "<h2>Shoro</h2><p id=\"shoro-summary\">Conversion <b>\(OperationsFormat.percent(shoro.conversion))</b>, median time to order <b>"
+        html +=
+            "<h2>Shoro</h2><p id=\"shoro-summary\">Conversion <b>\(OperationsFormat.percent(shoro.conversion))</b>, median time to order <b>"
             + (shoro.medianSecondsToOrder.map(OperationsFormat.duration) ?? "-") + "</b></p>"
         let top = max(1, shoro.steps.first?.conversations ?? 1)
         html += Page.table(
             nil, ["step", "conversations", "drop-off", ""],
             shoro.steps.map { [$0.step, "\($0.conversations)", "\($0.dropOff)", Chart.bar($0.conversations, of: top)] },
             id: "shoro-funnel", raw: [3])
-        html += Page.table(nil, ["day", "started", "ordered"], shoro.days.map { [$0.day, "\($0.started)", "\($0.ordered)"] }, id: "shoro-days", empty: "No conversations in this window.")
-        html += "<p>Outcomes: \(Page.escape(OperationsFormat.pairs(shoro.outcomes))). Stopped at: \(Page.escape(OperationsFormat.pairs(shoro.dropOffStates))).</p>"
+        html += Page.table(
+            nil, ["day", "started", "ordered"], shoro.days.map { [$0.day, "\($0.started)", "\($0.ordered)"] }, id: "shoro-days",
+            empty: "No conversations in this window.")
+        html +=
+            "<p>Outcomes: \(Page.escape(OperationsFormat.pairs(shoro.outcomes))). Stopped at: \(Page.escape(OperationsFormat.pairs(shoro.dropOffStates))).</p>"
         html += "<h2>Academy</h2>"
-        let steps: [(String, Int)] = [("leads", academy.leads), ("opened the bot", academy.openedBot), ("registered", academy.registered),
-                                     ("booked", academy.booked), ("reminded", academy.reminded)]
-        html += Page.table(nil, ["step", "leads", ""], steps.map { [$0.0, "\($0.1)", Chart.bar($0.1, of: max(1, academy.leads))] }, id: "academy-funnel", raw: [2])
+        let steps: [(String, Int)] = [
+            ("leads", academy.leads), ("opened the bot", academy.openedBot), ("registered", academy.registered),
+            ("booked", academy.booked), ("reminded", academy.reminded),
+        ]
+        html += Page.table(
+            nil, ["step", "leads", ""], steps.map { [$0.0, "\($0.1)", Chart.bar($0.1, of: max(1, academy.leads))] }, id: "academy-funnel",
+            raw: [2])
         html += "<p id=\"academy-sources\">By source: \(Page.escape(OperationsFormat.pairs(academy.leadsBySource)))</p>"
         html += Page.table(
             "Email chain", ["step", "done", "cancelled", "dead", "pending"],
@@ -184,6 +205,7 @@ public struct OpsDashboardHandler {
         }
         let result = outcomes.first?.result.rawValue.replacing("_", with: " ") ?? "not found"
         let notice = "\(id): \(result)"
-        return FastCGIResponse(status: 303, headers: ["Location": "/ops/dead?done=" + Page.queryEscape(notice), "Cache-Control": "no-store"])
+        return FastCGIResponse(
+            status: 303, headers: ["Location": "/ops/dead?done=" + Page.queryEscape(notice), "Cache-Control": "no-store"])
     }
 }

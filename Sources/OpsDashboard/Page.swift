@@ -12,7 +12,8 @@ enum Page {
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+        "Content-Security-Policy":
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
     ]
 
     static let style = """
@@ -30,13 +31,16 @@ enum Page {
         svg{background:#fff;box-shadow:0 1px 2px #0002}
         """
 
-    static let sections = [("/ops/", "Overview"), ("/ops/dead", "Dead letters"), ("/ops/recent", "Orders and leads"), ("/ops/funnels", "Funnels")]
+    static let sections = [
+        ("/ops/", "Overview"), ("/ops/dead", "Dead letters"), ("/ops/recent", "Orders and leads"), ("/ops/funnels", "Funnels"),
+    ]
 
     static func html(_ title: String, _ body: String, generatedAt: Double, status: Int = 200) -> FastCGIResponse {
         let navigation = self.sections.map { path, name in
             "<a href=\"\(path)\"\(name == title ? " class=\"on\"" : "")>\(name)</a>"
         }.joined()
-        let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(self.escape(title)) · chatbots ops</title>"
+        let page =
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>\(self.escape(title)) · chatbots ops</title>"
             + "<meta name=\"viewport\" content=\"width=device-width\"><style>\(self.style)</style></head><body>"
             + "<header><b>chatbots ops</b>\(navigation)</header><main><h1 style=\"font-size:18px\">\(self.escape(title))</h1>\(body)</main>"
             + "<footer>generated \(OperationsFormat.instant(generatedAt))</footer></body></html>"
@@ -55,11 +59,13 @@ enum Page {
         guard !rows.isEmpty else { return html + "<p id=\"\(id)\" class=\"muted\">\(self.escape(empty))</p>" }
         html += "<table id=\"\(id)\"><tr>" + header.map { "<th>\(self.escape($0))</th>" }.joined() + "</tr>"
         for row in rows {
-            html += "<tr>" + row.enumerated().map { index, cell in
-                if raw.contains(index) { return "<td>\(cell)</td>" }
-                let numeric = !cell.isEmpty && cell.allSatisfy(\.isNumber)
-                return (numeric ? "<td class=\"n\">" : "<td>") + self.escape(cell) + "</td>"
-            }.joined() + "</tr>"
+            html +=
+                "<tr>"
+                + row.enumerated().map { index, cell in
+                    if raw.contains(index) { return "<td>\(cell)</td>" }
+                    let numeric = !cell.isEmpty && cell.allSatisfy(\.isNumber)
+                    return (numeric ? "<td class=\"n\">" : "<td>") + self.escape(cell) + "</td>"
+                }.joined() + "</tr>"
         }
         return html + "</table>"
     }
@@ -69,7 +75,8 @@ enum Page {
     /// A query-string value: everything but unreserved characters percent-encoded.
     static func queryEscape(_ text: String) -> String {
         text.utf8.map { byte in
-            let unreserved = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let unreserved =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
             return unreserved ? String(UnicodeScalar(byte)) : "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
         }.joined()
@@ -88,14 +95,16 @@ enum Chart {
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func x(_ index: Int) -> Double { left + plotWidth * Double(index) / Double(max(1, minutes - 1)) }
         func y(_ value: Int) -> Double { top + plotHeight * (1 - Double(value) / Double(peak)) }
-        var svg = "<svg id=\"throughput\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+        var svg =
+            "<svg id=\"throughput\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"messages handled per minute\">"
             + "<g stroke=\"#e4e6eb\">"
         for step in 0...4 {
             let level = top + plotHeight * Double(step) / 4
             svg += "<line x1=\"\(left)\" y1=\"\(level)\" x2=\"\(left + plotWidth)\" y2=\"\(level)\"/>"
         }
-        svg += "</g><g font-size=\"11\" fill=\"#6b7280\">"
+        svg +=
+            "</g><g font-size=\"11\" fill=\"#6b7280\">"
             + "<text x=\"\(left - 6)\" y=\"\(top + 4)\" text-anchor=\"end\">\(peak)</text>"
             + "<text x=\"\(left - 6)\" y=\"\(top + plotHeight + 4)\" text-anchor=\"end\">0</text>"
             + "<text x=\"\(left)\" y=\"\(height - 6)\">−\(minutes) min</text>"
@@ -107,8 +116,10 @@ enum Chart {
             let color = self.colors[index % self.colors.count]
             let points = line.perMinute.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
             let total = line.perMinute.reduce(0, +)
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points)\" data-bot=\"\(Page.escape(line.bot))\" data-total=\"\(total)\"/>"
-            svg += "<text x=\"\(left + plotWidth + 10)\" y=\"\(top + 14 + Double(index) * 16)\" font-size=\"12\" fill=\"\(color)\">"
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points)\" data-bot=\"\(Page.escape(line.bot))\" data-total=\"\(total)\"/>"
+            svg +=
+                "<text x=\"\(left + plotWidth + 10)\" y=\"\(top + 14 + Double(index) * 16)\" font-size=\"12\" fill=\"\(color)\">"
                 + "\(Page.escape(line.bot)) (\(total))</text>"
         }
         return svg + "</svg>"

@@ -1,11 +1,11 @@
-import ArgumentParser
 import Academy
+import ArgumentParser
 import Clients
-import Health
-import Shoro
 import Curl
+import Health
 import Logging
 import Platform
+import Shoro
 import Storage
 
 /// cron-outbox: started every minute by cron (flock-guarded); retries replies that failed inline —
@@ -34,21 +34,26 @@ struct OutboxJob: ParsableCommand {
                 let replies = ThreadConfined { AcademyReplies(config: config, academy: academy, logger: logger) }
                 return (1, { try replies.value.retryPass() })
             },
-            self.bot == nil && config.monitoring.alertEmail != nil ? {
-                let emails = ThreadConfined { AlertEmails(config: config, logger: logger) }
-                return (1, { try emails.value?.retryPass() ?? 0 })
-            }() : nil,
-            watch ? (self.watchSeconds, {
-                let context = ThreadConfined { WorkerContext(config: config, logger: logger) }
-                return {
-                    let engines = context.value.engines
-                    let raised = try engines.redis.with { redis in
-                        try engines.postgres.with { try AlertWatcher(config: config).pass(postgres: $0, redis: redis) }
-                    }
-                    for kind in raised { logger.notice("alert queued", metadata: ["alert.kind": "\(kind.rawValue)"]) }
-                    return 0
-                }
-            }()) : nil,
+            self.bot == nil && config.monitoring.alertEmail != nil
+                ? {
+                    let emails = ThreadConfined { AlertEmails(config: config, logger: logger) }
+                    return (1, { try emails.value?.retryPass() ?? 0 })
+                }() : nil,
+            watch
+                ? (
+                    self.watchSeconds,
+                    {
+                        let context = ThreadConfined { WorkerContext(config: config, logger: logger) }
+                        return {
+                            let engines = context.value.engines
+                            let raised = try engines.redis.with { redis in
+                                try engines.postgres.with { try AlertWatcher(config: config).pass(postgres: $0, redis: redis) }
+                            }
+                            for kind in raised { logger.notice("alert queued", metadata: ["alert.kind": "\(kind.rawValue)"]) }
+                            return 0
+                        }
+                    }()
+                ) : nil,
         ].compactMap { $0 }
         guard !passes.isEmpty else { return logger.info("no enabled bot: nothing to retry") }
         let deadline = monotonicSeconds() + (self.seconds ?? config.queue.runSeconds)

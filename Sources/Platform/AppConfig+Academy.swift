@@ -99,7 +99,8 @@ extension AppConfig {
             }
             self.telegramWebhookSecret = reader.secret("TELEGRAM_WEBHOOK_SECRET")
             if self.telegramWebhookSecret.count > 256
-                || !self.telegramWebhookSecret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+                || !self.telegramWebhookSecret.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+            {
                 reader.fail("TELEGRAM_WEBHOOK_SECRET", "Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and -")
             }
             self.telegramBotUsername = reader.string("TELEGRAM_BOT_USERNAME")
@@ -113,7 +114,9 @@ extension AppConfig {
             self.welcomeVideoNoteFileID = reader.optionalString("ACADEMY_WELCOME_VIDEO_NOTE")
             self.managerTelegramChatID = nil
             if let raw = reader.optionalString("MANAGER_TELEGRAM_CHAT_ID") {
-                if let id = Int64(raw) { self.managerTelegramChatID = id } else {
+                if let id = Int64(raw) {
+                    self.managerTelegramChatID = id
+                } else {
                     reader.fail("MANAGER_TELEGRAM_CHAT_ID", "must be a numeric Telegram chat id")
                 }
             }

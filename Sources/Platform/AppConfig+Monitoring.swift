@@ -26,11 +26,15 @@ extension AppConfig {
         static func read(_ reader: inout EnvironmentReader, academy: Academy?) -> Self {
             var chatID: Int64?
             if let raw = reader.optionalString("ALERT_TELEGRAM_CHAT_ID") {
-                if let id = Int64(raw), id != 0 { chatID = id } else {
+                if let id = Int64(raw), id != 0 {
+                    chatID = id
+                } else {
                     reader.fail("ALERT_TELEGRAM_CHAT_ID", "must be a numeric Telegram chat id (a group's is negative)")
                 }
                 if academy == nil {
-                    reader.fail("ALERT_TELEGRAM_CHAT_ID", "alerts are sent by the Academy bot: set ACADEMY_ENABLED=true (and its TELEGRAM_BOT_TOKEN) or unset it")
+                    reader.fail(
+                        "ALERT_TELEGRAM_CHAT_ID",
+                        "alerts are sent by the Academy bot: set ACADEMY_ENABLED=true (and its TELEGRAM_BOT_TOKEN) or unset it")
                 }
             }
             let email = reader.optionalString("ALERT_EMAIL")

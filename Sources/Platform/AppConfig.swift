@@ -115,7 +115,9 @@ public struct AppConfig: Sendable {
         let redisURL = reader.string("REDIS_URL")
         var redis = RedisConfiguration()
         if !redisURL.isEmpty {
-            if let parsed = RedisConfiguration(url: redisURL) { redis = parsed } else {
+            if let parsed = RedisConfiguration(url: redisURL) {
+                redis = parsed
+            } else {
                 reader.fail("REDIS_URL", "must look like redis://[user:password@]host:port/db or unix://[user:password@]/path[?db=N]")
             }
         }

@@ -78,7 +78,7 @@ public struct BookingSettings: Sendable {
     /// without Foundation, which this module leaves to the cron executables.
     static func isKnownZone(_ identifier: String) -> Bool {
         guard !identifier.isEmpty, !identifier.contains(".."), !identifier.hasPrefix("/"),
-              identifier.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/_+-".contains($0)) })
+            identifier.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "/_+-".contains($0)) })
         else { return false }
         let directory = getenv("TZDIR").map { String(cString: $0) } ?? "/usr/share/zoneinfo"
         return access(directory + "/" + identifier, R_OK) == 0
@@ -147,8 +147,7 @@ public struct BookingSettings: Sendable {
     /// Accepted day names: three letters or the full English name.
     static let dayNumbers: [String: Int] = {
         var numbers: [String: Int] = [:]
-        for (index, name) in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].enumerated()
-        {
+        for (index, name) in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].enumerated() {
             numbers[name] = index
             numbers[String(name.prefix(3))] = index
         }

@@ -51,7 +51,7 @@ public struct EnvironmentReader {
         func minutes(_ clock: Substring) -> Int? {
             let pieces = clock.trimmingSpaces.split(separator: ":", omittingEmptySubsequences: false)
             guard pieces.count == 2, pieces.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-                  let hours = Int(pieces[0]), let minutes = Int(pieces[1]), minutes < 60, hours * 60 + minutes <= 1440
+                let hours = Int(pieces[0]), let minutes = Int(pieces[1]), minutes < 60, hours * 60 + minutes <= 1440
             else { return nil }
             return hours * 60 + minutes
         }

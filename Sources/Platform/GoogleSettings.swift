@@ -49,9 +49,9 @@ public struct GoogleSettings: Sendable {
         static func looksLikeRSAKey(_ pem: String) -> Bool {
             let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty }
             guard let first = lines.first, let last = lines.last,
-                  first == "-----BEGIN PRIVATE KEY-----" || first == "-----BEGIN RSA PRIVATE KEY-----",
-                  last == "-----END PRIVATE KEY-----" || last == "-----END RSA PRIVATE KEY-----",
-                  let der = Data(base64Encoded: lines.dropFirst().dropLast().joined())
+                first == "-----BEGIN PRIVATE KEY-----" || first == "-----BEGIN RSA PRIVATE KEY-----",
+                last == "-----END PRIVATE KEY-----" || last == "-----END RSA PRIVATE KEY-----",
+                let der = Data(base64Encoded: lines.dropFirst().dropLast().joined())
             else { return false }
             return der.count >= 1100 && der.first == 0x30
         }

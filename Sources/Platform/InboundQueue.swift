@@ -84,8 +84,10 @@ public struct InboundQueue: Sendable {
     public static var enqueueScript: RedisScript { Scripts.enqueue }
 
     public func enqueueKeys(conversation: String, dedupeID: String?) -> [String] {
-        [dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
-         self.scheduleKey, self.depthKey, self.wakeKey, self.sinceKey, self.metricsKey]
+        [
+            dedupeID.map(self.seenKey) ?? self.prefix + "seen:-", self.conversationKey(conversation),
+            self.scheduleKey, self.depthKey, self.wakeKey, self.sinceKey, self.metricsKey,
+        ]
     }
 
     /// `metricsRoute`: the webhook route whose `queued`/`duplicate` counters the script adds to (none when nil).
@@ -114,14 +116,16 @@ public struct InboundQueue: Sendable {
         guard replies.count == 5 else { throw RedisError(code: .unexpectedReply, message: "queue snapshot") }
         var age = 0.0
         if let oldest = replies[2].array, oldest.count == 2, let since = oldest[1].string.flatMap(Double.init),
-           let time = replies[3].array, time.count == 2, let seconds = time[0].integer, let micros = time[1].integer {
+            let time = replies[3].array, time.count == 2, let seconds = time[0].integer, let micros = time[1].integer
+        {
             age = max(0, (Double(seconds) * 1000 + Double(micros / 1000) - since) / 1000)
         }
         var webhooks: [String: [String: Double]] = [:]
         let counts = replies[4].array ?? []
         for index in stride(from: 0, to: counts.count - 1, by: 2) {
             guard let field = counts[index].string, let value = counts[index + 1].string.flatMap(Double.init),
-                  let colon = field.lastIndex(of: ":") else { continue }
+                let colon = field.lastIndex(of: ":")
+            else { continue }
             webhooks[String(field[..<colon]), default: [:]][String(field[field.index(after: colon)...])] = value
         }
         return Snapshot(
@@ -184,11 +188,12 @@ public struct InboundQueue: Sendable {
         switch kind {
         case 1:
             guard items.count >= 4, (items.count - 1) % 3 == 0 else { throw RedisError(code: .unexpectedReply, message: "claim") }
-            return .deliveries(stride(from: 1, to: items.count, by: 3).map { index in
-                Delivery(
-                    conversation: items[index].string ?? "", payload: items[index + 1].string ?? "",
-                    attempt: Int(items[index + 2].integer ?? 1), token: token)
-            })
+            return .deliveries(
+                stride(from: 1, to: items.count, by: 3).map { index in
+                    Delivery(
+                        conversation: items[index].string ?? "", payload: items[index + 1].string ?? "",
+                        attempt: Int(items[index + 2].integer ?? 1), token: token)
+                })
         case 2:
             return nil
         default:
@@ -239,8 +244,10 @@ public struct InboundQueue: Sendable {
     ) throws -> Double? {
         let reply = try redis.evaluate(
             Scripts.postpone, keys: [self.scheduleKey, self.ownerKey, self.attemptsKey, self.stallsKey],
-            arguments: [delivery.conversation, delivery.token, String(Int64(backoffSeconds * 1000)),
-                        String(Int64(maxBackoffSeconds * 1000))])
+            arguments: [
+                delivery.conversation, delivery.token, String(Int64(backoffSeconds * 1000)),
+                String(Int64(maxBackoffSeconds * 1000)),
+            ])
         guard let milliseconds = reply.integer, milliseconds >= 0 else { return nil }
         return Double(milliseconds) / 1000
     }
@@ -284,9 +291,11 @@ public struct InboundQueue: Sendable {
     /// Redis's clock) and the oldest beyond the newest `keep`; `dryRun` only counts them. One script, so a letter
     /// that `replayDeadLetters` moves at the same time is either replayed or pruned, never both.
     public func pruneDeadLetters(olderThanSeconds: Double, keep: Int, dryRun: Bool, on redis: RedisConnection) throws -> Int {
-        Int(try redis.evaluate(
-            Scripts.pruneDeadLetters, keys: [self.deadKey],
-            arguments: [String(olderThanSeconds), String(keep), dryRun ? "1" : "0"]).integer ?? 0)
+        Int(
+            try redis.evaluate(
+                Scripts.pruneDeadLetters, keys: [self.deadKey],
+                arguments: [String(olderThanSeconds), String(keep), dryRun ? "1" : "0"]
+            ).integer ?? 0)
     }
 
     /// The dead letters as stored (each one JSON record), oldest first: what `replayDeadLetter(record:)` and
@@ -315,8 +324,10 @@ public struct InboundQueue: Sendable {
         let letter = try JSONDecoder().decode(DeadLetter.self, from: Data(record.utf8))
         return try redis.evaluate(
             Scripts.replay,
-            keys: [self.deadKey, self.conversationKey(letter.conversation), self.scheduleKey, self.attemptsKey,
-                   self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey, self.sinceKey],
+            keys: [
+                self.deadKey, self.conversationKey(letter.conversation), self.scheduleKey, self.attemptsKey,
+                self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey, self.sinceKey,
+            ],
             arguments: [record, letter.payload, letter.conversation]
         ).integer == 1
     }
@@ -370,7 +381,8 @@ enum Scripts {
 
     // KEYS: seen, conversation list, sched, depth, wake, since, metrics. ARGV: payload, conversation, dedupe ttl
     // ('' = none), metrics route ('' = not counted).
-    static let enqueue = RedisScript("""
+    static let enqueue = RedisScript(
+        """
         if ARGV[3] ~= '' then
           if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then
             if ARGV[4] ~= '' then redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':duplicate', 1) end
@@ -391,7 +403,8 @@ enum Scripts {
     // KEYS: sched, attempts, owner, stalls. ARGV: lease ms, token, prefix, max conversations.
     // Replies {1, conversation, message, attempt, ...} for each claimed conversation; {2} when every due
     // conversation had an empty list (cleaned up: claim again); {0[, ms until the next is due]} when nothing is due.
-    static let claim = RedisScript("""
+    static let claim = RedisScript(
+        """
         \(now)
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
         if #due == 0 then
@@ -465,13 +478,17 @@ enum Scripts {
     }
 
     // KEYS: sched, attempts, owner, depth, wake, stalls. ARGV: prefix, then conversation, token pairs.
-    static let acknowledge = RedisScript(forEachOwned(owner: "KEYS[3]", firstPair: 2, """
-        local prefix = ARGV[1]
-        \(removeHead(conversation: "conversation", prefix: "prefix", wakeKey: "KEYS[5]", stallsKey: "KEYS[6]"))
-        """))
+    static let acknowledge = RedisScript(
+        forEachOwned(
+            owner: "KEYS[3]", firstPair: 2,
+            """
+            local prefix = ARGV[1]
+            \(removeHead(conversation: "conversation", prefix: "prefix", wakeKey: "KEYS[5]", stallsKey: "KEYS[6]"))
+            """))
 
     // KEYS: sched, owner. ARGV: conversation, token, delay ms.
-    static let retry = RedisScript("""
+    static let retry = RedisScript(
+        """
         if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
         \(now)
         redis.call('HDEL', KEYS[2], ARGV[1])
@@ -482,7 +499,8 @@ enum Scripts {
     // KEYS: sched, owner, attempts, stalls. ARGV: conversation, token, backoff ms, max backoff ms.
     // Gives the delivery back (attempts - 1) and waits backoff * 2^(stalls - 1), capped; replies the wait in ms,
     // or -1 when the lease was lost.
-    static let postpone = RedisScript("""
+    static let postpone = RedisScript(
+        """
         if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return -1 end
         \(now)
         local stalls = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
@@ -495,7 +513,8 @@ enum Scripts {
         """)
 
     // KEYS: sched, attempts, owner, depth, dead, wake, stalls. ARGV: conversation, token, prefix, record.
-    static let deadLetter = RedisScript("""
+    static let deadLetter = RedisScript(
+        """
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('RPUSH', KEYS[5], ARGV[4])
         \(removeHead(conversation: "ARGV[1]", prefix: "ARGV[3]", wakeKey: "KEYS[6]", stallsKey: "KEYS[7]"))
@@ -503,13 +522,17 @@ enum Scripts {
         """)
 
     // KEYS: sched, owner. ARGV: lease ms, then conversation, token pairs.
-    static let extend = RedisScript(forEachOwned(owner: "KEYS[2]", firstPair: 2, """
-        \(now)
-        redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), conversation)
-        """))
+    static let extend = RedisScript(
+        forEachOwned(
+            owner: "KEYS[2]", firstPair: 2,
+            """
+            \(now)
+            redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), conversation)
+            """))
 
     // KEYS: sched, depth, dead. Replies depth, scheduled conversations, dead letters, ms the oldest due one waited.
-    static let figures = RedisScript("""
+    static let figures = RedisScript(
+        """
         \(now)
         local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
         local waited = 0
@@ -520,7 +543,8 @@ enum Scripts {
     // KEYS: dead, conversation list, sched, attempts, owner, depth, wake, stalls, since. ARGV: the dead-letter record,
     // its payload, its conversation. Moves one dead letter to the front of its conversation: behind the head when a
     // worker holds the conversation now (the head is what that worker will acknowledge), else first and due at once.
-    static let replay = RedisScript("""
+    static let replay = RedisScript(
+        """
         if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
         redis.call('INCR', KEYS[6])
         \(now)
@@ -542,7 +566,8 @@ enum Scripts {
 
     // KEYS: dead. ARGV: age in seconds, how many to keep, '1' for a dry run. The list is in the order letters died
     // (RPUSH), so the expired ones and the excess are a prefix: counted in pages of 100, then cut with one LTRIM.
-    static let pruneDeadLetters = RedisScript("""
+    static let pruneDeadLetters = RedisScript(
+        """
         local time = redis.call('TIME')
         local cutoff = tonumber(time[1]) + tonumber(time[2]) / 1000000 - tonumber(ARGV[1])
         local length = redis.call('LLEN', KEYS[1])

@@ -1,7 +1,7 @@
 import FoundationEssentials
-import Messages
 import Glibc
 public import Logging
+import Messages
 
 /// A swift-log handler writing one JSON object per line to stderr (journald / cron mail friendly).
 ///

@@ -165,7 +165,8 @@ public final class Metrics: Sendable {
     }
 
     /// KEYS: the counters hash. ARGV: field, increment pairs.
-    private static let flushScript = RedisScript("""
+    private static let flushScript = RedisScript(
+        """
         for index = 1, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[index], ARGV[index + 1]) end
         return 1
         """)
@@ -321,7 +322,8 @@ public enum JobRuns {
         return runs
     }
 
-    private static let record = RedisScript("""
+    private static let record = RedisScript(
+        """
         redis.call('HSET', KEYS[1], ARGV[1], redis.call('TIME')[1])
         return 1
         """)

@@ -90,9 +90,11 @@ public struct QueueWorker {
                 let acknowledged = try self.queue.acknowledge(handled, on: try redis.get())
                 for (delivery, acknowledged) in zip(handled, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
             } catch {
-                self.logger.error("acknowledgement failed; the messages will be re-run idempotently after their lease", metadata: [
-                    "queue": "\(self.queue.name)", "conversations": "\(handled.map(\.conversation))", "error": "\(error)",
-                ])
+                self.logger.error(
+                    "acknowledgement failed; the messages will be re-run idempotently after their lease",
+                    metadata: [
+                        "queue": "\(self.queue.name)", "conversations": "\(handled.map(\.conversation))", "error": "\(error)",
+                    ])
             }
         }
     }
@@ -102,9 +104,11 @@ public struct QueueWorker {
     }
 
     private func warnLeaseLost(_ delivery: InboundQueue.Delivery) {
-        self.logger.warning("lease lost before acknowledgement; the message will be re-run idempotently", metadata: [
-            "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
-        ])
+        self.logger.warning(
+            "lease lost before acknowledgement; the message will be re-run idempotently",
+            metadata: [
+                "queue": "\(self.queue.name)", "conversation": "\(delivery.conversation)", "attempt": "\(delivery.attempt)",
+            ])
     }
 
     private func metadata(_ delivery: InboundQueue.Delivery) -> Logger.Metadata {
@@ -155,9 +159,11 @@ public struct QueueWorker {
                 try self.reschedule(delivery, after: error, on: try redis.get())
             } catch {
                 // Redis went away too: the message comes back when its lease ends. The handled ones are still returned.
-                self.logger.error("could not reschedule a failed message; it returns after its lease", metadata: self.metadata(delivery).merging([
-                    "error": "\(error)",
-                ]) { $1 })
+                self.logger.error(
+                    "could not reschedule a failed message; it returns after its lease",
+                    metadata: self.metadata(delivery).merging([
+                        "error": "\(error)"
+                    ]) { $1 })
                 redis.reset()
             }
         }
@@ -172,9 +178,11 @@ public struct QueueWorker {
                 delivery, backoffSeconds: max(self.settings.backoffSeconds, 0.05),
                 maxBackoffSeconds: self.settings.outageBackoffMaxSeconds, on: connection)
             self.countStep("postponed")
-            self.logger.warning("dependency unavailable; the conversation waits (no attempt spent)", metadata: metadata.merging([
-                "error": "\(error)", "retry.in": "\(wait.map { "\($0)" } ?? "lease lost")",
-            ]) { $1 })
+            self.logger.warning(
+                "dependency unavailable; the conversation waits (no attempt spent)",
+                metadata: metadata.merging([
+                    "error": "\(error)", "retry.in": "\(wait.map { "\($0)" } ?? "lease lost")",
+                ]) { $1 })
         } else if delivery.attempt >= self.settings.maxAttempts {
             try self.queue.deadLetter(delivery, error: String(describing: error), now: self.clock.now(), on: connection)
             self.countStep("dead")
@@ -183,7 +191,8 @@ public struct QueueWorker {
             let delay = self.settings.backoffSeconds * Double(1 << (delivery.attempt - 1))
             try self.queue.retry(delivery, delaySeconds: delay, on: connection)
             self.countStep("retried")
-            self.logger.warning("message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
+            self.logger.warning(
+                "message failed, will retry", metadata: metadata.merging(["error": "\(error)", "retry.in": "\(delay)"]) { $1 })
         }
     }
 }

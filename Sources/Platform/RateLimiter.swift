@@ -78,7 +78,8 @@ public struct SlidingWindowLimiter: Sendable {
     // The window is not written to the AOF or to replicas (`set_repl`): it is worth nothing after a restart, and
     // with `appendfsync always` every AOF write is an fsync that the queue's writes would wait behind. A Redis
     // restart therefore starts an empty window; a provider's 429 is still honoured. (The 429 pause is kept.)
-    static let script = RedisScript("""
+    static let script = RedisScript(
+        """
         redis.set_repl(redis.REPL_NONE)
         local paused = redis.call('PTTL', KEYS[2])
         if paused > 0 then return paused end
@@ -98,7 +99,8 @@ public struct SlidingWindowLimiter: Sendable {
         """)
 
     // KEYS: window zset. ARGV: member. Not persisted, like the window it changes.
-    static let releaseScript = RedisScript("""
+    static let releaseScript = RedisScript(
+        """
         redis.set_repl(redis.REPL_NONE)
         redis.call('ZREM', KEYS[1], ARGV[1])
         return 1

@@ -53,7 +53,7 @@ public final class SharedTokenCache {
         guard let redis = self.redis else { return nil }
         do {
             guard let value = try redis.with({ try $0.command(["GET", self.key]) }).string,
-                  let space = value.firstIndex(of: " "), let expiresAt = Double(value[..<space]), now < expiresAt
+                let space = value.firstIndex(of: " "), let expiresAt = Double(value[..<space]), now < expiresAt
             else { return nil }
             return (String(value[value.index(after: space)...]), expiresAt)
         } catch {
@@ -76,7 +76,8 @@ public final class SharedTokenCache {
     }
 
     // KEYS: token key. ARGV: the refused token. Deletes the shared entry only if it still holds that token.
-    private static let deleteIfToken = RedisScript("""
+    private static let deleteIfToken = RedisScript(
+        """
         local value = redis.call('GET', KEYS[1])
         if value and string.sub(value, -string.len(ARGV[1])) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0

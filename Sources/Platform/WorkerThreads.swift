@@ -22,10 +22,11 @@ public func runWorkerThreads(count: Int, stop: StopFlag, body: @escaping @Sendab
     let running = Running(count)
     var threads: [pthread_t] = []
     for index in 0..<count {
-        threads.append(startThread {
-            body(index)
-            running.value.subtract(1, ordering: .releasing)
-        })
+        threads.append(
+            startThread {
+                body(index)
+                running.value.subtract(1, ordering: .releasing)
+            })
     }
     var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
     while running.value.load(ordering: .acquiring) > 0 {
@@ -50,10 +51,12 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
     var thread = pthread_t()
-    let status = pthread_create(&thread, nil, { argument in
-        Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
-        return nil
-    }, Unmanaged.passRetained(Box(body)).toOpaque())
+    let status = pthread_create(
+        &thread, nil,
+        { argument in
+            Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
+            return nil
+        }, Unmanaged.passRetained(Box(body)).toOpaque())
     precondition(status == 0, "pthread_create failed: \(status)")
     return thread
 }

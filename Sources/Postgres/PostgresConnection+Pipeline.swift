@@ -70,10 +70,11 @@ extension PostgresConnection {
                 break
             default:
                 if firstError == nil {
-                    let sql: String = switch item {
-                    case .prepare(let sql, _): sql
-                    case .statement(let index): statements[index].sql
-                    }
+                    let sql: String =
+                        switch item {
+                        case .prepare(let sql, _): sql
+                        case .statement(let index): statements[index].sql
+                        }
                     let sqlState = PQresultErrorField(result, clibpq_diag_sqlstate).map { SQLState(rawValue: String(cString: $0)) }
                     firstError = PostgresError(
                         code: .queryFailed, sqlState: sqlState, message: String(cString: PQresultErrorMessage(result)),
@@ -82,7 +83,8 @@ extension PostgresConnection {
             }
             PQclear(result)
             // Each command's results end with a NULL.
-            if let extra = PQgetResult(self.raw) { PQclear(extra)
+            if let extra = PQgetResult(self.raw) {
+                PQclear(extra)
                 throw self.abandonPipeline(statements[0].sql)
             }
         }

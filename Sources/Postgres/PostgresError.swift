@@ -68,9 +68,9 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         guard let sqlState = self.sqlState else { return false }
         switch sqlState {
         case SQLState(rawValue: "08"),  // connection exception
-             SQLState(rawValue: "53"),  // insufficient resources (disk full, out of memory, too many connections)
-             SQLState(rawValue: "57P01"), SQLState(rawValue: "57P02"), SQLState(rawValue: "57P03"),  // shutdown, crash, starting up
-             .serializationFailure, .deadlockDetected, .lockNotAvailable:
+            SQLState(rawValue: "53"),  // insufficient resources (disk full, out of memory, too many connections)
+            SQLState(rawValue: "57P01"), SQLState(rawValue: "57P02"), SQLState(rawValue: "57P03"),  // shutdown, crash, starting up
+            .serializationFailure, .deadlockDetected, .lockNotAvailable:
             return true
         default:
             return false

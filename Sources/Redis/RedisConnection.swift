@@ -237,7 +237,7 @@ public final class RedisConnection {
         if let sha = self.scriptSHAs[script.source] {
             do {
                 return try self.command(["EVALSHA", sha] + tail)
-            } catch where error.code == .scriptMissing {
+            } catch  where error.code == .scriptMissing {
                 self.scriptSHAs[script.source] = nil
             }
         }
@@ -275,7 +275,7 @@ public final class RedisConnection {
                 self.scriptSHAs[call.script.source] = nil
                 do {
                     results.append(.success(try self.evaluate(call.script, keys: call.keys, arguments: call.arguments)))
-                } catch where error.isConnectionError {
+                } catch  where error.isConnectionError {
                     throw error
                 } catch {
                     results.append(.failure(error))
@@ -294,9 +294,10 @@ public final class RedisConnection {
             guard let sha = loaded.string else { throw RedisError(code: .unexpectedReply, message: "SCRIPT LOAD") }
             self.scriptSHAs[call.script.source] = sha
         }
-        return try self.pipeline(calls.map { call in
-            ["EVALSHA", self.scriptSHAs[call.script.source] ?? "", String(call.keys.count)] + call.keys + call.arguments
-        })
+        return try self.pipeline(
+            calls.map { call in
+                ["EVALSHA", self.scriptSHAs[call.script.source] ?? "", String(call.keys.count)] + call.keys + call.arguments
+            })
     }
 
     /// Records a broken connection: builds the error from the context and frees it.

@@ -102,7 +102,7 @@ public final class RedisGroupCommit: RedisScriptRunner, @unchecked Sendable {
         let reused = self.connection != nil
         do {
             return try self.attempt(calls)
-        } catch where error.isConnectionError && reused {
+        } catch  where error.isConnectionError && reused {
             do { return try self.attempt(calls) } catch { return calls.map { _ in .failure(error) } }
         } catch {
             return calls.map { _ in .failure(error) }

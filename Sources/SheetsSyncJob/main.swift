@@ -1,11 +1,11 @@
-import ArgumentParser
 import Academy
+import ArgumentParser
 import Clients
 import Curl
 import Logging
 import Platform
-import Synchronization
 import Storage
+import Synchronization
 
 /// cron-sheets-sync: started every minute by cron (flock-guarded); mirrors new and changed leads to Google Sheets.
 /// Exit 0 when done (or nothing to do), 75 when Google or PostgreSQL is unavailable (the next run catches up),
@@ -47,7 +47,8 @@ struct SheetsSyncJob: ParsableCommand {
                 try repeatUntil(deadline: deadline, stop: stop, pauseSeconds: 2) {
                     let report = try database.with { try mirror.run(database: $0, deadline: deadline) { stop.isSet } }
                     if let report, report.pushed > 0 {
-                        logger.info("sheets sync pushed", metadata: ["sheets.rows": "\(report.pushed)", "sheets.new_rows": "\(report.placed)"])
+                        logger.info(
+                            "sheets sync pushed", metadata: ["sheets.rows": "\(report.pushed)", "sheets.new_rows": "\(report.placed)"])
                     }
                 }
             } catch let error as GoogleError where error.code == .rejected || error.code == .tokenRejected {

@@ -13,7 +13,9 @@ public enum ShoroConversation {
 
     /// Silences the bot for the client for `seconds` (a dialog is opened to hold the pause if there is none).
     public static func pause(clientID: String, seconds: Double, now: Double, on connection: PostgresConnection) throws {
-        try self.change(clientID: clientID, now: now, on: connection) { $0.pause(.manual, at: Date(timeIntervalSince1970: now), seconds: seconds) }
+        try self.change(clientID: clientID, now: now, on: connection) {
+            $0.pause(.manual, at: Date(timeIntervalSince1970: now), seconds: seconds)
+        }
     }
 
     /// Hands the conversation back to the bot; returns whether it was paused.
@@ -42,7 +44,8 @@ public enum ShoroConversation {
                 try? JSONDecoder().decode(ShoroDialog.self, from: Data((try row.decode("dialog", as: String.self)).utf8))
             }
             let date = Date(timeIntervalSince1970: now)
-            var dialog = stored.flatMap { $0.isFinished || $0.isExpired(at: date) ? nil : $0 }
+            var dialog =
+                stored.flatMap { $0.isFinished || $0.isExpired(at: date) ? nil : $0 }
                 ?? ShoroDialog(id: "botctl-\(Int64(now * 1000))", startedAt: date, returning: nil)
             body(&dialog)
             try connection.pipeline([
@@ -86,7 +89,9 @@ public enum ShoroConversation {
             ) AS recent ORDER BY at, side, id
             """, [clientID, String(limit)]
         ).map { row in
-            Entry(at: String((row["at"] ?? "").prefix(19)), direction: row["direction"] ?? "", text: row["text"] ?? "", detail: row["detail"] ?? "")
+            Entry(
+                at: String((row["at"] ?? "").prefix(19)), direction: row["direction"] ?? "", text: row["text"] ?? "",
+                detail: row["detail"] ?? "")
         }
     }
 

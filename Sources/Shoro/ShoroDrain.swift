@@ -1,12 +1,12 @@
-public import Clients
 public import BotCore
+public import Clients
 import Curl
 import FoundationEssentials
 public import Logging
+import Messages
 public import Platform
 import Postgres
 public import Storage
-import Messages
 
 /// The Shoro side of `cron-drain`: batches of Chat2Desk messages of different clients, their dialog steps in one
 /// transaction, then each client's replies in order. One per worker thread (connections are not shared).
@@ -36,8 +36,12 @@ public final class ShoroDrain {
         var messages: [(index: Int, message: Chat2DeskInbound)] = []
         for (index, delivery) in deliveries.enumerated() {
             do {
-                messages.append((index, try Chat2DeskInbound(queuePayload: delivery.payload)
-                    ?? JSONDecoder().decode(Chat2DeskInbound.self, from: Data(delivery.payload.utf8))))
+                messages.append(
+                    (
+                        index,
+                        try Chat2DeskInbound(queuePayload: delivery.payload)
+                            ?? JSONDecoder().decode(Chat2DeskInbound.self, from: Data(delivery.payload.utf8))
+                    ))
             } catch {
                 results[index] = .failure(error)
             }
@@ -45,13 +49,15 @@ public final class ShoroDrain {
         guard !messages.isEmpty else { return results }
         do {
             try self.steps(messages.map(\.message), extendLeases: extendLeases)
-        } catch where Outage.isOutage(error) {
+        } catch  where Outage.isOutage(error) {
             // PostgreSQL is unavailable: no message is at fault, and running them one by one would only wait longer.
             for (index, _) in messages { results[index] = .failure(error) }
-        } catch where messages.count > 1 {
-            self.replies.context.logger.warning("batch failed; running its messages one by one", metadata: [
-                "batch": "\(messages.count)", "error": "\(error)",
-            ])
+        } catch  where messages.count > 1 {
+            self.replies.context.logger.warning(
+                "batch failed; running its messages one by one",
+                metadata: [
+                    "batch": "\(messages.count)", "error": "\(error)",
+                ])
             for (index, message) in messages {
                 results[index] = Swift.Result { try self.steps([message], extendLeases: extendLeases) }
             }
@@ -76,7 +82,9 @@ public final class ShoroDrain {
             }
         } catch {
             if messages.count == 1 && !Outage.isOutage(error) {
-                _ = try? self.replies.context.engines.postgres.with { ShoroStep.logFailure(messages[0], error: String(describing: error), on: $0) }
+                _ = try? self.replies.context.engines.postgres.with {
+                    ShoroStep.logFailure(messages[0], error: String(describing: error), on: $0)
+                }
             }
             throw error
         }
@@ -87,28 +95,35 @@ public final class ShoroDrain {
         let claims = stepped.compactMap(\.claim)
         var flushByConversation: [String: Outbox.FlushResult] = [:]
         do {
-            let flushes = claims.isEmpty ? [] : try self.replies.context.engines.postgres.with { connection in
-                try ShoroStep.outbox.deliver(
-                    claims, policy: .afterStep(self.replies.context.config.outbound), on: connection, onAttempt: extendLeases,
-                    send: { self.replies.client.send($0, heartbeat: extendLeases, reservation: reservations[$0.conversation]) })
-            }
+            let flushes =
+                claims.isEmpty
+                ? []
+                : try self.replies.context.engines.postgres.with { connection in
+                    try ShoroStep.outbox.deliver(
+                        claims, policy: .afterStep(self.replies.context.config.outbound), on: connection, onAttempt: extendLeases,
+                        send: { self.replies.client.send($0, heartbeat: extendLeases, reservation: reservations[$0.conversation]) })
+                }
             for (claim, flush) in zip(claims, flushes) { flushByConversation[claim.conversation] = flush }
         } catch {
-            self.replies.context.logger.warning("replies left to the outbox: their outcomes could not be stored", metadata: [
-                "conversations": "\(claims.map(\.conversation))", "error": "\(error)",
-            ])
+            self.replies.context.logger.warning(
+                "replies left to the outbox: their outcomes could not be stored",
+                metadata: [
+                    "conversations": "\(claims.map(\.conversation))", "error": "\(error)",
+                ])
             for claim in claims { flushByConversation[claim.conversation] = .deferred(delivered: 0, error: "\(error)") }
         }
         let milliseconds = Int((monotonicSeconds() - started) * 1000)
         for (message, (result, _)) in zip(messages, stepped) {
             // No flush: another process is sending this conversation's replies; it will send these too.
             let flush = flushByConversation[message.clientID] ?? .busy
-            self.replies.context.logger.info("message handled", metadata: [
-                "chat.id": "\(message.clientID)", "message.id": "\(message.messageID)",
-                "dialog.state": "\(result.stateBefore)->\(result.stateAfter)", "replies": "\(result.replies)",
-                "order.created": "\(result.orderCreated)", "duplicate": "\(result.alreadyProcessed)",
-                "outbox": "\(flush)", "batch": "\(messages.count)", "ms": "\(milliseconds)",
-            ])
+            self.replies.context.logger.info(
+                "message handled",
+                metadata: [
+                    "chat.id": "\(message.clientID)", "message.id": "\(message.messageID)",
+                    "dialog.state": "\(result.stateBefore)->\(result.stateAfter)", "replies": "\(result.replies)",
+                    "order.created": "\(result.orderCreated)", "duplicate": "\(result.alreadyProcessed)",
+                    "outbox": "\(flush)", "batch": "\(messages.count)", "ms": "\(milliseconds)",
+                ])
         }
     }
 }

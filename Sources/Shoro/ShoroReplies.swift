@@ -1,12 +1,12 @@
-public import Clients
 public import BotCore
+public import Clients
 import Curl
 import FoundationEssentials
 public import Logging
+import Messages
 public import Platform
 import Postgres
 public import Storage
-import Messages
 
 /// The Shoro bot's replies through Chat2Desk: its client (with the shared 300/min limit) and the retry pass of the
 /// outbox job. One per worker thread (connections are not shared).
@@ -31,7 +31,8 @@ public final class ShoroReplies {
         return try self.context.engines.postgres.with { connection in
             var delivered = 0
             for conversation in try ShoroStep.outbox.dueConversations(limit: 200, on: connection) {
-                let result = try ShoroStep.outbox.flush(conversation: conversation, policy: policy, on: connection, send: { self.client.send($0) })
+                let result = try ShoroStep.outbox.flush(
+                    conversation: conversation, policy: policy, on: connection, send: { self.client.send($0) })
                 if case .done(let count) = result { delivered += count }
                 if case .deferred(let count, let error) = result {
                     delivered += count

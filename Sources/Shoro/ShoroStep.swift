@@ -1,10 +1,10 @@
-import Clients
 public import BotCore
+import Clients
 import FoundationEssentials
+public import Messages
 public import Platform
 public import Postgres
 public import Storage
-public import Messages
 
 /// Runs one inbound message through the Shoro dialog and commits everything it causes in one
 /// PostgreSQL transaction: the new dialog state, the order, the outcome, the replies (as outbox rows)
@@ -119,59 +119,64 @@ public struct ShoroStep {
             if !self.outbox.isEmpty {
                 outbox.append(statements.count)
                 // Ids follow the order of the arrays, which is the order replies must be sent in.
-                statements.append(PostgresStatement(
-                    """
-                    INSERT INTO outbox (channel, conversation, source_key, payload, accepted_at)
-                    SELECT $1, t.conversation, t.source_key, t.payload::jsonb, to_timestamp(t.accepted_at::double precision)
-                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-                        WITH ORDINALITY AS t(conversation, source_key, payload, accepted_at, ordinal)
-                    ORDER BY t.ordinal
-                    ON CONFLICT (source_key) DO NOTHING RETURNING id
-                    """, [ShoroStep.outbox.channel] + self.outbox.arrays))
+                statements.append(
+                    PostgresStatement(
+                        """
+                        INSERT INTO outbox (channel, conversation, source_key, payload, accepted_at)
+                        SELECT $1, t.conversation, t.source_key, t.payload::jsonb, to_timestamp(t.accepted_at::double precision)
+                        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+                            WITH ORDINALITY AS t(conversation, source_key, payload, accepted_at, ordinal)
+                        ORDER BY t.ordinal
+                        ON CONFLICT (source_key) DO NOTHING RETURNING id
+                        """, [ShoroStep.outbox.channel] + self.outbox.arrays))
             }
             if !self.orders.isEmpty {
                 orders = statements.count
-                statements.append(PostgresStatement(
-                    """
-                    INSERT INTO orders (client_phone, delivery_address, bottles_count, source, chat2desk_client_id, status, idempotency_key)
-                    SELECT t.phone, t.address, t.bottles::int, 'chat2desk', t.client_id, 'new', t.idempotency_key
-                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(phone, address, bottles, client_id, idempotency_key)
-                    ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key
-                    """, self.orders.arrays))
+                statements.append(
+                    PostgresStatement(
+                        """
+                        INSERT INTO orders (client_phone, delivery_address, bottles_count, source, chat2desk_client_id, status, idempotency_key)
+                        SELECT t.phone, t.address, t.bottles::int, 'chat2desk', t.client_id, 'new', t.idempotency_key
+                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(phone, address, bottles, client_id, idempotency_key)
+                        ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key
+                        """, self.orders.arrays))
             }
             if !self.dispatch.isEmpty {
                 outbox.append(statements.count)
                 // After the orders: the note names the order's number and time, known once the row exists. Its source
                 // key is the order's, so an order is announced once however often its step runs.
-                statements.append(PostgresStatement(
-                    """
-                    INSERT INTO outbox (channel, conversation, source_key, payload)
-                    SELECT $1, t.conversation, t.source_key, jsonb_set(t.payload::jsonb, '{text}', to_jsonb(replace(replace(
-                        t.payload::jsonb->>'text', '{order}', o.id::text),
-                        '{time}', to_char(o.created_at AT TIME ZONE make_interval(mins => $6::int), 'DD.MM.YYYY HH24:MI'))))
-                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, order_key, ordinal)
-                    JOIN orders o ON o.idempotency_key = t.order_key
-                    ORDER BY t.ordinal
-                    ON CONFLICT (source_key) DO NOTHING RETURNING id
-                    """, [ShoroStep.outbox.channel] + self.dispatch.arrays + [String(self.teamUTCOffsetMinutes)]))
+                statements.append(
+                    PostgresStatement(
+                        """
+                        INSERT INTO outbox (channel, conversation, source_key, payload)
+                        SELECT $1, t.conversation, t.source_key, jsonb_set(t.payload::jsonb, '{text}', to_jsonb(replace(replace(
+                            t.payload::jsonb->>'text', '{order}', o.id::text),
+                            '{time}', to_char(o.created_at AT TIME ZONE make_interval(mins => $6::int), 'DD.MM.YYYY HH24:MI'))))
+                        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(conversation, source_key, payload, order_key, ordinal)
+                        JOIN orders o ON o.idempotency_key = t.order_key
+                        ORDER BY t.ordinal
+                        ON CONFLICT (source_key) DO NOTHING RETURNING id
+                        """, [ShoroStep.outbox.channel] + self.dispatch.arrays + [String(self.teamUTCOffsetMinutes)]))
             }
             if !self.outcomes.isEmpty {
-                statements.append(PostgresStatement(
-                    """
-                    INSERT INTO dialog_outcomes (client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration_seconds)
-                    SELECT t.client_id, t.dialog_id, t.outcome, t.completed::boolean, t.dropoff_state, t.total_messages::int, t.duration::int
-                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-                        AS t(client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration)
-                    ON CONFLICT DO NOTHING
-                    """, self.outcomes.arrays))
+                statements.append(
+                    PostgresStatement(
+                        """
+                        INSERT INTO dialog_outcomes (client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration_seconds)
+                        SELECT t.client_id, t.dialog_id, t.outcome, t.completed::boolean, t.dropoff_state, t.total_messages::int, t.duration::int
+                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                            AS t(client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration)
+                        ON CONFLICT DO NOTHING
+                        """, self.outcomes.arrays))
             }
             if !self.dialogs.isEmpty {
-                statements.append(PostgresStatement(
-                    """
-                    INSERT INTO shoro_dialogs (client_id, dialog, updated_at)
-                    SELECT t.client_id, t.dialog::jsonb, now() FROM unnest($1::text[], $2::text[]) AS t(client_id, dialog)
-                    ON CONFLICT (client_id) DO UPDATE SET dialog = EXCLUDED.dialog, updated_at = now()
-                    """, self.dialogs.arrays))
+                statements.append(
+                    PostgresStatement(
+                        """
+                        INSERT INTO shoro_dialogs (client_id, dialog, updated_at)
+                        SELECT t.client_id, t.dialog::jsonb, now() FROM unnest($1::text[], $2::text[]) AS t(client_id, dialog)
+                        ON CONFLICT (client_id) DO UPDATE SET dialog = EXCLUDED.dialog, updated_at = now()
+                        """, self.dialogs.arrays))
             }
             if !self.logs.isEmpty { statements.append(ShoroStep.messageLog.recordHandled(self.logs)) }
             return (statements, outbox, orders)
@@ -212,9 +217,12 @@ public struct ShoroStep {
                     WHERE chat2desk_client_id = t.client_id AND source = 'chat2desk'
                     ORDER BY created_at DESC, id DESC LIMIT 1) AS last ON true
                 ORDER BY t.ordinal
-                """, [PostgresArray.literal(messages.map(\.messageID)), clientIDs,
-                      PostgresArray.literal(messages.map(\.kind.rawValue)), PostgresArray.literal(messages.map(\.externalID)),
-                      PostgresArray.literal(messages.map { $0.kind == .outbox ? $0.text : nil })]),
+                """,
+                [
+                    PostgresArray.literal(messages.map(\.messageID)), clientIDs,
+                    PostgresArray.literal(messages.map(\.kind.rawValue)), PostgresArray.literal(messages.map(\.externalID)),
+                    PostgresArray.literal(messages.map { $0.kind == .outbox ? $0.text : nil }),
+                ]),
         ])
         guard reads.count == 4, reads[3].count == messages.count else {
             throw PostgresError(code: .unexpectedResult, message: "shoro step reads")
@@ -228,9 +236,10 @@ public struct ShoroStep {
         var orderKeys: [String?] = []
         for (message, facts) in zip(messages, reads[3]) {
             var orderKey: String?
-            results.append(try self.plan(
-                message, handled: handled.contains(message.messageID), storedDialog: storedDialogs[message.clientID],
-                facts: facts, now: now, writes: &writes, orderKey: &orderKey))
+            results.append(
+                try self.plan(
+                    message, handled: handled.contains(message.messageID), storedDialog: storedDialogs[message.clientID],
+                    facts: facts, now: now, writes: &writes, orderKey: &orderKey))
             orderKeys.append(orderKey)
         }
         let planned = writes.statements
@@ -248,7 +257,8 @@ public struct ShoroStep {
             }
         }
         let fresh = Set(try planned.outbox.flatMap { try rows[$0].map { try $0.decode("id", as: Int64.self) } })
-        let claims = claimingOutbox
+        let claims =
+            claimingOutbox
             ? try Self.outbox.claims(conversations: conversations, results: rows[committedThrough...]).map { $0?.markingFresh(fresh) }
             : Array(repeating: nil, count: messages.count)
         return Array(zip(results, claims))
@@ -287,13 +297,17 @@ public struct ShoroStep {
                     message.clientID, "chat2desk:\(message.messageID):0", self.payload(reply, language: language, to: message),
                     message.receivedAt > 0 ? String(message.receivedAt) : nil,
                 ])
-                writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "orderStatus"))
-                return Result(alreadyProcessed: false, stateBefore: "orderStatus", stateAfter: "orderStatus", replies: 1, orderCreated: false)
+                writes.logs.append(
+                    .init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "orderStatus"))
+                return Result(
+                    alreadyProcessed: false, stateBefore: "orderStatus", stateAfter: "orderStatus", replies: 1, orderCreated: false)
             }
             // The desk handing back a conversation the bot has no open dialog for changes nothing.
             if message.kind == .closeDialog {
-                writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "close_dialog"))
-                return Result(alreadyProcessed: false, stateBefore: "close_dialog", stateAfter: "close_dialog", replies: 0, orderCreated: false)
+                writes.logs.append(
+                    .init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: "close_dialog"))
+                return Result(
+                    alreadyProcessed: false, stateBefore: "close_dialog", stateAfter: "close_dialog", replies: 0, orderCreated: false)
             }
             let returning = try facts.decodeIfPresent("delivery_address", as: String.self).map { address in
                 ShoroCustomer(lastAddress: address, lastPhone: try facts.decode("client_phone"))
@@ -312,13 +326,14 @@ public struct ShoroStep {
             current.handBack()
             effects = []
         case .client:
-            let event: ShoroDialog.Event = if text.isEmpty && message.hasMedia {
-                .nonText
-            } else if intent == .human {
-                .humanRequest(message.text, teamHours: self.handoff.teamHours, pauseSeconds: self.handoff.pauseSeconds)
-            } else {
-                .text(message.text)
-            }
+            let event: ShoroDialog.Event =
+                if text.isEmpty && message.hasMedia {
+                    .nonText
+                } else if intent == .human {
+                    .humanRequest(message.text, teamHours: self.handoff.teamHours, pauseSeconds: self.handoff.pauseSeconds)
+                } else {
+                    .text(message.text)
+                }
             effects = current.handle(event, now: date)
         }
 
@@ -336,7 +351,8 @@ public struct ShoroStep {
             case .reply(let reply):
                 addReply(self.payload(reply, language: current.language, to: message))
             case .notifyTeam(.humanRequested):
-                addReply(self.payload(.teamHumanRequested, language: ShoroTexts.teamLanguage, to: message, type: "comment"), toCustomer: false)
+                addReply(
+                    self.payload(.teamHumanRequested, language: ShoroTexts.teamLanguage, to: message, type: "comment"), toCustomer: false)
             case .createOrder(let draft):
                 let key = "chat2desk:\(message.clientID):\(draft.dialogID)"
                 orderKey = key
@@ -356,11 +372,12 @@ public struct ShoroStep {
             }
         }
         writes.dialogs.append([message.clientID, String(decoding: try JSONEncoder().encode(current), as: UTF8.self)])
-        let logged = switch message.kind {
-        case .client: current.isPaused(at: date) && replies == 0 ? "paused:" + stateBefore : stateBefore
-        case .outbox: "operator"
-        case .closeDialog: "close_dialog"
-        }
+        let logged =
+            switch message.kind {
+            case .client: current.isPaused(at: date) && replies == 0 ? "paused:" + stateBefore : stateBefore
+            case .outbox: "operator"
+            case .closeDialog: "close_dialog"
+            }
         writes.logs.append(.init(clientID: message.clientID, messageID: message.messageID, text: message.text, dialogState: logged))
         return Result(
             alreadyProcessed: false, stateBefore: stateBefore, stateAfter: current.state.rawValue, replies: replies,
@@ -377,7 +394,7 @@ public struct ShoroStep {
     /// The client's last order from the step's reads.
     private static func lastOrder(_ facts: PostgresRow) throws -> (id: String, status: ShoroOrderStatus, bottles: Int)? {
         guard let id = try facts.decodeIfPresent("last_order_id", as: Int64.self),
-              let status = ShoroOrderStatus(rawValue: try facts.decode("last_order_status"))
+            let status = ShoroOrderStatus(rawValue: try facts.decode("last_order_status"))
         else { return nil }
         return (String(id), status, try facts.decode("last_order_bottles"))
     }
@@ -440,7 +457,7 @@ public struct ShoroStep {
             let clientID: String = try row.decode("client_id")
             // A dialog stored by an older, incompatible version is only marked: the step starts over from it anyway.
             guard var dialog = try? JSONDecoder().decode(ShoroDialog.self, from: Data((try row.decode("dialog", as: String.self)).utf8)),
-                  !dialog.isFinished
+                !dialog.isFinished
             else {
                 checked.append([clientID, nil])
                 continue
@@ -458,18 +475,21 @@ public struct ShoroStep {
         }
         var statements = writes.statements.all
         if !checked.isEmpty {
-            statements.append(PostgresStatement(
-                """
-                UPDATE shoro_dialogs AS d SET dialog = COALESCE(t.dialog::jsonb, d.dialog), idle_checked_at = d.updated_at
-                FROM unnest($1::text[], $2::text[]) AS t(client_id, dialog) WHERE d.client_id = t.client_id
-                """, checked.arrays))
+            statements.append(
+                PostgresStatement(
+                    """
+                    UPDATE shoro_dialogs AS d SET dialog = COALESCE(t.dialog::jsonb, d.dialog), idle_checked_at = d.updated_at
+                    FROM unnest($1::text[], $2::text[]) AS t(client_id, dialog) WHERE d.client_id = t.client_id
+                    """, checked.arrays))
         }
         try connection.pipeline(statements + [PostgresStatement("COMMIT")])
         return (rows.count, expired, notYetIdle)
     }
 
     private func outcomeRow(_ outcome: DialogOutcome, clientID: String, dialogKey: String) -> [String?] {
-        [clientID, dialogKey, outcome.kind.rawValue, outcome.completed ? "true" : "false",
-         outcome.completed ? nil : outcome.dropoffState, String(outcome.totalMessages), String(outcome.durationSeconds)]
+        [
+            clientID, dialogKey, outcome.kind.rawValue, outcome.completed ? "true" : "false",
+            outcome.completed ? nil : outcome.dropoffState, String(outcome.totalMessages), String(outcome.durationSeconds),
+        ]
     }
 }

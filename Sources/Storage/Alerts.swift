@@ -67,13 +67,15 @@ public struct Alerts: Sendable {
         let source = "alert:\(kind.rawValue):\(UInt64.random(in: 0...UInt64.max))"
         var rows: [PostgresStatement] = []
         if let chatID = self.chatID {
-            rows.append(Self.outbox.addStatement(
-                conversation: String(chatID), sourceKey: source + ":telegram", payload: Self.payload(chatID: chatID, text: message)))
+            rows.append(
+                Self.outbox.addStatement(
+                    conversation: String(chatID), sourceKey: source + ":telegram", payload: Self.payload(chatID: chatID, text: message)))
         }
         if self.email != nil {
-            rows.append(Self.emailOutbox.addStatement(
-                conversation: "alerts", sourceKey: source + ":email",
-                payload: "{\"subject\":" + JSONText.quote("chatbots: " + kind.title) + ",\"text\":" + JSONText.quote(message) + "}"))
+            rows.append(
+                Self.emailOutbox.addStatement(
+                    conversation: "alerts", sourceKey: source + ":email",
+                    payload: "{\"subject\":" + JSONText.quote("chatbots: " + kind.title) + ",\"text\":" + JSONText.quote(message) + "}"))
         }
         do {
             try postgres.pipeline(rows)

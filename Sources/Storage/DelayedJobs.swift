@@ -34,12 +34,14 @@ public struct DelayedJobs: Sendable {
 
     /// Schedules `id` unless a job with that id exists (whatever its status). Returns true when added.
     @discardableResult
-    public func schedule(id: String, kind: String, payload: String = "{}", runAt: Double, on connection: PostgresConnection) throws -> Bool {
+    public func schedule(id: String, kind: String, payload: String = "{}", runAt: Double, on connection: PostgresConnection) throws -> Bool
+    {
         !(try connection.query(
             """
             INSERT INTO scheduled_jobs (id, kind, payload, run_at) VALUES ($1, $2, $3::jsonb, to_timestamp($4::double precision))
             ON CONFLICT (id) DO NOTHING RETURNING id
-            """, [id, kind, payload, String(runAt)]).isEmpty)
+            """, [id, kind, payload, String(runAt)]
+        ).isEmpty)
     }
 
     /// Schedules `id` at `runAt`, replacing a pending or cancelled job of that id (a rescheduled lesson's reminder).
@@ -61,7 +63,8 @@ public struct DelayedJobs: Sendable {
             """
             UPDATE scheduled_jobs SET status = 'cancelled', last_error = $2, finished_at = to_timestamp($3::double precision)
             WHERE id = ANY($1::text[]) AND status = 'pending' RETURNING id
-            """, [Self.textArray(ids), reason, String(now)]).count
+            """, [Self.textArray(ids), reason, String(now)]
+        ).count
     }
 
     /// Leases up to `limit` due jobs, oldest first, for `leaseSeconds`.
@@ -78,7 +81,8 @@ public struct DelayedJobs: Sendable {
             RETURNING id, kind, payload::text AS payload, extract(epoch FROM run_at)::double precision AS run_at, attempts
             """, [String(now), String(limit), String(leaseSeconds)]
         ).map { row in
-            Job(id: try row.decode("id"), kind: try row.decode("kind"), payload: try row.decode("payload"),
+            Job(
+                id: try row.decode("id"), kind: try row.decode("kind"), payload: try row.decode("payload"),
                 runAt: try row.decode("run_at"), attempt: try row.decode("attempts"))
         }.sorted { $0.runAt < $1.runAt }
     }
@@ -91,18 +95,22 @@ public struct DelayedJobs: Sendable {
             """
             UPDATE scheduled_jobs SET status = $3, last_error = $4, locked_until = NULL, finished_at = to_timestamp($5::double precision)
             WHERE id = $1 AND attempts = $2 AND status = 'pending' RETURNING id
-            """, [job.id, String(job.attempt), reason == nil ? "done" : "cancelled", reason, String(now)]).isEmpty)
+            """, [job.id, String(job.attempt), reason == nil ? "done" : "cancelled", reason, String(now)]
+        ).isEmpty)
     }
 
     /// Whether `job` is still pending and owned by this claim (not cancelled, finished or re-claimed since).
     public func isOwned(_ job: Job, on connection: PostgresConnection) throws -> Bool {
         !(try connection.query(
-            "SELECT 1 FROM scheduled_jobs WHERE id = $1 AND attempts = $2 AND status = 'pending'", [job.id, String(job.attempt)]).isEmpty)
+            "SELECT 1 FROM scheduled_jobs WHERE id = $1 AND attempts = $2 AND status = 'pending'", [job.id, String(job.attempt)]
+        ).isEmpty)
     }
 
     /// Records a failed run: due again after `retryInSeconds`, or dead after `maxAttempts` runs. Returns true when dead.
     @discardableResult
-    public func fail(_ job: Job, error: String, retryInSeconds: Double, maxAttempts: Int, now: Double, on connection: PostgresConnection) throws -> Bool {
+    public func fail(
+        _ job: Job, error: String, retryInSeconds: Double, maxAttempts: Int, now: Double, on connection: PostgresConnection
+    ) throws -> Bool {
         let dead = job.attempt >= maxAttempts
         try connection.query(
             """
@@ -124,8 +132,9 @@ public struct DelayedJobs: Sendable {
             ORDER BY run_at DESC, id LIMIT $3
             """, [prefix, status, String(limit)]
         ).map { row in
-            Record(id: try row.decode("id"), kind: try row.decode("kind"), runAt: try row.decode("run_at"),
-                   status: try row.decode("status"), attempts: try row.decode("attempts"), lastError: try row.decodeIfPresent("last_error"))
+            Record(
+                id: try row.decode("id"), kind: try row.decode("kind"), runAt: try row.decode("run_at"),
+                status: try row.decode("status"), attempts: try row.decode("attempts"), lastError: try row.decodeIfPresent("last_error"))
         }
     }
 
@@ -138,7 +147,8 @@ public struct DelayedJobs: Sendable {
             UPDATE scheduled_jobs SET status = 'pending', attempts = 0, run_at = to_timestamp($1::double precision),
                 locked_until = NULL, finished_at = NULL WHERE status = 'dead' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
             RETURNING id
-            """, [String(now), ids.map(Self.textArray)]).map { try $0.decode("id") }
+            """, [String(now), ids.map(Self.textArray)]
+        ).map { try $0.decode("id") }
     }
 
     /// Gives up on dead jobs among `ids` for good: cancelled, with the dead letter's error kept. Returns their ids.
@@ -148,12 +158,14 @@ public struct DelayedJobs: Sendable {
             UPDATE scheduled_jobs SET status = 'cancelled', finished_at = to_timestamp($1::double precision),
                 last_error = coalesce(last_error || ' ', '') || '(discarded by an operator)'
             WHERE status = 'dead' AND id = ANY($2::text[]) RETURNING id
-            """, [String(now), Self.textArray(ids)]).map { try $0.decode("id") }
+            """, [String(now), Self.textArray(ids)]
+        ).map { try $0.decode("id") }
     }
 
     /// A PostgreSQL text[] literal; elements are quoted so commas and quotes in ids are safe.
     static func textArray(_ items: [String]) -> String {
-        "{" + items.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }
+        "{"
+            + items.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "}"
     }
 }

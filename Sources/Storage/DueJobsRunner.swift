@@ -1,5 +1,5 @@
-public import Platform
 public import Logging
+public import Platform
 
 /// Runs due delayed jobs one at a time: claim (with a lease), hand to `handle`, and on a thrown error
 /// schedule the retry with backoff or move the job to the dead letters after the last attempt.

@@ -1,6 +1,6 @@
-public import Postgres
 public import Logging
 public import Platform
+public import Postgres
 
 /// A PostgreSQL connection opened on first use and reset after it breaks.
 public final class LazyPostgres {

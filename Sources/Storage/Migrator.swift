@@ -59,7 +59,8 @@ public struct Migrator {
         let files = try self.migrations()
         try connection.query("SELECT pg_advisory_lock($1::bigint)", [Self.advisoryLockKey])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::bigint)", [Self.advisoryLockKey]) }
-        try connection.query("""
+        try connection.query(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,
                 name text NOT NULL,

@@ -95,7 +95,7 @@ public struct Outbox: Sendable {
         conversation: String, sourceKey: String, payload: String, acceptedAt: Double? = nil, on connection: PostgresConnection
     ) throws {
         try connection.pipeline([
-            self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload, acceptedAt: acceptedAt),
+            self.addStatement(conversation: conversation, sourceKey: sourceKey, payload: payload, acceptedAt: acceptedAt)
         ])
     }
 
@@ -242,24 +242,27 @@ public struct Outbox: Sendable {
                         delivered += 1
                         self.count("sent")
                         if let acceptedAt = message.acceptedAt {
-                            Metrics.shared.observe(MetricCatalog.replyLatency, [("provider", self.channel)], max(0, Clock.system.now() - acceptedAt))
+                            Metrics.shared.observe(
+                                MetricCatalog.replyLatency, [("provider", self.channel)], max(0, Clock.system.now() - acceptedAt))
                         }
                     case .rejected(let error):
                         self.count("dead")
-                        outcomes.others.append(PostgresStatement(
-                            "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
-                            [String(message.id), error]))
+                        outcomes.others.append(
+                            PostgresStatement(
+                                "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = $2 WHERE id = $1",
+                                [String(message.id), error]))
                     case .failed(_, let retryAfter):
                         inlineDelays = []
                         let attempts = message.attempts + 1
                         let dead = attempts >= policy.maxAttempts
                         self.count(dead ? "dead" : "failed")
                         let wait = max(policy.backoff(afterAttempts: attempts), retryAfter ?? 0)
-                        outcomes.others.append(PostgresStatement(
-                            """
-                            UPDATE outbox SET attempts = $2, last_error = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
-                                next_attempt_at = now() + make_interval(secs => $5::double precision) WHERE id = $1
-                            """, [String(message.id), String(attempts), lastError, dead ? "true" : "false", String(wait)]))
+                        outcomes.others.append(
+                            PostgresStatement(
+                                """
+                                UPDATE outbox SET attempts = $2, last_error = $3, status = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
+                                    next_attempt_at = now() + make_interval(secs => $5::double precision) WHERE id = $1
+                                """, [String(message.id), String(attempts), lastError, dead ? "true" : "false", String(wait)]))
                         // A dead message no longer blocks the ones after it; a pending one does, to keep order.
                         if !dead {
                             result = .deferred(delivered: delivered, error: lastError)
@@ -294,13 +297,14 @@ public struct Outbox: Sendable {
         /// planned, while the table was small, as a sequential scan that PostgreSQL then kept: in `make bench` on a
         /// fresh database it came to take most of PostgreSQL's time as the table grew.)
         var statements: [PostgresStatement] {
-            self.others + self.delivered.map { id, providerID in
-                PostgresStatement(
-                    """
-                    UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL,
-                        provider_message_id = COALESCE($2, provider_message_id) WHERE id = $1
-                    """, [id, providerID])
-            }
+            self.others
+                + self.delivered.map { id, providerID in
+                    PostgresStatement(
+                        """
+                        UPDATE outbox SET status = 'sent', sent_at = now(), last_error = NULL,
+                            provider_message_id = COALESCE($2, provider_message_id) WHERE id = $1
+                        """, [id, providerID])
+                }
         }
     }
 

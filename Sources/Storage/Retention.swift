@@ -39,20 +39,27 @@ public struct Retention: Sendable {
     var rules: [Rule] {
         let s = self.settings
         return [
-            Rule(name: "message_logs.text", table: "message_logs",
-                 condition: "\"timestamp\" < now() - make_interval(days => $1::int) AND text <> ''",
-                 days: s.messageTextDays, blanksText: true),
-            Rule(name: "outbox.sent", table: "outbox",
-                 condition: "status = 'sent' AND sent_at < now() - make_interval(days => $1::int)", days: s.sentOutboxDays),
-            Rule(name: "outbox.dead", table: "outbox",
-                 condition: "status IN ('dead', 'discarded') AND created_at < now() - make_interval(days => $1::int)", days: s.deadLetterDays),
-            Rule(name: "scheduled_jobs.finished", table: "scheduled_jobs",
-                 condition: "status IN ('done', 'cancelled') AND finished_at < now() - make_interval(days => $1::int)",
-                 days: s.finishedJobDays),
-            Rule(name: "scheduled_jobs.dead", table: "scheduled_jobs",
-                 condition: "status = 'dead' AND finished_at < now() - make_interval(days => $1::int)", days: s.deadLetterDays),
-            Rule(name: "lead_events", table: "lead_events",
-                 condition: "created_at < now() - make_interval(days => $1::int)", days: s.leadEventDays),
+            Rule(
+                name: "message_logs.text", table: "message_logs",
+                condition: "\"timestamp\" < now() - make_interval(days => $1::int) AND text <> ''",
+                days: s.messageTextDays, blanksText: true),
+            Rule(
+                name: "outbox.sent", table: "outbox",
+                condition: "status = 'sent' AND sent_at < now() - make_interval(days => $1::int)", days: s.sentOutboxDays),
+            Rule(
+                name: "outbox.dead", table: "outbox",
+                condition: "status IN ('dead', 'discarded') AND created_at < now() - make_interval(days => $1::int)", days: s.deadLetterDays
+            ),
+            Rule(
+                name: "scheduled_jobs.finished", table: "scheduled_jobs",
+                condition: "status IN ('done', 'cancelled') AND finished_at < now() - make_interval(days => $1::int)",
+                days: s.finishedJobDays),
+            Rule(
+                name: "scheduled_jobs.dead", table: "scheduled_jobs",
+                condition: "status = 'dead' AND finished_at < now() - make_interval(days => $1::int)", days: s.deadLetterDays),
+            Rule(
+                name: "lead_events", table: "lead_events",
+                condition: "created_at < now() - make_interval(days => $1::int)", days: s.leadEventDays),
         ]
     }
 
@@ -70,7 +77,8 @@ public struct Retention: Sendable {
     public func removeBatch(postgres: PostgresConnection, redis: RedisConnection) throws -> [Count] {
         try self.rules.map { rule in
             let change = rule.blanksText ? "UPDATE \(rule.table) SET text = ''" : "DELETE FROM \(rule.table)"
-            let row = try postgres.queryOne("""
+            let row = try postgres.queryOne(
+                """
                 WITH batch AS (
                   \(change) WHERE id IN (
                     SELECT id FROM \(rule.table) WHERE \(rule.condition) ORDER BY id LIMIT $2)

@@ -32,16 +32,17 @@ struct Conversation {
     /// A Russian-speaking conversation driven to `state` with the usual answers.
     static func at(_ state: ShoroDialog.State) -> Conversation {
         var conversation = Conversation(returning: state == .waitingReuse ? Self.returningCustomer : nil)
-        let script: [String] = switch state {
-        case .initial: []
-        case .waitingReuse, .waitingAddress: ["Здравствуйте"]
-        case .waitingPhone: ["Здравствуйте", Self.address]
-        case .waitingBottles: ["Здравствуйте", Self.address, "0555 123 456"]
-        case .waitingConfirmation: ["Здравствуйте", Self.address, "0555 123 456", "3"]
-        case .waitingCorrection: ["Здравствуйте", Self.address, "0555 123 456", "3", "нет"]
-        case .completed: ["Здравствуйте", Self.address, "0555 123 456", "3", "да"]
-        case .cancelled: ["Здравствуйте", "отмена"]
-        }
+        let script: [String] =
+            switch state {
+            case .initial: []
+            case .waitingReuse, .waitingAddress: ["Здравствуйте"]
+            case .waitingPhone: ["Здравствуйте", Self.address]
+            case .waitingBottles: ["Здравствуйте", Self.address, "0555 123 456"]
+            case .waitingConfirmation: ["Здравствуйте", Self.address, "0555 123 456", "3"]
+            case .waitingCorrection: ["Здравствуйте", Self.address, "0555 123 456", "3", "нет"]
+            case .completed: ["Здравствуйте", Self.address, "0555 123 456", "3", "да"]
+            case .cancelled: ["Здравствуйте", "отмена"]
+            }
         for text in script {
             conversation.send(text)
         }

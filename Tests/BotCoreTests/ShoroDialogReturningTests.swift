@@ -24,11 +24,12 @@ import Testing
         conversation.send("да")
         conversation.send("2")
         let effects = conversation.send("да")
-        #expect(effects.orders == [
-            ShoroOrderDraft(
-                dialogID: "msg-1#0", address: "ул. Токтогула 12, кв. 5", phone: "+996700111222", bottles: 2
-            ),
-        ])
+        #expect(
+            effects.orders == [
+                ShoroOrderDraft(
+                    dialogID: "msg-1#0", address: "ул. Токтогула 12, кв. 5", phone: "+996700111222", bottles: 2
+                )
+            ])
     }
 
     @Test(arguments: ["нет", "жок", "нет, другой адрес", "no"])

@@ -119,8 +119,10 @@ import Testing
         #expect(conversation.dialog.address == address)
     }
 
-    @Test(arguments: [("да, туда же", true), ("ооба, ошол эле дарекке", true), ("нет, другой адрес", false),
-                      ("no, new address please", false)])
+    @Test(arguments: [
+        ("да, туда же", true), ("ооба, ошол эле дарекке", true), ("нет, другой адрес", false),
+        ("no, new address please", false),
+    ])
     func reuseAnswerInASentence(input: String, reuse: Bool) {
         var conversation = Conversation.at(.waitingReuse)
         conversation.send(input)

@@ -12,8 +12,10 @@ import Testing
         .humanRequest(text, teamHours: hours, pauseSeconds: Self.fourHours)
     }
 
-    @Test(arguments: [ShoroDialog.State.initial, .waitingReuse, .waitingAddress, .waitingPhone, .waitingBottles,
-                      .waitingConfirmation, .waitingCorrection])
+    @Test(arguments: [
+        ShoroDialog.State.initial, .waitingReuse, .waitingAddress, .waitingPhone, .waitingBottles,
+        .waitingConfirmation, .waitingCorrection,
+    ])
     func anOperatorsMessageSilencesTheBotUntilHandedBackThenItResumesAtTheSameStep(state: ShoroDialog.State) {
         var conversation = Conversation.at(state)
         let before = conversation.dialog
@@ -59,8 +61,10 @@ import Testing
         #expect(dialog.isPaused(at: start.addingTimeInterval(899)) && !dialog.isPaused(at: start.addingTimeInterval(900)))
     }
 
-    @Test(arguments: [ShoroDialog.State.initial, .waitingReuse, .waitingAddress, .waitingPhone, .waitingBottles,
-                      .waitingConfirmation, .waitingCorrection])
+    @Test(arguments: [
+        ShoroDialog.State.initial, .waitingReuse, .waitingAddress, .waitingPhone, .waitingBottles,
+        .waitingConfirmation, .waitingCorrection,
+    ])
     func aRequestForAPersonInAnyStepIsAcknowledgedPausesAndNotifiesTheTeamOnce(state: ShoroDialog.State) {
         var conversation = Conversation.at(state)
         conversation.now = conversation.now.addingTimeInterval(60)
@@ -119,8 +123,10 @@ import Testing
         #expect(try ShoroTextsTests.bundledTexts().intent(of: text) == intent)
     }
 
-    @Test(arguments: ["ул. Операторская 5", "ул. Киевская 95, кв. 12", "0555 123 456", "3", "да", "нет", "человек 5",
-                      "Humanitarian st. 12", "отмена", "заказ", ""])
+    @Test(arguments: [
+        "ул. Операторская 5", "ул. Киевская 95, кв. 12", "0555 123 456", "3", "да", "нет", "человек 5",
+        "Humanitarian st. 12", "отмена", "заказ", "",
+    ])
     func ordinaryAnswersRevealNoIntent(text: String) throws {
         #expect(try ShoroTextsTests.bundledTexts().intent(of: text) == nil)
     }

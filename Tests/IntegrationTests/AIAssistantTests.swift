@@ -1,12 +1,12 @@
 import BotCore
+import Clients
 import Foundation
 import Platform
 import Redis
+import TestSupport
 import Testing
 
 @testable import Academy
-import Clients
-import TestSupport
 
 extension OpenAIFakeTests {
     /// `AIAssistant` against the stack's Redis and fake OpenAI.
@@ -25,7 +25,10 @@ extension OpenAIFakeTests {
             let answer = try AIStack.assistant(settings).answer(
                 question: "Как проходит пробный урок?", tgUserID: user, language: .ru)
 
-            guard case .reply(let text) = answer else { Issue.record("expected a reply, got \(answer)"); return }
+            guard case .reply(let text) = answer else {
+                Issue.record("expected a reply, got \(answer)")
+                return
+            }
             #expect(text.contains("https://allinacademy.example/trial"))
             #expect(!text.contains("evil.example"), "\(text)")
             #expect(!text.contains("9900"), "\(text)")
@@ -65,7 +68,10 @@ extension OpenAIFakeTests {
             let user = AIStack.newUser()
             for index in 1...20 {
                 let answer = assistant.answer(question: "Вопрос номер \(index)?", tgUserID: user, language: .ru)
-                guard case .reply = answer else { Issue.record("question \(index): \(answer)"); return }
+                guard case .reply = answer else {
+                    Issue.record("question \(index): \(answer)")
+                    return
+                }
                 time.advance(60)  // 20 questions within 20 minutes
             }
             #expect(try AIStack.openAICalls("/v1/chat/completions") == 20)

@@ -3,11 +3,11 @@ import Foundation
 import Logging
 import Platform
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Academy
 @testable import Clients
-import TestSupport
 
 /// The suites that use the fake OpenAI, one at a time: its scripted replies, faults and records are one
 /// shared queue, reset by each test.
@@ -45,8 +45,7 @@ enum AIStack {
             redis: LazyRedis(try TestStack.redisConfiguration()))
     }
 
-    static func assistant(_ settings: AISettings, clock: Clock = .system, logger: Logger = silent) throws -> AIAssistant
-    {
+    static func assistant(_ settings: AISettings, clock: Clock = .system, logger: Logger = silent) throws -> AIAssistant {
         AIAssistant(
             settings: settings, openAI: openAI(settings, logger: logger),
             redis: LazyRedis(try TestStack.redisConfiguration()),

@@ -1,18 +1,18 @@
+import Academy
 import AcademyTime
 import BotCore
-import Academy
 import Clients
 import Curl
 import Foundation
 import Glibc
 import Logging
+import Messages
 import Platform
 import Postgres
 import Redis
-import Testing
 import Storage
-import Messages
 import TestSupport
+import Testing
 
 extension AcademyEndToEnd {
     /// Telegram → nginx → fcgi-telegram → Redis → cron-drain (the Academy dialog) → PostgreSQL → the fake Telegram.
@@ -47,9 +47,10 @@ extension AcademyEndToEnd {
 
         @discardableResult
         func control(_ method: String, _ path: String, json: String? = nil) throws -> Any {
-            let response = try self.http.perform(HTTPRequest(
-                method: method, url: self.telegramURL + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
-                body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
+            let response = try self.http.perform(
+                HTTPRequest(
+                    method: method, url: self.telegramURL + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
+                    body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
             guard response.status == 200 else { throw StackError("fake \(method) \(path): HTTP \(response.status) \(response.text)") }
             return try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
         }
@@ -57,16 +58,19 @@ extension AcademyEndToEnd {
         @discardableResult
         func startDrain(_ overrides: [String: String] = [:], seconds: Int = 60, concurrency: Int = 3) throws -> ChildProcess {
             let stackDirectory = try TestStack.variable("STACK_DIR")
-            var environment = ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
-                               "SEND_RETRY_DELAYS": "0.2,0.4,0.8", "HTTP_TIMEOUT_SECONDS": "3",
-                               // Free text goes to the AI: never to the shared OpenAI fake, whose calls the AI suites count.
-                               "OPENAI_API_URL": "http://127.0.0.1:9"]
+            var environment = [
+                "PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
+                "SEND_RETRY_DELAYS": "0.2,0.4,0.8", "HTTP_TIMEOUT_SECONDS": "3",
+                // Free text goes to the AI: never to the shared OpenAI fake, whose calls the AI suites count.
+                "OPENAI_API_URL": "http://127.0.0.1:9",
+            ]
             environment.merge(overrides) { _, new in new }
-            self.processes.append(try ChildProcess(
-                try TestStack.variable("STACK_BIN_DIR") + "/cron-drain",
-                ["--bot", "academy", "--seconds", String(seconds), "--concurrency", String(concurrency)],
-                environment: environment, name: "academy-bot-drain",
-                logPath: stackDirectory + "/log/e2e-academy-bot-drain-\(TestStack.randomID() % 100_000).log"))
+            self.processes.append(
+                try ChildProcess(
+                    try TestStack.variable("STACK_BIN_DIR") + "/cron-drain",
+                    ["--bot", "academy", "--seconds", String(seconds), "--concurrency", String(concurrency)],
+                    environment: environment, name: "academy-bot-drain",
+                    logPath: stackDirectory + "/log/e2e-academy-bot-drain-\(TestStack.randomID() % 100_000).log"))
             return self.processes[self.processes.count - 1]
         }
 
@@ -81,10 +85,11 @@ extension AcademyEndToEnd {
         }
 
         func post(_ update: String, secret: String? = nil) throws -> HTTPResponse {
-            try self.http.perform(HTTPRequest(
-                method: "POST", url: self.nginxURL + "/webhook/tg",
-                headers: [("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", secret ?? self.secret)],
-                body: Array(update.utf8), connectTimeout: 2, totalTimeout: 10))
+            try self.http.perform(
+                HTTPRequest(
+                    method: "POST", url: self.nginxURL + "/webhook/tg",
+                    headers: [("Content-Type", "application/json"), ("X-Telegram-Bot-Api-Secret-Token", secret ?? self.secret)],
+                    body: Array(update.utf8), connectTimeout: 2, totalTimeout: 10))
         }
 
         func from(_ user: User) -> String {
@@ -95,7 +100,8 @@ extension AcademyEndToEnd {
         @discardableResult
         func say(_ user: User, _ text: String) throws -> Int64 {
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":\#(self.nextUpdate % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"text":\#(JSONText.quote(text))}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"message":{"message_id":\#(self.nextUpdate % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"text":\#(JSONText.quote(text))}}"#
             let response = try self.post(body)
             #expect(response.status == 200, "\(response.text)")
             return self.nextUpdate
@@ -104,7 +110,8 @@ extension AcademyEndToEnd {
         @discardableResult
         func shareContact(_ user: User, phone: String, owner: Int64? = nil) throws -> Int64 {
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":\#(self.nextUpdate % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"contact":{"phone_number":"\#(phone)","first_name":"Анна","user_id":\#(owner ?? user.id)}}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"message":{"message_id":\#(self.nextUpdate % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"contact":{"phone_number":"\#(phone)","first_name":"Анна","user_id":\#(owner ?? user.id)}}}"#
             #expect(try self.post(body).status == 200)
             return self.nextUpdate
         }
@@ -113,12 +120,15 @@ extension AcademyEndToEnd {
         @discardableResult
         func press(_ user: User, _ label: String) throws -> Int64 {
             let messages = try self.messages(user)
-            guard let (messageID, data) = messages.reversed().lazy.compactMap({ message -> (Int64, String)? in
-                guard let button = self.inlineButtons(message).first(where: { $0.text.contains(label) }) else { return nil }
-                return ((message["message_id"] as? NSNumber)?.int64Value ?? 0, button.data)
-            }).first else { throw StackError("no button '\(label)' in \(messages.map { $0["text"] ?? "" })") }
+            guard
+                let (messageID, data) = messages.reversed().lazy.compactMap({ message -> (Int64, String)? in
+                    guard let button = self.inlineButtons(message).first(where: { $0.text.contains(label) }) else { return nil }
+                    return ((message["message_id"] as? NSNumber)?.int64Value ?? 0, button.data)
+                }).first
+            else { throw StackError("no button '\(label)' in \(messages.map { $0["text"] ?? "" })") }
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"callback_query":{"id":"cb\#(self.nextUpdate)","from":\#(self.from(user)),"chat_instance":"1","data":\#(JSONText.quote(data)),"message":{"message_id":\#(messageID),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000}}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"callback_query":{"id":"cb\#(self.nextUpdate)","from":\#(self.from(user)),"chat_instance":"1","data":\#(JSONText.quote(data)),"message":{"message_id":\#(messageID),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000}}}"#
             #expect(try self.post(body).status == 200)
             return self.nextUpdate
         }
@@ -144,13 +154,16 @@ extension AcademyEndToEnd {
         }
 
         func handled(_ updateID: Int64) throws -> Bool {
-            !(try self.db.query("SELECT 1 FROM message_logs WHERE source = 'telegram' AND message_id = $1 AND success", [String(updateID)]).isEmpty)
+            !(try self.db.query("SELECT 1 FROM message_logs WHERE source = 'telegram' AND message_id = $1 AND success", [String(updateID)])
+                .isEmpty)
         }
 
         func newUser() -> User { User(id: Int64.random(in: 500_000_000...600_000_000)) }
 
         func leadRow(tgID: Int64) throws -> PostgresRow? {
-            try self.db.query("SELECT id, email, phone, name, source, status, bot_activated, tg_blocked FROM leads WHERE tg_id = $1", [String(tgID)]).first
+            try self.db.query(
+                "SELECT id, email, phone, name, source, status, bot_activated, tg_blocked FROM leads WHERE tg_id = $1", [String(tgID)]
+            ).first
         }
 
         /// /start → consent → contact → email → name.
@@ -170,12 +183,19 @@ extension AcademyEndToEnd {
         // MARK: Tests
 
         @Test func aWrongSecretIs401AndNothingIsQueued() throws {
-            let body = #"{"update_id":1,"message":{"message_id":1,"from":{"id":5,"is_bot":false,"first_name":"X"},"chat":{"id":5,"type":"private"},"date":1,"text":"/start"}}"#
+            let body =
+                #"{"update_id":1,"message":{"message_id":1,"from":{"id":5,"is_bot":false,"first_name":"X"},"chat":{"id":5,"type":"private"},"date":1,"text":"/start"}}"#
             #expect(try self.post(body, secret: "wrong-secret-0123456789").status == 401)
-            #expect(try self.http.perform(HTTPRequest(
-                method: "POST", url: self.nginxURL + "/webhook/tg", headers: [("Content-Type", "application/json")], body: Array(body.utf8))).status == 401)
+            #expect(
+                try self.http.perform(
+                    HTTPRequest(
+                        method: "POST", url: self.nginxURL + "/webhook/tg", headers: [("Content-Type", "application/json")],
+                        body: Array(body.utf8))
+                ).status == 401)
             #expect(try self.post(#"{"message":{}}"#).status == 400)
-            #expect(try self.post(#"{"update_id":2,"channel_post":{"message_id":1,"chat":{"id":-100,"type":"channel"},"date":1,"text":"x"}}"#).text.contains("\"queued\":false"))
+            #expect(
+                try self.post(#"{"update_id":2,"channel_post":{"message_id":1,"chat":{"id":-100,"type":"channel"},"date":1,"text":"x"}}"#)
+                    .text.contains("\"queued\":false"))
             // Nothing queued: neither update left its de-duplication key (the queue's depth is shared with other suites).
             for id in [1, 2] { #expect(try self.redis.command(["EXISTS", "q:{academy}:seen:tg:\(id)"]).integer == 0) }
             #expect(try self.redis.command(["EXISTS", "q:{academy}:c:tg:5"]).integer == 0)
@@ -199,7 +219,8 @@ extension AcademyEndToEnd {
             try self.startDrain()
             let user = self.newUser()
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":1,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1,"text":"/start"}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"message":{"message_id":1,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1,"text":"/start"}}"#
             #expect(try self.post(body).text.contains("\"queued\":true"))
             #expect(try self.post(body).text.contains("\"duplicate\":true"))
             try self.waitForMessages(user, count: 3, "the welcome")
@@ -212,10 +233,14 @@ extension AcademyEndToEnd {
             // A Tilda lead whose email chain has started.
             let email = "deeplink-\(TestStack.randomHex(6))@example.com"
             let leadID = try self.db.queryOne(
-                "INSERT INTO leads (name, email, source) VALUES ('Анна', $1, 'tilda') RETURNING id", [email]).decode("id", as: Int64.self)
-            let token = try self.db.queryOne("SELECT link_token FROM leads WHERE id = $1", [String(leadID)]).decode("link_token", as: String.self)
+                "INSERT INTO leads (name, email, source) VALUES ('Анна', $1, 'tilda') RETURNING id", [email]
+            ).decode("id", as: Int64.self)
+            let token = try self.db.queryOne("SELECT link_token FROM leads WHERE id = $1", [String(leadID)]).decode(
+                "link_token", as: String.self)
             let jobs = DelayedJobs()
-            try jobs.schedule(id: "email2/\(leadID)", kind: "email2", payload: #"{"lead_id":\#(leadID)}"#, runAt: Date().timeIntervalSince1970 + 86400, on: self.db)
+            try jobs.schedule(
+                id: "email2/\(leadID)", kind: "email2", payload: #"{"lead_id":\#(leadID)}"#, runAt: Date().timeIntervalSince1970 + 86400,
+                on: self.db)
 
             let user = self.newUser()
             try self.register(user, email: email, start: "/start lead_\(token)")
@@ -248,13 +273,18 @@ extension AcademyEndToEnd {
             try self.control("POST", "/_fake/chats/\(user.id)", json: #"{"blocked":true}"#)
             let update = try self.say(user, "привет")
             try self.eventually("the update and its sends") {
-                try self.handled(update) && self.db.query(
-                    "SELECT 1 FROM outbox WHERE channel = 'telegram' AND conversation = $1 AND status = 'pending'", [String(user.id)]).isEmpty
+                try self.handled(update)
+                    && self.db.query(
+                        "SELECT 1 FROM outbox WHERE channel = 'telegram' AND conversation = $1 AND status = 'pending'", [String(user.id)]
+                    ).isEmpty
             }
             #expect(try self.leadRow(tgID: user.id)?.decode("tg_blocked", as: Bool.self) == true)
             let dead = try self.db.query(
-                "SELECT status, attempts FROM outbox WHERE channel = 'telegram' AND conversation = $1 AND status <> 'sent'", [String(user.id)])
-            #expect(dead.allSatisfy { $0["status"] == "dead" && $0["attempts"] == "1" }, "a 403 is not retried: \(dead.map { $0["status"] ?? "" })")
+                "SELECT status, attempts FROM outbox WHERE channel = 'telegram' AND conversation = $1 AND status <> 'sent'",
+                [String(user.id)])
+            #expect(
+                dead.allSatisfy { $0["status"] == "dead" && $0["attempts"] == "1" },
+                "a 403 is not retried: \(dead.map { $0["status"] ?? "" })")
         }
 
         @Test func telegram429IsRetriedAfterItsWaitAndOrderIsKept() throws {
@@ -263,7 +293,9 @@ extension AcademyEndToEnd {
             self.telegramURL = telegram.url
             try self.startDrain(["TELEGRAM_API_URL": telegram.url])
             let user = self.newUser()
-            try self.control("POST", "/_fake/faults", json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"retry_after","seconds":1,"times":1}]"#)
+            try self.control(
+                "POST", "/_fake/faults",
+                json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"retry_after","seconds":1,"times":1}]"#)
             try self.say(user, "/start")
             try self.waitForMessages(user, count: 3, "the welcome after a 429")
             let texts = try self.messages(user).map { ($0["text"] as? String) ?? "[video]" }
@@ -283,7 +315,9 @@ extension AcademyEndToEnd {
             let drain = try self.startDrain(["TELEGRAM_API_URL": telegram.url], seconds: runSeconds, concurrency: 1)
             let started = now()
             let (flooded, other) = (self.newUser(), self.newUser())
-            try self.control("POST", "/_fake/faults", json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"retry_after","seconds":600,"times":1}]"#)
+            try self.control(
+                "POST", "/_fake/faults",
+                json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"retry_after","seconds":600,"times":1}]"#)
             try self.say(flooded, "/start")
             try self.eventually("the 429 with retry_after 600") {
                 let sends = (try self.control("GET", "/_fake/calls?method=POST") as? [[String: Any]]) ?? []
@@ -313,13 +347,17 @@ extension AcademyEndToEnd {
             for (index, text) in ["первое", "второе"].enumerated() {
                 try AcademyTelegramStep.outbox.add(
                     conversation: String(user.id), sourceKey: "tg:test-\(user.id):\(index)",
-                    payload: TelegramOutboxPayload(method: "sendMessage", parameters: ["chat_id": .integer(user.id), "text": .string(text)]).json,
+                    payload: TelegramOutboxPayload(
+                        method: "sendMessage", parameters: ["chat_id": .integer(user.id), "text": .string(text)]
+                    ).json,
                     on: self.db)
             }
             let stackDirectory = try TestStack.variable("STACK_DIR")
             let outbox = try ChildProcess(
                 try TestStack.variable("STACK_BIN_DIR") + "/cron-outbox", ["--bot", "academy", "--seconds", "20"],
-                environment: ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env"],
+                environment: [
+                    "PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
+                ],
                 name: "academy-outbox", logPath: stackDirectory + "/log/e2e-academy-outbox-\(TestStack.randomID() % 100_000).log")
             self.processes.append(outbox)
             try self.waitForMessages(user, count: 2, "the outbox job")
@@ -341,13 +379,16 @@ extension AcademyEndToEnd {
         @discardableResult
         func pressData(_ user: User, _ prefix: String, last: Bool = false) throws -> (update: Int64, data: String) {
             let messages = try self.messages(user)
-            guard let (messageID, data) = messages.reversed().lazy.compactMap({ message -> (Int64, String)? in
-                let matching = self.inlineButtons(message).filter { $0.data.hasPrefix(prefix) }
-                guard let button = last ? matching.last : matching.first else { return nil }
-                return ((message["message_id"] as? NSNumber)?.int64Value ?? 0, button.data)
-            }).first else { throw StackError("no button \(prefix)… in \(messages.map { $0["text"] ?? "" })") }
+            guard
+                let (messageID, data) = messages.reversed().lazy.compactMap({ message -> (Int64, String)? in
+                    let matching = self.inlineButtons(message).filter { $0.data.hasPrefix(prefix) }
+                    guard let button = last ? matching.last : matching.first else { return nil }
+                    return ((message["message_id"] as? NSNumber)?.int64Value ?? 0, button.data)
+                }).first
+            else { throw StackError("no button \(prefix)… in \(messages.map { $0["text"] ?? "" })") }
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"callback_query":{"id":"cb\#(self.nextUpdate)","from":\#(self.from(user)),"chat_instance":"1","data":\#(JSONText.quote(data)),"message":{"message_id":\#(messageID),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000}}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"callback_query":{"id":"cb\#(self.nextUpdate)","from":\#(self.from(user)),"chat_instance":"1","data":\#(JSONText.quote(data)),"message":{"message_id":\#(messageID),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000}}}"#
             #expect(try self.post(body).status == 200)
             return (self.nextUpdate, data)
         }
@@ -391,8 +432,10 @@ extension AcademyEndToEnd {
             let joinURL = try #require(meetings.first?["join_url"] as? String)
             #expect(booked.contains(joinURL), "the success message carries the Zoom link: \(booked)")
             #expect(try fakes.liveEvents().count == 1)
-            let lead = try #require(try self.db.query(
-                "SELECT status, zoom_link, extract(epoch FROM lesson_at)::bigint AS at FROM leads WHERE tg_id = $1", [String(user.id)]).first)
+            let lead = try #require(
+                try self.db.query(
+                    "SELECT status, zoom_link, extract(epoch FROM lesson_at)::bigint AS at FROM leads WHERE tg_id = $1", [String(user.id)]
+                ).first)
             #expect(lead["status"] == "SCHEDULED" && lead["zoom_link"] == joinURL && lead["at"] == String(epoch))
 
             let lesson = Double(epoch)
@@ -473,7 +516,8 @@ extension AcademyEndToEnd {
             try self.waitForButton(user, "c:", "the confirmation")
             try self.pressData(user, "c:")
             try self.eventually("the new lesson") {
-                try self.db.query("SELECT extract(epoch FROM lesson_at)::bigint AS at FROM leads WHERE tg_id = $1", [String(user.id)]).first?["at"]
+                try self.db.query("SELECT extract(epoch FROM lesson_at)::bigint AS at FROM leads WHERE tg_id = $1", [String(user.id)])
+                    .first?["at"]
                     == String(second)
             }
             try self.eventually("the old meeting deleted") { try fakes.liveMeetings().count == 1 }
@@ -489,8 +533,10 @@ extension AcademyEndToEnd {
             try self.eventually("the cancellation") { try self.leadRow(tgID: user.id)?["status"] == "CANCELLED" }
             try self.eventually("no live meeting") { try fakes.liveMeetings().isEmpty }
             #expect(try fakes.liveEvents().isEmpty)
-            #expect(try self.db.query(
-                "SELECT 1 FROM scheduled_jobs WHERE id LIKE $1 AND status = 'pending'", ["remind%/\(user.id)/%"]).isEmpty)
+            #expect(
+                try self.db.query(
+                    "SELECT 1 FROM scheduled_jobs WHERE id LIKE $1 AND status = 'pending'", ["remind%/\(user.id)/%"]
+                ).isEmpty)
         }
 
         // MARK: AI and voice (an OpenAI fake of the test's own: the shared one is reset by the AI suites)
@@ -505,10 +551,12 @@ extension AcademyEndToEnd {
         }
 
         @Test func aQuestionGetsAFilteredAnswerWithTheBackButtonAndAPriceQuestionMakesNoAPICall() throws {
-            let openAI = try PrivateFake("openai", [
-                "--api-key", "sk-private-0123456789",
-                "--chat-reply", "Пробный урок длится 45 минут. Подробнее тут: https://evil.example/win",
-            ])
+            let openAI = try PrivateFake(
+                "openai",
+                [
+                    "--api-key", "sk-private-0123456789",
+                    "--chat-reply", "Пробный урок длится 45 минут. Подробнее тут: https://evil.example/win",
+                ])
             try self.startAIDrain(openAI)
             let user = self.newUser()
             try self.say(user, "/start")
@@ -530,9 +578,11 @@ extension AcademyEndToEnd {
         }
 
         @Test func aSpokenEmailDuringRegistrationIsTranscribedAndRegistrationGoesOn() throws {
-            let openAI = try PrivateFake("openai", [
-                "--api-key", "sk-private-0123456789", "--transcription-text", "anna.voice собака example точка com",
-            ])
+            let openAI = try PrivateFake(
+                "openai",
+                [
+                    "--api-key", "sk-private-0123456789", "--transcription-text", "anna.voice собака example точка com",
+                ])
             try self.startAIDrain(openAI)
             let user = self.newUser()
             try self.say(user, "/start")
@@ -543,11 +593,13 @@ extension AcademyEndToEnd {
             try self.waitForMessages(user, count: 5, "the email request")
             // The parent records the email as a voice message.
             let fileID = "voice-\(user.id)"
-            let upload = try self.http.perform(HTTPRequest(
-                method: "PUT", url: self.telegramURL + "/_fake/files/\(fileID)?kind=voice", body: Array("OggS fake voice bytes".utf8)))
+            let upload = try self.http.perform(
+                HTTPRequest(
+                    method: "PUT", url: self.telegramURL + "/_fake/files/\(fileID)?kind=voice", body: Array("OggS fake voice bytes".utf8)))
             #expect(upload.status == 200, "\(upload.text)")
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":7,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"voice":{"file_id":"\#(fileID)","file_unique_id":"u\#(fileID)","duration":3,"mime_type":"audio/ogg","file_size":21}}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"message":{"message_id":7,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"voice":{"file_id":"\#(fileID)","file_unique_id":"u\#(fileID)","duration":3,"mime_type":"audio/ogg","file_size":21}}}"#
             #expect(try self.post(body).status == 200)
             try self.waitForMessages(user, count: 6, "the name request")
             let afterVoice = try self.texts(user).last ?? ""
@@ -565,18 +617,21 @@ extension AcademyEndToEnd {
         @Test func aFailedTranscriptionAsksToType() throws {
             let openAI = try PrivateFake("openai", ["--api-key", "sk-private-0123456789"])
             try self.startAIDrain(openAI)
-            let control = try self.http.perform(HTTPRequest(
-                method: "POST", url: openAI.url + "/_fake/faults", headers: [("Content-Type", "application/json")],
-                body: Array(#"[{"route":"/v1/audio/transcriptions","method":"POST","mode":"status","status":500,"times":5}]"#.utf8)))
+            let control = try self.http.perform(
+                HTTPRequest(
+                    method: "POST", url: openAI.url + "/_fake/faults", headers: [("Content-Type", "application/json")],
+                    body: Array(#"[{"route":"/v1/audio/transcriptions","method":"POST","mode":"status","status":500,"times":5}]"#.utf8)))
             #expect(control.status == 200)
             let user = self.newUser()
             try self.say(user, "/start")
             try self.waitForMessages(user, count: 3, "the welcome")
             let fileID = "voice-fail-\(user.id)"
-            _ = try self.http.perform(HTTPRequest(
-                method: "PUT", url: self.telegramURL + "/_fake/files/\(fileID)?kind=voice", body: Array("OggS".utf8)))
+            _ = try self.http.perform(
+                HTTPRequest(
+                    method: "PUT", url: self.telegramURL + "/_fake/files/\(fileID)?kind=voice", body: Array("OggS".utf8)))
             self.nextUpdate += 1
-            let body = #"{"update_id":\#(self.nextUpdate),"message":{"message_id":8,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"voice":{"file_id":"\#(fileID)","file_unique_id":"u\#(fileID)","duration":2,"mime_type":"audio/ogg","file_size":4}}}"#
+            let body =
+                #"{"update_id":\#(self.nextUpdate),"message":{"message_id":8,"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"voice":{"file_id":"\#(fileID)","file_unique_id":"u\#(fileID)","duration":2,"mime_type":"audio/ogg","file_size":4}}}"#
             #expect(try self.post(body).status == 200)
             try self.waitForMessages(user, count: 4, "the answer")
             let answer = try self.texts(user).last ?? ""
@@ -586,12 +641,15 @@ extension AcademyEndToEnd {
         /// A step longer than the lease (OpenAI answering in 12 s, leases of 4 s, two drain processes) keeps its lease:
         /// no other worker re-runs the update, so OpenAI is asked once, nothing is dead-lettered, one answer arrives.
         @Test func aSlowAIAnswerKeepsTheLeaseAndIsAskedOnce() throws {
-            let openAI = try PrivateFake("openai", [
-                "--api-key", "sk-private-0123456789", "--chat-reply", "Пробный урок длится 45 минут.",
-            ])
-            let fault = try self.http.perform(HTTPRequest(
-                method: "POST", url: openAI.url + "/_fake/faults", headers: [("Content-Type", "application/json")],
-                body: Array(#"[{"route":"/v1/chat/completions","method":"POST","mode":"delay","seconds":12,"times":10}]"#.utf8)))
+            let openAI = try PrivateFake(
+                "openai",
+                [
+                    "--api-key", "sk-private-0123456789", "--chat-reply", "Пробный урок длится 45 минут.",
+                ])
+            let fault = try self.http.perform(
+                HTTPRequest(
+                    method: "POST", url: openAI.url + "/_fake/faults", headers: [("Content-Type", "application/json")],
+                    body: Array(#"[{"route":"/v1/chat/completions","method":"POST","mode":"delay","seconds":12,"times":10}]"#.utf8)))
             #expect(fault.status == 200)
             let lease = ["QUEUE_LEASE_SECONDS": "4", "OPENAI_API_URL": openAI.url, "OPENAI_API_KEY": "sk-private-0123456789"]
             try self.startDrain(lease)
@@ -616,13 +674,15 @@ extension AcademyEndToEnd {
 
         @Test func botctlTelegramSetWebhookRegistersTheURLAndTheSecret() throws {
             let botctl = try TestStack.binDirectory() + "/botctl"
-            let set = try TestStack.run(botctl, ["telegram", "set-webhook"], environment: try TestStack.stackChildEnvironment(), timeout: 20)
+            let set = try TestStack.run(
+                botctl, ["telegram", "set-webhook"], environment: try TestStack.stackChildEnvironment(), timeout: 20)
             #expect(set.status == 0, "\(set.stderr)")
             let webhook = try #require(try self.control("GET", "/_fake/webhook") as? [String: Any])
             #expect(webhook["url"] as? String == self.nginxURL + "/webhook/tg")
             #expect(webhook["secret_token"] as? String == self.secret)
             #expect(webhook["allowed_updates"] as? [String] == ["message", "callback_query"])
-            let info = try TestStack.run(botctl, ["telegram", "webhook-info"], environment: try TestStack.stackChildEnvironment(), timeout: 20)
+            let info = try TestStack.run(
+                botctl, ["telegram", "webhook-info"], environment: try TestStack.stackChildEnvironment(), timeout: 20)
             #expect(info.status == 0 && info.stdout.contains("/webhook/tg"), "\(info.stdout) \(info.stderr)")
         }
 

@@ -1,16 +1,16 @@
-import BotCore
 import Academy
+import BotCore
 import Curl
 import Foundation
 import Glibc
 import Logging
+import Messages
 import Platform
 import Postgres
 import Redis
 import Storage
-import Testing
-import Messages
 import TestSupport
+import Testing
 
 /// The two Academy end-to-end suites run one after the other. They share the academy queue and the delayed-jobs
 /// table: run together, one suite's drainer takes the other's updates with the wrong fakes configured, and one
@@ -43,7 +43,9 @@ extension AcademyEndToEnd {
             self.db = try TestStack.postgres()
             self.redis = try TestStack.redis()
             var environment = TestStack.environment
-            environment.merge(["HTTP_TIMEOUT_SECONDS": "3", "HTTP_CONNECT_TIMEOUT_SECONDS": "1", "JOBS_BACKOFF_SECONDS": "60"]) { _, new in new }
+            environment.merge(["HTTP_TIMEOUT_SECONDS": "3", "HTTP_CONNECT_TIMEOUT_SECONDS": "1", "JOBS_BACKOFF_SECONDS": "60"]) { _, new in
+                new
+            }
             self.config = try AppConfig(environment: environment)
             try self.control(self.resendURL, "DELETE", "/_fake/faults")
         }
@@ -57,19 +59,23 @@ extension AcademyEndToEnd {
 
         // MARK: Helpers
 
-        func postTilda(_ body: String, contentType: String = "application/x-www-form-urlencoded", query: String? = nil,
-                       headers: [(name: String, value: String)] = [], method: String = "POST") throws -> HTTPResponse {
+        func postTilda(
+            _ body: String, contentType: String = "application/x-www-form-urlencoded", query: String? = nil,
+            headers: [(name: String, value: String)] = [], method: String = "POST"
+        ) throws -> HTTPResponse {
             let suffix = query ?? "?token=\(self.secret)"
-            return try self.http.perform(HTTPRequest(
-                method: method, url: self.nginxURL + "/webhook/tilda" + suffix,
-                headers: [("Content-Type", contentType)] + headers, body: Array(body.utf8), connectTimeout: 2, totalTimeout: 10))
+            return try self.http.perform(
+                HTTPRequest(
+                    method: method, url: self.nginxURL + "/webhook/tilda" + suffix,
+                    headers: [("Content-Type", contentType)] + headers, body: Array(body.utf8), connectTimeout: 2, totalTimeout: 10))
         }
 
         @discardableResult
         func control(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> Any {
-            let response = try self.http.perform(HTTPRequest(
-                method: method, url: base + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
-                body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
+            let response = try self.http.perform(
+                HTTPRequest(
+                    method: method, url: base + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
+                    body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
             guard response.status == 200 else { throw StackError("fake \(method) \(path): HTTP \(response.status) \(response.text)") }
             return try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
         }
@@ -81,15 +87,18 @@ extension AcademyEndToEnd {
 
         /// Texts the fake Telegram got for the manager's chat that mention `leadID`.
         func managerAlerts(leadID: Int64) throws -> [String] {
-            let messages = (try self.control(self.telegramURL, "GET", "/_fake/messages?chat_id=\(self.managerChatID)") as? [[String: Any]]) ?? []
+            let messages =
+                (try self.control(self.telegramURL, "GET", "/_fake/messages?chat_id=\(self.managerChatID)") as? [[String: Any]]) ?? []
             return messages.compactMap { $0["text"] as? String }.filter { $0.contains("#\(leadID)") }
         }
 
         /// What Tilda submissions leave behind: their de-duplication keys in Redis and their history lines. Unlike the
         /// academy queue's depth or the lead count, other suites (the Telegram bot's) never change these.
         func tildaFootprint() throws -> [Int] {
-            [try self.redis.command(["KEYS", "q:{academy}:seen:tilda:*"]).array?.count ?? 0,
-             try self.db.queryOne("SELECT count(*) AS n FROM lead_events WHERE event = 'TILDA_SUBMITTED'").decode("n", as: Int.self)]
+            [
+                try self.redis.command(["KEYS", "q:{academy}:seen:tilda:*"]).array?.count ?? 0,
+                try self.db.queryOne("SELECT count(*) AS n FROM lead_events WHERE event = 'TILDA_SUBMITTED'").decode("n", as: Int.self),
+            ]
         }
 
         /// Starts `cron-drain --bot academy` (stopped in deinit).
@@ -97,7 +106,9 @@ extension AcademyEndToEnd {
             let stackDirectory = try TestStack.variable("STACK_DIR")
             let process = try ChildProcess(
                 try TestStack.variable("STACK_BIN_DIR") + "/cron-drain", ["--bot", "academy", "--seconds", "60", "--concurrency", "2"],
-                environment: ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env"],
+                environment: [
+                    "PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": stackDirectory + "/stack.env",
+                ],
                 name: "academy-drain", logPath: stackDirectory + "/log/e2e-academy-drain-\(TestStack.randomID() % 100_000).log")
             self.processes.append(process)
         }
@@ -124,9 +135,12 @@ extension AcademyEndToEnd {
         func uniqueEmail(_ label: String) -> String { "\(label)-\(TestStack.randomHex(8))@example.com" }
 
         /// Submits a form, drains it, and returns the stored lead and the time it was recorded.
-        func submitLead(email: String, name: String = "Анна", phone: String = "+7 (999) \(Int.random(in: 100...999))-11-22") throws -> (Lead, Double) {
+        func submitLead(
+            email: String, name: String = "Анна", phone: String = "+7 (999) \(Int.random(in: 100...999))-11-22"
+        ) throws -> (Lead, Double) {
             let before = Date().timeIntervalSince1970
-            let body = "Name=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&Email=\(email.replacingOccurrences(of: "@", with: "%40"))"
+            let body =
+                "Name=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&Email=\(email.replacingOccurrences(of: "@", with: "%40"))"
                 + "&Phone=\(phone.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&child_age=8&tranid=\(TestStack.randomHex(10))&formid=form1"
             let response = try self.postTilda(body)
             #expect(response.status == 200, "\(response.text)")
@@ -175,7 +189,8 @@ extension AcademyEndToEnd {
             #expect(viaHeader.status == 200, "\(viaHeader.text)")
             let fieldEmail = self.uniqueEmail("field")
             let viaField = try self.postTilda(
-                "Email=\(fieldEmail.replacingOccurrences(of: "@", with: "%40"))&tranid=\(TestStack.randomHex())&secret=\(self.secret)", query: "")
+                "Email=\(fieldEmail.replacingOccurrences(of: "@", with: "%40"))&tranid=\(TestStack.randomHex())&secret=\(self.secret)",
+                query: "")
             #expect(viaField.status == 200, "\(viaField.text)")
             try self.startDrain()
             try self.eventually("both leads") { try self.lead(email: headerEmail) != nil && self.lead(email: fieldEmail) != nil }
@@ -192,7 +207,8 @@ extension AcademyEndToEnd {
             #expect(answers[1].contains("\"duplicate\":true") && answers[2].contains("\"duplicate\":true"))
             // A replay that bypasses the webhook's de-duplication (e.g. botctl dlq replay) is still harmless.
             let submission = TildaSubmission(
-                tranid: tranid, formid: nil, name: "Ivan", phone: nil, email: email, childAge: nil, rejectedFields: [:], receivedAt: Date().timeIntervalSince1970)
+                tranid: tranid, formid: nil, name: "Ivan", phone: nil, email: email, childAge: nil, rejectedFields: [:],
+                receivedAt: Date().timeIntervalSince1970)
             let json = String(decoding: try JSONEncoder().encode(AcademyQueueMessage.tilda(submission)), as: UTF8.self)
             try InboundQueue.academy.enqueue(json, conversation: submission.conversation, dedupeID: nil, dedupeSeconds: 0, on: self.redis)
             try self.startDrain()
@@ -212,7 +228,8 @@ extension AcademyEndToEnd {
             let phone = "+7 (999) \(Int.random(in: 100...999))-22-33"
             let (lead, _) = try self.submitLead(email: email, phone: phone)
             // Same phone, no email this time (a short form), a new child age: the same lead.
-            let form = "Phone=\(phone.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&child_age=10&tranid=\(TestStack.randomHex())"
+            let form =
+                "Phone=\(phone.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&child_age=10&tranid=\(TestStack.randomHex())"
             #expect(try self.postTilda(form).status == 200)
             try self.eventually("the second submission") {
                 try LeadStore().events(leadID: lead.id, on: self.db).count == 2
@@ -224,7 +241,9 @@ extension AcademyEndToEnd {
             let (second, _) = try self.submitLead(email: other, phone: phone)
             #expect(second.id != lead.id)
             #expect(try self.lead(email: email)?.id == lead.id)
-            #expect(try self.db.queryOne("SELECT count(*) AS n FROM scheduled_jobs WHERE id = $1", ["email1/\(lead.id)"]).decode("n", as: Int.self) == 1)
+            #expect(
+                try self.db.queryOne("SELECT count(*) AS n FROM scheduled_jobs WHERE id = $1", ["email1/\(lead.id)"]).decode(
+                    "n", as: Int.self) == 1)
         }
 
         @Test func aLeadGetsEmail1ThenEmail2ThenTheManagerIsAlerted() throws {
@@ -244,7 +263,8 @@ extension AcademyEndToEnd {
             #expect(first.count == 1)
             #expect(first.first?["idempotency_key"] as? String == "email1/\(lead.id)")
             #expect(lead.linkToken.count == 32)
-            #expect((first.first?["text"] as? String)?.contains("start=lead_\(lead.linkToken)") == true, "the deep link identifies the lead")
+            #expect(
+                (first.first?["text"] as? String)?.contains("start=lead_\(lead.linkToken)") == true, "the deep link identifies the lead")
             #expect((first.first?["html"] as? String)?.contains("Анна") == true)
             #expect(try self.lead(email: email)?.email1Sent == true)
             #expect(try self.jobStatus("email1/\(lead.id)") == "done")
@@ -263,9 +283,10 @@ extension AcademyEndToEnd {
             let stored = try #require(try self.lead(email: email))
             #expect(stored.email2Sent && stored.callAlertSent)
             let events = try LeadStore().events(leadID: lead.id, on: self.db).map(\.event)
-            #expect(events.filter { $0.hasSuffix("_SENT") } == [
-                "EMAIL_1_SENT", "EMAIL_2_SENT", "CALL_ALERT_TELEGRAM_SENT", "CALL_ALERT_EMAIL_SENT", "CALL_ALERT_SENT",
-            ])
+            #expect(
+                events.filter { $0.hasSuffix("_SENT") } == [
+                    "EMAIL_1_SENT", "EMAIL_2_SENT", "CALL_ALERT_TELEGRAM_SENT", "CALL_ALERT_EMAIL_SENT", "CALL_ALERT_SENT",
+                ])
             // Running again much later sends nothing more.
             try self.runDueJobs(at: email1At + 10 * 86400)
             #expect(try self.emails(to: email).count == 2)
@@ -294,7 +315,9 @@ extension AcademyEndToEnd {
             let (lead, submitted) = try self.submitLead(email: email)
             try self.runDueJobs(at: submitted + 1800 + 60)
             #expect(try self.emails(to: email).count == 1)
-            try self.control(self.resendURL, "POST", "/_fake/faults", json: #"[{"route":"/emails","method":"POST","mode":"status","status":500,"times":1}]"#)
+            try self.control(
+                self.resendURL, "POST", "/_fake/faults",
+                json: #"[{"route":"/emails","method":"POST","mode":"status","status":500,"times":1}]"#)
             let email2Posts = {
                 ((try self.control(self.resendURL, "GET", "/_fake/calls?path=/emails&method=POST") as? [[String: Any]]) ?? [])
                     .filter { ($0["body"] as? String)?.contains(email) == true && ($0["fault"] as? String) != nil }.count
@@ -327,10 +350,12 @@ extension AcademyEndToEnd {
         @Test func resend429Then500StillSendsOneEmailWithOneIdempotencyKey() throws {
             let email = self.uniqueEmail("flaky")
             let (lead, submitted) = try self.submitLead(email: email)
-            try self.control(self.resendURL, "POST", "/_fake/faults", json: """
-                [{"route":"/emails","method":"POST","mode":"retry_after","seconds":1,"times":1},
-                 {"route":"/emails","method":"POST","mode":"status","status":500,"times":1}]
-                """)
+            try self.control(
+                self.resendURL, "POST", "/_fake/faults",
+                json: """
+                    [{"route":"/emails","method":"POST","mode":"retry_after","seconds":1,"times":1},
+                     {"route":"/emails","method":"POST","mode":"status","status":500,"times":1}]
+                    """)
             try self.runDueJobs(at: submitted + 1800 + 60)
             #expect(try self.emails(to: email).count == 1)
             let calls = (try self.control(self.resendURL, "GET", "/_fake/calls?path=/emails&method=POST") as? [[String: Any]]) ?? []
@@ -345,7 +370,9 @@ extension AcademyEndToEnd {
         @Test func aTransientFailureIsRetriedByTheNextRunWithTheSameKey() throws {
             let email = self.uniqueEmail("outage")
             let (lead, submitted) = try self.submitLead(email: email)
-            try self.control(self.resendURL, "POST", "/_fake/faults", json: #"[{"route":"/emails","method":"POST","mode":"status","status":503,"times":3}]"#)
+            try self.control(
+                self.resendURL, "POST", "/_fake/faults",
+                json: #"[{"route":"/emails","method":"POST","mode":"status","status":503,"times":3}]"#)
             let due = submitted + 1800 + 60
             try self.runDueJobs(at: due)
             #expect(try self.emails(to: email).isEmpty)

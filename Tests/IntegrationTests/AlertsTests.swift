@@ -6,8 +6,8 @@ import Platform
 import Postgres
 import Redis
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Alerts to the team's Telegram chat: the watcher in the real `cron-outbox` finds dead letters and stalls, the alert
 /// goes through the outbox to a fake Telegram of the test's own, once per kind per interval, masked, and retried.
@@ -26,7 +26,9 @@ final class AlertsTests {
 
     /// Runs `body` with a migrated fresh database, the private Redis database emptied, and the environment pointing
     /// the processes at both, at this test's fake Telegram and at the team chat.
-    private func withStack(_ body: (_ environment: [String: String], _ postgres: PostgresConnection, _ redis: RedisConnection) throws -> Void) throws {
+    private func withStack(
+        _ body: (_ environment: [String: String], _ postgres: PostgresConnection, _ redis: RedisConnection) throws -> Void
+    ) throws {
         try TestStack.withFreshDatabase { databaseURL in
             let postgres = try PostgresConnection(conninfo: databaseURL)
             try Migrator(directory: try TestStack.root() + "/migrations", logger: Logger(label: "test")).migrate(postgres)
@@ -52,14 +54,17 @@ final class AlertsTests {
 
     /// The alert texts the team chat got, in order.
     private func alerts() throws -> [String] {
-        ((try self.telegram.control("GET", "/_fake/messages?chat_id=\(Self.chatID)") as? [[String: Any]]) ?? []).compactMap { $0["text"] as? String }
+        ((try self.telegram.control("GET", "/_fake/messages?chat_id=\(Self.chatID)") as? [[String: Any]]) ?? []).compactMap {
+            $0["text"] as? String
+        }
     }
 
     /// A Shoro message dead-lettered the way the drain does it, with the customer's phone in the error.
     private func deadLetter(_ redis: RedisConnection, conversation: String, error: String) throws {
         let queue = InboundQueue.shoro
         try queue.enqueue("{}", conversation: conversation, dedupeID: nil, dedupeSeconds: 60, on: redis)
-        guard case .deliveries(let deliveries) = try queue.claim(upTo: 1, leaseSeconds: 30, on: redis), let delivery = deliveries.first else {
+        guard case .deliveries(let deliveries) = try queue.claim(upTo: 1, leaseSeconds: 30, on: redis), let delivery = deliveries.first
+        else {
             throw StackError("nothing to claim")
         }
         #expect(try queue.deadLetter(delivery, error: error, now: Date().timeIntervalSince1970, on: redis))
@@ -80,7 +85,8 @@ final class AlertsTests {
             // A third one within the interval: still one alert. A dead job is another kind: it alerts.
             try self.deadLetter(redis, conversation: "c3", error: "third failure")
             try postgres.query(
-                "INSERT INTO scheduled_jobs (id, kind, run_at, status, attempts, last_error) VALUES ('email1/7', 'email1', now(), 'dead', 8, 'resend said no')")
+                "INSERT INTO scheduled_jobs (id, kind, run_at, status, attempts, last_error) VALUES ('email1/7', 'email1', now(), 'dead', 8, 'resend said no')"
+            )
             try self.runOutboxJob(environment)
             let second = try self.alerts()
             #expect(second.count == 2, "\(second)")
@@ -96,7 +102,9 @@ final class AlertsTests {
             try self.runOutboxJob(environment)
             let texts = try self.alerts()
             #expect(texts.count == 1, "several watcher passes, one alert: \(texts)")
-            #expect(texts.first?.contains("[stall]") == true && texts.first?.contains("cron-drain has not finished a run yet") == true, "\(texts)")
+            #expect(
+                texts.first?.contains("[stall]") == true && texts.first?.contains("cron-drain has not finished a run yet") == true,
+                "\(texts)")
             #expect(try redis.command(["TTL", Alerts.limitKey(.stall)]).integer.map { $0 > 500 } == true, "held back for the interval")
         }
     }
@@ -104,15 +112,18 @@ final class AlertsTests {
     @Test func anAlertTheProviderRefusesIsRetriedByTheOutboxJobAndArrives() throws {
         try self.withStack { environment, postgres, redis in
             try self.telegram.control(
-                "POST", "/_fake/faults", json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"status","status":502,"times":2}]"#)
+                "POST", "/_fake/faults",
+                json: #"[{"route":"^/bot[^/]+/(?i:sendmessage)$","method":"POST","mode":"status","status":502,"times":2}]"#)
             let config = try AppConfig(environment: TestStack.environment.merging(environment) { $1 })
-            #expect(try Alerts(config.monitoring).raise(kind: .zoomCleanup, text: "Zoom meeting 42 left behind", on: postgres, redis: redis))
+            #expect(
+                try Alerts(config.monitoring).raise(kind: .zoomCleanup, text: "Zoom meeting 42 left behind", on: postgres, redis: redis))
             #expect(try !Alerts(config.monitoring).raise(kind: .zoomCleanup, text: "again", on: postgres, redis: redis), "held back")
             try self.runOutboxJob(environment, seconds: 5)
             let texts = try self.alerts()
             #expect(texts.count == 1 && texts.first?.contains("Zoom meeting 42 left behind") == true, "\(texts)")
             let calls = (try self.telegram.control("GET", "/_fake/calls?method=POST") as? [[String: Any]]) ?? []
-            #expect(calls.filter { ($0["status"] as? Int) == 502 }.count == 2, "the faults were served: \(calls.map { $0["status"] ?? "" })")
+            #expect(
+                calls.filter { ($0["status"] as? Int) == 502 }.count == 2, "the faults were served: \(calls.map { $0["status"] ?? "" })")
             let row = try #require(try postgres.query("SELECT status, attempts FROM outbox WHERE channel = 'telegram'").first)
             #expect(row["status"] == "sent" && row["attempts"] == "2", "sent after two failed rounds")
         }
@@ -125,8 +136,9 @@ final class AlertsTests {
             try self.deadLetter(redis, conversation: "c1", error: "order for +996555123456 failed")
             try self.deadLetter(redis, conversation: "c2", error: "again for +996555123456")
             try self.runOutboxJob(shoroOnly)
-            let emails = (try TestStack.fakeControl(
-                try TestStack.variable("STACK_FAKE_RESEND_URL"), "GET", "/_fake/emails?to=\(address)") as? [[String: Any]]) ?? []
+            let emails =
+                (try TestStack.fakeControl(
+                    try TestStack.variable("STACK_FAKE_RESEND_URL"), "GET", "/_fake/emails?to=\(address)") as? [[String: Any]]) ?? []
             #expect(emails.count == 1, "\(emails)")
             let text = emails.first?["text"] as? String ?? ""
             #expect((emails.first?["subject"] as? String)?.contains("Dead letter") == true, "\(emails)")

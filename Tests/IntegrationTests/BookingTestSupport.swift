@@ -6,11 +6,11 @@ import Glibc
 import Logging
 import Platform
 import Redis
+import TestSupport
 import Testing
 
 @testable import Academy
 @testable import Clients
-import TestSupport
 
 /// A fake Google and a fake Zoom started for one test (`fakes/google.py`, `fakes/zoom.py` on free ports).
 ///
@@ -126,7 +126,8 @@ final class BookingFakes {
     ) throws -> LessonBooking {
         LessonBooking(
             calendar: try self.calendar(), zoom: try zoom ?? self.zoom(tokenPrefix: prefix + "zoom:"), grid: Self.grid,
-            timeZone: Self.moscow, timeZoneIdentifier: "Europe/Moscow", texts: try AcademySetup.loadTexts(directory: try TestStack.root() + "/resources/texts"),
+            timeZone: Self.moscow, timeZoneIdentifier: "Europe/Moscow",
+            texts: try AcademySetup.loadTexts(directory: try TestStack.root() + "/resources/texts"),
             redis: LazyRedis(try TestStack.redisConfiguration()),
             cacheSeconds: cacheSeconds, logger: Self.silent, clock: clock, cacheKeyPrefix: prefix + "slots:")
     }

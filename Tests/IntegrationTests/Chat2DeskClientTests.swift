@@ -2,10 +2,10 @@ import Clients
 import Curl
 import Foundation
 import Platform
+import TestSupport
 import Testing
 
 @testable import Storage
-import TestSupport
 
 /// `Chat2DeskClient` after a send that timed out but may have reached Chat2Desk, against a fake Chat2Desk of each
 /// test's own (its list order and fields are switched here). The fake holds the POST for 2 s and then applies it;
@@ -59,10 +59,11 @@ struct Chat2DeskClientTests {
         let http = TestStack.httpClient()
         for index in 1...230 {
             let body = #"{"client_id":\#(self.clientID),"text":"Ответ \#(index)","external_id":"earlier-\#(index)"}"#
-            let response = try http.perform(HTTPRequest(
-                method: "POST", url: self.fake.url + "/v1/messages",
-                headers: [("Authorization", self.token), ("Content-Type", "application/json")], body: Array(body.utf8),
-                connectTimeout: 2, totalTimeout: 5))
+            let response = try http.perform(
+                HTTPRequest(
+                    method: "POST", url: self.fake.url + "/v1/messages",
+                    headers: [("Authorization", self.token), ("Content-Type", "application/json")], body: Array(body.utf8),
+                    connectTimeout: 2, totalTimeout: 5))
             try #require(response.status == 200)
         }
         let client = try self.client()
@@ -90,7 +91,10 @@ struct Chat2DeskClientTests {
 
         let first = client.send(self.message(2, text: "Укажите адрес доставки"))
 
-        guard case .failed(let error, _) = first else { Issue.record("expected failed, got \(first)"); return }
+        guard case .failed(let error, _) = first else {
+            Issue.record("expected failed, got \(first)")
+            return
+        }
         #expect(error.contains("external_id"), "\(error)")
         #expect(try self.calls("GET").count == 1, "the client kept polling a list that cannot answer")
         #expect(logs.all.contains { $0.hasPrefix("warning") && $0.contains("may duplicate") }, "\(logs.all)")

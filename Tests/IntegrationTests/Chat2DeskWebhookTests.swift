@@ -2,8 +2,8 @@ import Curl
 import Foundation
 import Platform
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// `POST /webhook/chat2desk` through nginx and the `fcgi-chat2desk` responder into the Redis queue.
 ///
@@ -40,7 +40,8 @@ struct Chat2DeskWebhookTests {
         return items.compactMap { $0.string.flatMap { TestStack.jsonObject(Array($0.utf8)) } }
     }
 
-    private static let cleanup = RedisScript("""
+    private static let cleanup = RedisScript(
+        """
         local n = redis.call('LLEN', KEYS[1])
         redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], ARGV[1])
@@ -59,10 +60,13 @@ struct Chat2DeskWebhookTests {
     /// Takes the test's conversation out of the shared queue again.
     private static func removeConversation(_ client: Int64, on redis: RedisConnection) {
         _ = try? redis.evaluate(
-            Self.cleanup, keys: [Self.conversationKey(client), "q:{shoro}:sched", "q:{shoro}:depth", "q:{shoro}:since"], arguments: [String(client)])
+            Self.cleanup, keys: [Self.conversationKey(client), "q:{shoro}:sched", "q:{shoro}:depth", "q:{shoro}:since"],
+            arguments: [String(client)])
     }
 
-    private static func expectJSON(_ response: HTTPResponse, status: Int, error: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+    private static func expectJSON(
+        _ response: HTTPResponse, status: Int, error: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(response.status == status, "body: \(response.text)", sourceLocation: sourceLocation)
         #expect(response.header("content-type") == "application/json", sourceLocation: sourceLocation)
         let json = TestStack.jsonObject(response.body)
@@ -115,7 +119,8 @@ struct Chat2DeskWebhookTests {
         let responses = [
             try Self.post("/webhook/chat2desk/\(secret)", body: Self.inbound(message: messages[0], client: client)),
             try Self.post("/webhook/chat2desk?token=\(secret)", body: Self.inbound(message: messages[1], client: client)),
-            try Self.post("/webhook/chat2desk", headers: [("X-Webhook-Secret", secret)], body: Self.inbound(message: messages[2], client: client)),
+            try Self.post(
+                "/webhook/chat2desk", headers: [("X-Webhook-Secret", secret)], body: Self.inbound(message: messages[2], client: client)),
             try Self.post(
                 "/webhook/chat2desk?other=1&token=\(secret)", contentType: "Application/JSON; charset=utf-8",
                 body: Self.inbound(message: messages[3], client: client)),
@@ -165,7 +170,8 @@ struct Chat2DeskWebhookTests {
         let get = try TestStack.nginx("GET", path)
         Self.expectJSON(get, status: 405, error: "method_not_allowed")
         #expect(get.header("allow") == "POST")
-        Self.expectJSON(try TestStack.nginx("PUT", path, headers: [("Content-Type", "application/json")], body: Array(body.utf8)), status: 405)
+        Self.expectJSON(
+            try TestStack.nginx("PUT", path, headers: [("Content-Type", "application/json")], body: Array(body.utf8)), status: 405)
 
         #expect(try redis.command(["LLEN", Self.conversationKey(client)]) == .integer(0))
         #expect(try redis.command(["EXISTS", Self.seenKey(message)]) == .integer(0))
@@ -223,7 +229,8 @@ struct Chat2DeskWebhookTests {
         let asNumbers = #"{"message_id":\#(message),"type":"from_client","text":"число","client_id":\#(client)}"#
         #expect(TestStack.jsonObject(try Self.post(Self.tokenPath(), body: asNumbers).body)?["duplicate"] as? Bool == true)
         // The client id may also come only inside `client`.
-        let nested = #"{"message_id":"\#(other)","type":"from_client","text":"вложенный","client":{"id":"\#(client)"},"photo":"https://x/p.jpg"}"#
+        let nested =
+            #"{"message_id":"\#(other)","type":"from_client","text":"вложенный","client":{"id":"\#(client)"},"photo":"https://x/p.jpg"}"#
         #expect(TestStack.jsonObject(try Self.post(Self.tokenPath(), body: nested).body)?["queued"] as? Bool == true)
 
         let waiting = try Self.queued(client, on: redis)

@@ -1,8 +1,8 @@
 import Foundation
 import Platform
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// A minimal valid environment for `AppConfig`.
 private let validEnvironment = [
@@ -51,9 +51,10 @@ struct ConfigurationTests {
         let without = try AppConfig(environment: ["REDIS_URL": "redis://h", "DATABASE_URL": "x", "SHORO_ENABLED": "false"])
         #expect(without.shoro == nil)
         #expect(without.enabledBots.isEmpty)
-        let custom = try AppConfig(environment: validEnvironment.merging([
-            "CHAT2DESK_API_URL": "http://127.0.0.1:9/", "SEND_RETRY_DELAYS": "0.5, 1", "FCGI_THREADS": "3", "LOG_LEVEL": "debug",
-        ]) { _, new in new })
+        let custom = try AppConfig(
+            environment: validEnvironment.merging([
+                "CHAT2DESK_API_URL": "http://127.0.0.1:9/", "SEND_RETRY_DELAYS": "0.5, 1", "FCGI_THREADS": "3", "LOG_LEVEL": "debug",
+            ]) { _, new in new })
         #expect(custom.shoro?.apiURL == "http://127.0.0.1:9")
         #expect(custom.outbound.inlineRetryDelays == [0.5, 1])
         #expect(custom.infrastructure.fastCGIThreads == 3)
@@ -102,18 +103,21 @@ struct ConfigurationTests {
 
     @Test func retentionDefaultsAreTheDocumentedOnes() throws {
         let config = try AppConfig(environment: validEnvironment)
-        #expect(config.retention == RetentionSettings(
-            messageTextDays: 90, sentOutboxDays: 30, finishedJobDays: 30, leadEventDays: 365, deadLetterDays: 90,
-            deadLetterMax: 10_000, batchSize: 1000))
+        #expect(
+            config.retention
+                == RetentionSettings(
+                    messageTextDays: 90, sentOutboxDays: 30, finishedJobDays: 30, leadEventDays: 365, deadLetterDays: 90,
+                    deadLetterMax: 10_000, batchSize: 1000))
     }
 
     @Test func theAcademyNamesEachOfItsRequiredVariables() throws {
         let found = problems(validEnvironment.merging(["ACADEMY_ENABLED": "true"]) { _, new in new })
-        #expect(Set(found.map(\.variable)) == [
-            "TILDA_WEBHOOK_SECRET", "RESEND_API_KEY", "EMAIL_FROM", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME",
-            "TELEGRAM_WEBHOOK_SECRET", "MANAGER_TELEGRAM_CHAT_ID", "ACADEMY_MANAGER_LINK", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
-            "ZOOM_CLIENT_SECRET", "OPENAI_API_KEY",
-        ])
+        #expect(
+            Set(found.map(\.variable)) == [
+                "TILDA_WEBHOOK_SECRET", "RESEND_API_KEY", "EMAIL_FROM", "TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME",
+                "TELEGRAM_WEBHOOK_SECRET", "MANAGER_TELEGRAM_CHAT_ID", "ACADEMY_MANAGER_LINK", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
+                "ZOOM_CLIENT_SECRET", "OPENAI_API_KEY",
+            ])
         let academy: [String: String] = [
             "ACADEMY_ENABLED": "true", "TILDA_WEBHOOK_SECRET": "0123456789abcdef", "RESEND_API_KEY": "re_123",
             "EMAIL_FROM": "Academy <a@example.com>", "TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_BOT_USERNAME": "@AcademyBot",
@@ -126,26 +130,30 @@ struct ConfigurationTests {
         #expect(config.academy?.telegramBotUsername == "AcademyBot")
         #expect(config.academy?.email.email1Delay == 1800)
         #expect(config.academy?.tilda.secretHeader == "X-Tilda-Secret")
-        let bad = problems(validEnvironment.merging(academy) { _, new in new }.merging([
-            "RESEND_API_KEY": "sk_live", "MANAGER_TELEGRAM_CHAT_ID": "@manager", "TELEGRAM_BOT_TOKEN": "nocolon",
-            "TELEGRAM_WEBHOOK_SECRET": "has spaces and ! marks",
-        ]) { _, new in new })
-        #expect(Set(bad.map(\.variable)) == ["RESEND_API_KEY", "MANAGER_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"])
+        let bad = problems(
+            validEnvironment.merging(academy) { _, new in new }.merging([
+                "RESEND_API_KEY": "sk_live", "MANAGER_TELEGRAM_CHAT_ID": "@manager", "TELEGRAM_BOT_TOKEN": "nocolon",
+                "TELEGRAM_WEBHOOK_SECRET": "has spaces and ! marks",
+            ]) { _, new in new })
+        #expect(
+            Set(bad.map(\.variable)) == ["RESEND_API_KEY", "MANAGER_TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"])
     }
 
     @Test func problemsNeverEchoSecrets() {
-        let found = problems(validEnvironment.merging([
-            "CHAT2DESK_WEBHOOK_SECRET": "short-hunter2", "REDIS_URL": "redis://:hunter2-pass@host:notaport/0",
-        ]) { _, new in new })
+        let found = problems(
+            validEnvironment.merging([
+                "CHAT2DESK_WEBHOOK_SECRET": "short-hunter2", "REDIS_URL": "redis://:hunter2-pass@host:notaport/0",
+            ]) { _, new in new })
         #expect(Set(found.map(\.variable)) == ["CHAT2DESK_WEBHOOK_SECRET", "REDIS_URL"])
         for problem in found { #expect(!problem.message.contains("hunter2"), "\(problem)") }
     }
 
     @Test func severalProblemsAreReportedTogether() {
         let found = problems(["DRAIN_CONCURRENCY": "99", "FCGI_THREADS": "x", "CHAT2DESK_WEBHOOK_SECRET": "abcde"])
-        #expect(Set(found.map(\.variable)) == [
-            "REDIS_URL", "DATABASE_URL", "CHAT2DESK_TOKEN", "CHAT2DESK_WEBHOOK_SECRET", "DRAIN_CONCURRENCY", "FCGI_THREADS",
-        ])
+        #expect(
+            Set(found.map(\.variable)) == [
+                "REDIS_URL", "DATABASE_URL", "CHAT2DESK_TOKEN", "CHAT2DESK_WEBHOOK_SECRET", "DRAIN_CONCURRENCY", "FCGI_THREADS",
+            ])
     }
 
     @Test(.stack, arguments: ["fcgi-health", "fcgi-chat2desk", "fcgi-ops", "botctl"])
@@ -157,7 +165,8 @@ struct ConfigurationTests {
             timeout: 5)
         #expect(result.status == 78, "stderr: \(result.stderr)")
         let own = product == "fcgi-ops" ? ["OPS_CSRF_SECRET"] : []
-        for name in ["REDIS_URL", "DATABASE_URL", "CHAT2DESK_TOKEN", "CHAT2DESK_WEBHOOK_SECRET", "DRAIN_CONCURRENCY", "FCGI_THREADS"] + own {
+        for name in ["REDIS_URL", "DATABASE_URL", "CHAT2DESK_TOKEN", "CHAT2DESK_WEBHOOK_SECRET", "DRAIN_CONCURRENCY", "FCGI_THREADS"] + own
+        {
             #expect(result.stderr.contains(name), "\(name) missing from: \(result.stderr)")
         }
         #expect(!result.stderr.contains("abcde"))
@@ -181,7 +190,9 @@ struct ConfigurationTests {
         FileCase(text: "A=1", expected: ["A": "1"]),
         FileCase(text: "# comment\nA=1\n\n  # indented comment\nB=2\n", expected: ["A": "1", "B": "2"]),
         FileCase(text: "export A=1\nexport   B = two ", expected: ["A": "1", "B": "two"]),
-        FileCase(text: "A=\"double quoted # not a comment\"\nB='single quoted'", expected: ["A": "double quoted # not a comment", "B": "single quoted"]),
+        FileCase(
+            text: "A=\"double quoted # not a comment\"\nB='single quoted'",
+            expected: ["A": "double quoted # not a comment", "B": "single quoted"]),
         FileCase(text: "A=\"  padded  \"", expected: ["A": "  padded  "]),
         FileCase(text: "A=\"unterminated\nB='mixed\"", expected: ["A": "\"unterminated", "B": "'mixed\""]),
         FileCase(text: "URL=postgresql://u:p@h:5432/db?sslmode=require", expected: ["URL": "postgresql://u:p@h:5432/db?sslmode=require"]),

@@ -1,6 +1,6 @@
 import Curl
-import Testing
 import TestSupport
+import Testing
 
 /// `HTTPRequest.maxResponseBytes` against the stack's fake Chat2Desk (its control API answers any GET).
 @Suite("Curl response limit", .stack)

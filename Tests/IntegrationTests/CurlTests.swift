@@ -1,7 +1,7 @@
 import Curl
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The HTTP client against a fake Chat2Desk of each test's own: the stack's shared fake takes faults from the
 /// Shoro end-to-end suite (and has them reset by it), which runs at the same time.
@@ -32,10 +32,11 @@ struct CurlTests {
         let clientID = TestStack.randomID()
         let externalID = "it-" + TestStack.randomHex(8)
         let body = #"{"client_id":\#(clientID),"text":"Привет, \"вода\"","external_id":"\#(externalID)"}"#
-        let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: "POST", url: self.fake.url + "/v1/messages",
-            headers: [("Authorization", self.token), ("Content-Type", "application/json"), ("X-Request-Id", externalID)],
-            body: Array(body.utf8), totalTimeout: 5))
+        let response = try TestStack.httpClient().perform(
+            HTTPRequest(
+                method: "POST", url: self.fake.url + "/v1/messages",
+                headers: [("Authorization", self.token), ("Content-Type", "application/json"), ("X-Request-Id", externalID)],
+                body: Array(body.utf8), totalTimeout: 5))
         #expect(response.status == 200)
         #expect(response.header("Content-Type") == "application/json")
         #expect(response.header("content-length") == String(response.body.count))
@@ -54,13 +55,15 @@ struct CurlTests {
 
     @Test func anyStatusIsAResponseAndHeadersAndBodyArrive() throws {
         let path = Self.uniquePath()
-        try self.addFault(#"""
+        try self.addFault(
+            #"""
             {"route":"\#(path)","method":"PUT","mode":"status","status":418,"body":{"teapot":true},"headers":{"X-Fake":"yes","Retry-After":"3"}}
             """#)
         let payload: [UInt8] = Array("binary\u{0}body\n".utf8) + [0xff, 0xfe]
-        let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: "PUT", url: self.fake.url + path + "?a=1&b=x%20y",
-            headers: [("X-Custom", "value with spaces"), ("Content-Type", "application/octet-stream")], body: payload))
+        let response = try TestStack.httpClient().perform(
+            HTTPRequest(
+                method: "PUT", url: self.fake.url + path + "?a=1&b=x%20y",
+                headers: [("X-Custom", "value with spaces"), ("Content-Type", "application/octet-stream")], body: payload))
         #expect(response.status == 418)
         #expect(response.header("x-fake") == "yes")
         #expect(response.header("Retry-After") == "3")
@@ -77,10 +80,11 @@ struct CurlTests {
     }
 
     @Test func unauthorizedIsAResponseNotAnError() throws {
-        let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: "POST", url: self.fake.url + "/v1/messages",
-            headers: [("Authorization", "Bearer " + self.token), ("Content-Type", "application/json")],
-            body: Array(#"{"client_id":1,"text":"x"}"#.utf8)))
+        let response = try TestStack.httpClient().perform(
+            HTTPRequest(
+                method: "POST", url: self.fake.url + "/v1/messages",
+                headers: [("Authorization", "Bearer " + self.token), ("Content-Type", "application/json")],
+                body: Array(#"{"client_id":1,"text":"x"}"#.utf8)))
         #expect(response.status == 401)
         #expect(TestStack.jsonObject(response.body)?["message"] as? String == "You need to auth")
     }
@@ -102,8 +106,9 @@ struct CurlTests {
         let url = self.fake.url + path
         let started = now()
         do {
-            _ = try TestStack.httpClient().perform(HTTPRequest(
-                method: "POST", url: url, body: Array("{}".utf8), connectTimeout: 1, totalTimeout: 0.4))
+            _ = try TestStack.httpClient().perform(
+                HTTPRequest(
+                    method: "POST", url: url, body: Array("{}".utf8), connectTimeout: 1, totalTimeout: 0.4))
             Issue.record("a 1.5 s delay with a 0.4 s timeout answered")
         } catch {
             #expect(error.code == .timedOutAfterSend, "got \(String(reflecting: error))")
@@ -151,9 +156,10 @@ struct CurlTests {
     @Test func aClosedPortCannotConnectAndIsNotAmbiguous() throws {
         let port = try TestStack.freePort()
         do {
-            _ = try TestStack.httpClient().perform(HTTPRequest(
-                method: "POST", url: "http://127.0.0.1:\(port)/v1/messages", body: Array("{}".utf8), connectTimeout: 1,
-                totalTimeout: 2))
+            _ = try TestStack.httpClient().perform(
+                HTTPRequest(
+                    method: "POST", url: "http://127.0.0.1:\(port)/v1/messages", body: Array("{}".utf8), connectTimeout: 1,
+                    totalTimeout: 2))
             Issue.record("a closed port answered")
         } catch {
             #expect(error.code == .couldNotConnect, "got \(String(reflecting: error))")
@@ -167,7 +173,8 @@ struct CurlTests {
         let url = plain.replacingOccurrences(of: "http://", with: "https://") + path
         try #require(url.hasPrefix("https://"))
         do {
-            let response = try TestStack.httpClient().perform(HTTPRequest(method: "POST", url: url, body: Array("{}".utf8), totalTimeout: 3))
+            let response = try TestStack.httpClient().perform(
+                HTTPRequest(method: "POST", url: url, body: Array("{}".utf8), totalTimeout: 3))
             Issue.record("https to a plain port answered \(response.status)")
         } catch {
             #expect(error.code == .tls || error.code == .couldNotConnect, "got \(String(reflecting: error))")

@@ -1,9 +1,9 @@
 import Logging
 import Platform
 import Postgres
-import Testing
 import Storage
 import TestSupport
+import Testing
 
 /// The delayed-jobs engine against a real PostgreSQL (a fresh database per test), with time as an input.
 @Suite("Delayed jobs", .stack)
@@ -38,7 +38,8 @@ struct DelayedJobsTests {
         try self.withDatabase { db in
             try self.jobs.schedule(id: "email2/7", kind: "email2", runAt: self.t0, on: db)
             try self.jobs.schedule(id: "call_alert/7", kind: "call_alert", runAt: self.t0, on: db)
-            #expect(try self.jobs.cancel(ids: ["email1/7", "email2/7", "call_alert/7"], reason: "bot_activated", now: self.t0, on: db) == 2)
+            #expect(
+                try self.jobs.cancel(ids: ["email1/7", "email2/7", "call_alert/7"], reason: "bot_activated", now: self.t0, on: db) == 2)
             #expect(try self.jobs.claimDue(now: self.t0 + 86400 * 3, limit: 10, leaseSeconds: 60, on: db).isEmpty)
             #expect(Set(try self.jobs.list(on: db).map(\.status)) == ["cancelled"])
         }

@@ -101,8 +101,9 @@ enum FastCGIClient {
             }
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             guard count > 0 else {
-                throw StackError("connection ended before END_REQUEST (recv \(count), errno \(errno)); stdout so far: "
-                    + String(decoding: stdout, as: UTF8.self))
+                throw StackError(
+                    "connection ended before END_REQUEST (recv \(count), errno \(errno)); stdout so far: "
+                        + String(decoding: stdout, as: UTF8.self))
             }
             buffer += chunk[0..<count]
         }
@@ -117,7 +118,9 @@ enum FastCGIClient {
     }
 
     /// The CGI params nginx would send for a simple request.
-    static func params(method: String, path: String, query: String = "", contentType: String = "", contentLength: Int? = nil)
+    static func params(
+        method: String, path: String, query: String = "", contentType: String = "", contentLength: Int? = nil
+    )
         -> [(String, String)]
     {
         [

@@ -2,8 +2,8 @@ import Curl
 import Foundation
 import Glibc
 import Platform
-import Testing
 import TestSupport
+import Testing
 
 @Suite("FastCGI responders through the stack's nginx", .stack)
 struct NginxRoutesTests {
@@ -142,7 +142,8 @@ struct FastCGIProcessTests {
         // socket (EPIPE). SIGPIPE must not kill the responder.
         for _ in 0..<6 {
             let descriptor = try FastCGIClient.connect(socketPath)
-            try FastCGIClient.writeAll(descriptor, FastCGIClient.encodeRequest(params: FastCGIClient.params(method: "GET", path: "/health")))
+            try FastCGIClient.writeAll(
+                descriptor, FastCGIClient.encodeRequest(params: FastCGIClient.params(method: "GET", path: "/health")))
             close(descriptor)
         }
         // A client that hangs up in the middle of its request.

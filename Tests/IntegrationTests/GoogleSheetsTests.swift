@@ -1,11 +1,12 @@
-@testable import Academy
-@testable import Clients
 import Foundation
+import Messages
 import Platform
 import Postgres
-import Testing
-import Messages
 import TestSupport
+import Testing
+
+@testable import Academy
+@testable import Clients
 
 /// Service-account auth, the Sheets mirror and the Calendar client against real PostgreSQL and Redis and the
 /// stack's fake Google (which verifies every JWT). Serialized: the tests share the fake and count its calls.
@@ -47,7 +48,9 @@ struct GoogleSheetsTests {
         try GoogleStack.control("POST", "/_fake/google/expire_tokens")
         try sheets.update("'Leads'!A1:B1", rows: [["a", "b"]])
         #expect(try GoogleStack.calls(path: "/token").count == 2)
-        let statuses = try GoogleStack.calls().filter { ($0["path"] as? String)?.hasPrefix("/v4/") == true }.compactMap { $0["status"] as? Int }
+        let statuses = try GoogleStack.calls().filter { ($0["path"] as? String)?.hasPrefix("/v4/") == true }.compactMap {
+            $0["status"] as? Int
+        }
         #expect(statuses.suffix(2) == [401, 200])
         #expect(try GoogleStack.grid(spreadsheet) == [["a", "b"]])
 
@@ -130,7 +133,8 @@ struct GoogleSheetsTests {
             let mirror = try GoogleStack.mirror(spreadsheet, auth: try GoogleStack.auth(try GoogleStack.settings()))
             _ = try mirror.run(database: database)
             #expect(try mirror.run(database: database) == SheetsMirror.Report())  // nothing pending: no calls
-            try database.query("""
+            try database.query(
+                """
                 UPDATE leads SET status = 'SCHEDULED', lesson_date = '2026-02-01', lesson_time = '10:00',
                        zoom_link = 'https://zoom.us/j/1', bot_activated = true WHERE id = $1
                 """, [String(ids[1])])
@@ -144,7 +148,8 @@ struct GoogleSheetsTests {
 
             // Recording an older version than the lead now has (it changed while being pushed) keeps it pending.
             try database.query("UPDATE leads SET name = 'Renamed' WHERE id = $1", [String(ids[0])])
-            let version = try database.queryOne("SELECT version FROM leads WHERE id = $1", [String(ids[0])]).decode("version", as: Int64.self)
+            let version = try database.queryOne("SELECT version FROM leads WHERE id = $1", [String(ids[0])]).decode(
+                "version", as: Int64.self)
             try SheetsMirror.record(database, [(ids[0], 2, version - 1)])
             let row = try database.queryOne("SELECT version, sheet_synced_version FROM leads WHERE id = $1", [String(ids[0])])
             #expect(try row.decode("version", as: Int64.self) == version)
@@ -160,8 +165,9 @@ struct GoogleSheetsTests {
         let spreadsheet = try GoogleStack.freshSpreadsheet(rows: 100, columns: 10)
         try GoogleStack.withLeadsDatabase { database, _ in
             let ids = try GoogleStack.insertLeads(database, count: 150)
-            let report = try #require(try GoogleStack.mirror(spreadsheet, auth: try GoogleStack.auth(try GoogleStack.settings()), batch: 100)
-                .run(database: database))
+            let report = try #require(
+                try GoogleStack.mirror(spreadsheet, auth: try GoogleStack.auth(try GoogleStack.settings()), batch: 100)
+                    .run(database: database))
             #expect(report.pushed == 150 && report.placed == 150 && report.batches == 2)
             let grid = try GoogleStack.grid(spreadsheet)
             #expect(grid.count == 151)
@@ -197,7 +203,8 @@ struct GoogleSheetsTests {
                 "DATABASE_URL": url, "GOOGLE_SHEETS_SPREADSHEET_ID": spreadsheet, "LOG_LEVEL": "debug",
                 "SHEETS_SYNC_BATCH": "2",
             ])
-            let result = try TestStack.run(try TestStack.executable("cron-sheets-sync"), ["--seconds", "3"], environment: environment, timeout: 30)
+            let result = try TestStack.run(
+                try TestStack.executable("cron-sheets-sync"), ["--seconds", "3"], environment: environment, timeout: 30)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stderr.contains("sheets sync pushed"))
             #expect(try GoogleStack.pendingCount(database) == 0)
@@ -223,7 +230,9 @@ struct GoogleSheetsTests {
             try database.query("UPDATE leads SET name = 'x'")
             let refused = try TestStack.run(
                 try TestStack.executable("cron-sheets-sync"), ["--seconds", "0"],
-                environment: environment.merging(["GOOGLE_SERVICE_ACCOUNT_FILE": wrongPath, "REDIS_URL": "redis://127.0.0.1:1/0"]) { _, new in new })
+                environment: environment.merging(["GOOGLE_SERVICE_ACCOUNT_FILE": wrongPath, "REDIS_URL": "redis://127.0.0.1:1/0"]) {
+                    _, new in new
+                })
             #expect(refused.status == 1, "\(refused.stderr)")
         }
     }
@@ -274,19 +283,25 @@ struct GoogleSheetsTests {
         #expect(patched.summary == "Trial lesson" && patched.resource.objectValue?["description"] == .string("Zoom: https://zoom.us/j/1"))
 
         let busy = try calendar.freeBusy(timeMin: "2026-02-01T00:00:00Z", timeMax: "2026-02-02T00:00:00Z")
-        #expect(busy == [.init(start: "2026-02-01T05:00:00Z", end: "2026-02-01T06:00:00Z"),
-                         .init(start: "2026-02-01T07:00:00Z", end: "2026-02-01T08:00:00Z")])
+        #expect(
+            busy == [
+                .init(start: "2026-02-01T05:00:00Z", end: "2026-02-01T06:00:00Z"),
+                .init(start: "2026-02-01T07:00:00Z", end: "2026-02-01T08:00:00Z"),
+            ])
         for hour in 10..<15 {
-            _ = try calendar.insert(id: CalendarClient.eventID(for: "list/\(hour)"), event: .object([
-                "summary": .string("e\(hour)"), "start": .object(["dateTime": .string("2026-02-02T\(hour):00:00Z")]),
-                "end": .object(["dateTime": .string("2026-02-02T\(hour):30:00Z")]),
-            ]))
+            _ = try calendar.insert(
+                id: CalendarClient.eventID(for: "list/\(hour)"),
+                event: .object([
+                    "summary": .string("e\(hour)"), "start": .object(["dateTime": .string("2026-02-02T\(hour):00:00Z")]),
+                    "end": .object(["dateTime": .string("2026-02-02T\(hour):30:00Z")]),
+                ]))
         }
         let listed = try calendar.events(timeMin: "2026-02-02T00:00:00Z", timeMax: "2026-02-03T00:00:00Z", pageSize: 2)
         #expect(listed.map(\.summary) == ["e10", "e11", "e12", "e13", "e14"])
 
         // 403 rateLimitExceeded and 5xx are retried; a lost delete answer then 410 is still success.
-        try GoogleStack.fault(#"[{"route": "^/calendar/", "mode": "calendar_rate_limited"}, {"route": "^/calendar/", "mode": "unavailable"}]"#)
+        try GoogleStack.fault(
+            #"[{"route": "^/calendar/", "mode": "calendar_rate_limited"}, {"route": "^/calendar/", "mode": "unavailable"}]"#)
         try GoogleStack.fault(#"{"route": "^/calendar/v3/calendars/[^/]+/events/", "method": "DELETE", "mode": "drop_after_apply"}"#)
         #expect(try calendar.delete(id: id) == .alreadyGone)
         #expect(try calendar.delete(id: id) == .alreadyGone)

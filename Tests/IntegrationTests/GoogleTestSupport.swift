@@ -1,15 +1,16 @@
-@testable import Academy
-@testable import Clients
 import Curl
 import Foundation
 import Logging
+import Messages
 import Platform
 import Postgres
+import Storage
+import TestSupport
 import Testing
 import _CryptoExtras
-import Storage
-import Messages
-import TestSupport
+
+@testable import Academy
+@testable import Clients
 
 /// The fake Google of the local stack (`fakes/google.py`, started by `scripts/stack.sh`) as seen from tests.
 enum GoogleStack {
@@ -41,10 +42,11 @@ enum GoogleStack {
     /// A control call (`/_fake/...`) returning the parsed JSON.
     @discardableResult
     static func control(_ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try TestStack.httpClient().perform(HTTPRequest(
-            method: method, url: try fakeURL() + path,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
-            connectTimeout: 2, totalTimeout: 5))
+        let response = try TestStack.httpClient().perform(
+            HTTPRequest(
+                method: method, url: try fakeURL() + path,
+                headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
+                connectTimeout: 2, totalTimeout: 5))
         guard response.status == 200 else { throw StackError("google control \(method) \(path): \(response.status) \(response.text)") }
         return try JSONSerialization.jsonObject(with: Data(response.body))
     }
@@ -53,9 +55,11 @@ enum GoogleStack {
     static func freshSpreadsheet(rows: Int = 1000, columns: Int = 26, tab: String = "Leads") throws -> String {
         try control("POST", "/_fake/reset")
         let id = "it-" + TestStack.randomHex(10)
-        try control("POST", "/_fake/sheets", json: """
-            {"spreadsheetId": "\(id)", "sheets": [{"title": "\(tab)", "rowCount": \(rows), "columnCount": \(columns)}]}
-            """)
+        try control(
+            "POST", "/_fake/sheets",
+            json: """
+                {"spreadsheetId": "\(id)", "sheets": [{"title": "\(tab)", "rowCount": \(rows), "columnCount": \(columns)}]}
+                """)
         return id
     }
 
@@ -100,11 +104,13 @@ enum GoogleStack {
     /// Inserts `count` leads with plain SQL (phones `+9965550000NN`), returning their ids in order.
     @discardableResult
     static func insertLeads(_ database: PostgresConnection, count: Int, from first: Int = 1) throws -> [Int64] {
-        try database.query("""
+        try database.query(
+            """
             INSERT INTO leads (name, phone, email, child_age, source)
             SELECT 'Parent ' || g, '+99655500' || lpad(g::text, 4, '0'), 'parent' || g || '@example.com', '9', 'tilda'
             FROM generate_series($1::int, $2::int) AS g ORDER BY g RETURNING id
-            """, [String(first), String(first + count - 1)]).map { try $0.decode("id", as: Int64.self) }.sorted()
+            """, [String(first), String(first + count - 1)]
+        ).map { try $0.decode("id", as: Int64.self) }.sorted()
     }
 
     static func pendingCount(_ database: PostgresConnection) throws -> Int {

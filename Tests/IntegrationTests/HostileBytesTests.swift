@@ -1,14 +1,14 @@
 import Academy
-import Edge
 import Curl
+import Edge
 import Foundation
 import Glibc
+import Messages
 import Platform
 import Postgres
 import Redis
-import Testing
-import Messages
 import TestSupport
+import Testing
 
 // Hostile bytes in webhook bodies: NUL and other control characters (JSON escapes, percent escapes, raw bytes),
 // lone UTF-16 surrogates and invalid UTF-8. They are cleaned at the edge — control characters other than tab,
@@ -24,14 +24,16 @@ private func hasStrippedControl(_ text: String) -> Bool {
 @Suite("Hostile bytes at the webhook edge")
 struct HostileBytesEdgeTests {
     private static func chat2desk(_ textJSON: [UInt8]) throws -> Chat2DeskInbound {
-        let body = Array(#"{"hook_type":"inbox","type":"from_client","message_id":7,"client_id":9,"text":""#.utf8) + textJSON + Array("\"}".utf8)
+        let body =
+            Array(#"{"hook_type":"inbox","type":"from_client","message_id":7,"client_id":9,"text":""#.utf8) + textJSON + Array("\"}".utf8)
         let event = try Chat2DeskWebhookParser.parse(body, receivedAt: 1)
         guard case .inbound(let message) = event else { throw StackError("not an inbound message: \(event)") }
         return message
     }
 
     @Test func chat2deskDropsEscapedControlCharactersAndKeepsTabsAndNewlines() throws {
-        let message = try Self.chat2desk(Array(#"При\u0000вет\u0007!\tтаб\nстрока\r\u001b\u007f\b\f"#.utf8) + [0xC2, 0x85] + Array("end".utf8))
+        let message = try Self.chat2desk(
+            Array(#"При\u0000вет\u0007!\tтаб\nстрока\r\u001b\u007f\b\f"#.utf8) + [0xC2, 0x85] + Array("end".utf8))
         #expect(message.text == "Привет!\tтаб\nстрока\rend")
         #expect(!message.text.unicodeScalars.contains("\0"))
         // What the drain reads back is the same text.
@@ -51,7 +53,9 @@ struct HostileBytesEdgeTests {
     /// Found by the fuzzer: bytes dropped one by one could join their neighbours into a new control character
     /// (a lone C2, then C2 8C dropped, then 8B made U+008B). Cleaning works on the decoded string instead.
     @Test func droppingAControlNeverJoinsItsNeighboursIntoANewOne() throws {
-        let texts: [[UInt8]] = [[0xC2, 0xC2, 0x8C, 0x8B], [0xC2] + Array(#"\u0000"#.utf8) + [0x8B], [0xC2] + Array(#"\u0085"#.utf8) + [0x85]]
+        let texts: [[UInt8]] = [
+            [0xC2, 0xC2, 0x8C, 0x8B], [0xC2] + Array(#"\u0000"#.utf8) + [0x8B], [0xC2] + Array(#"\u0085"#.utf8) + [0x85],
+        ]
         for text in texts {
             let cleaned = try #require(try? Self.chat2desk(text).text, "\(text) was refused")
             #expect(!hasStrippedControl(cleaned), "\(text) became \(cleaned.unicodeScalars.map { String($0.value, radix: 16) })")
@@ -61,12 +65,14 @@ struct HostileBytesEdgeTests {
 
     @Test func rawControlBytesInsideAJSONStringAreStillABadRequest() {
         // RFC 8259 forbids them unescaped: a malformed body, answered 400 (nothing to guess).
-        let body = Array(#"{"hook_type":"inbox","type":"from_client","message_id":7,"client_id":9,"text":"a"#.utf8) + [0x00] + Array("b\"}".utf8)
+        let body =
+            Array(#"{"hook_type":"inbox","type":"from_client","message_id":7,"client_id":9,"text":"a"#.utf8) + [0x00] + Array("b\"}".utf8)
         #expect(throws: Chat2DeskPayloadError.self) { try Chat2DeskWebhookParser.parse(body, receivedAt: 1) }
     }
 
     @Test func telegramUpdatesAreQueuedWithoutControlCharactersOrLoneSurrogates() throws {
-        let body = #"{"update_id":5,"message":{"message_id":1,"chat":{"id":42,"type":"private"},"date":1,"text":"/start\u0000\u0001 \ud800ok","caption":"x"}}"#
+        let body =
+            #"{"update_id":5,"message":{"message_id":1,"chat":{"id":42,"type":"private"},"date":1,"text":"/start\u0000\u0001 \ud800ok","caption":"x"}}"#
         let inbound = try #require(try TelegramInbound.parse(Array(body.utf8)))
         #expect(inbound.updateID == 5 && inbound.chatID == 42)
         let update = try #require(JSONValue.parse(inbound.update)?.objectValue, "queued update: \(inbound.update)")
@@ -76,7 +82,9 @@ struct HostileBytesEdgeTests {
         let plain = #"{"update_id":6,"message":{"message_id":1,"chat":{"id":42,"type":"private"},"date":1,"text":"a\nb \"q\" ю"}}"#
         #expect(try TelegramInbound.parse(Array(plain.utf8))?.update == plain)
         // Invalid UTF-8 is replaced too.
-        let raw = Array(#"{"update_id":7,"message":{"message_id":1,"chat":{"id":42,"type":"private"},"date":1,"text":"a"#.utf8) + [0xFF] + Array("\"}}".utf8)
+        let raw =
+            Array(#"{"update_id":7,"message":{"message_id":1,"chat":{"id":42,"type":"private"},"date":1,"text":"a"#.utf8) + [0xFF]
+            + Array("\"}}".utf8)
         let replaced = try #require(try TelegramInbound.parse(raw))
         #expect(JSONValue.parse(replaced.update)?.objectValue?["message"]?.objectValue?["text"]?.stringValue == "a\u{FFFD}")
     }
@@ -108,7 +116,8 @@ extension HostileBytesEdgeTests {
         let corpus = try TestStack.root() + "/fuzz/corpus"
         let inputs = try FileManager.default.contentsOfDirectory(atPath: corpus).filter { !$0.hasPrefix(".") }
         #expect(inputs.count >= 10)
-        let result = try TestStack.run(try TestStack.executable("edge-fuzz"), [corpus], environment: TestStack.childEnvironment(), timeout: 30)
+        let result = try TestStack.run(
+            try TestStack.executable("edge-fuzz"), [corpus], environment: TestStack.childEnvironment(), timeout: 30)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("\(inputs.count) inputs replayed"), "stdout: \(result.stdout)")
     }
@@ -138,9 +147,10 @@ extension ShoroEndToEndTests {
         for (label, text) in texts {
             let messageID = TestStack.randomID()
             messageIDs.append(String(messageID))
-            let response = try e2e.http.perform(HTTPRequest(
-                method: "POST", url: e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret,
-                headers: [("Content-Type", "application/json")], body: body(messageID, text), connectTimeout: 2, totalTimeout: 5))
+            let response = try e2e.http.perform(
+                HTTPRequest(
+                    method: "POST", url: e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret,
+                    headers: [("Content-Type", "application/json")], body: body(messageID, text), connectTimeout: 2, totalTimeout: 5))
             #expect(response.status == 200, "\(label): \(response.status) \(response.text)")
             try #require(response.text.contains("\"queued\":true"), "\(label): \(response.text)")
             let dead = { try E2EContext.queue.deadLetters(on: e2e.redis).filter { $0.conversation == String(client) } }
@@ -171,7 +181,8 @@ extension AcademyEndToEnd.AcademyBotEndToEndTests {
             let before = try self.messages(user).count
             self.nextUpdate += 1
             let update = self.nextUpdate
-            let body = #"{"update_id":\#(update),"message":{"message_id":\#(update % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"text":"\#(text)"}}"#
+            let body =
+                #"{"update_id":\#(update),"message":{"message_id":\#(update % 100000),"from":\#(self.from(user)),"chat":{"id":\#(user.id),"type":"private"},"date":1700000000,"text":"\#(text)"}}"#
             let response = try self.post(body)
             try #require(response.status == 200, "\(label): \(response.status) \(response.text)")
             try self.eventually("\(label): handled or dead-lettered") { try self.handled(update) || !dead().isEmpty }
@@ -190,10 +201,15 @@ extension AcademyEndToEnd.AcademyLeadsEndToEndTests {
         let urlencodedEmail = self.uniqueEmail("hostile-form")
         let jsonEmail = self.uniqueEmail("hostile-json")
         let cases: [(email: String, body: String, contentType: String, name: String)] = [
-            (urlencodedEmail, "Name=An%00na%07%FF&Email=\(urlencodedEmail.replacingOccurrences(of: "@", with: "%40"))&tranid=\(TestStack.randomHex(10))&formid=f%00",
-             "application/x-www-form-urlencoded", "Anna\u{FFFD}"),
-            (jsonEmail, #"{"Name":"Bo\u0000b\ud800","Email":"\#(jsonEmail)","tranid":"\#(TestStack.randomHex(10))\u0000"}"#,
-             "application/json", "Bob\u{FFFD}"),
+            (
+                urlencodedEmail,
+                "Name=An%00na%07%FF&Email=\(urlencodedEmail.replacingOccurrences(of: "@", with: "%40"))&tranid=\(TestStack.randomHex(10))&formid=f%00",
+                "application/x-www-form-urlencoded", "Anna\u{FFFD}"
+            ),
+            (
+                jsonEmail, #"{"Name":"Bo\u0000b\ud800","Email":"\#(jsonEmail)","tranid":"\#(TestStack.randomHex(10))\u0000"}"#,
+                "application/json", "Bob\u{FFFD}"
+            ),
         ]
         for (email, body, contentType, name) in cases {
             let response = try self.postTilda(body, contentType: contentType)

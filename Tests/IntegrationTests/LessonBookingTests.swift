@@ -2,11 +2,11 @@ import BotCore
 import Foundation
 import Platform
 import Storage
+import TestSupport
 import Testing
 
 @testable import Academy
 @testable import Clients
-import TestSupport
 
 /// `LessonBooking` and `ZoomClient` against real Redis and fake Google Calendar and Zoom (one pair per test).
 @Suite("Lesson booking (Calendar + Zoom)", .stack)

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Logging
-@testable import Platform
-import Testing
 import TestSupport
+import Testing
+
+@testable import Platform
 
 @Suite("JSON logging")
 struct LoggingTests {
@@ -48,11 +49,13 @@ struct LoggingTests {
         let message = "hello \"world\" \\ line\nbreak\r\ttab \u{1}\u{1f} кириллица 🚰"
         let lines = try Self.captureStandardError(marker: label) {
             logger.debug("below the level: not written")
-            logger.info("\(message)", metadata: [
-                "chat2desk.token": "t-123", "user_password": "p-123", "Authorization": "Bearer a-123",
-                "webhook_secret": "s-123", "API_KEY": "k-123", "client.phone": "\(Redact.phone("+996555123456"))",
-                "plain": "value\nwith \"quotes\"", "count": "\(42)", "list": .array(["a", "b"]), "nested": .dictionary(["k": "v"]),
-            ])
+            logger.info(
+                "\(message)",
+                metadata: [
+                    "chat2desk.token": "t-123", "user_password": "p-123", "Authorization": "Bearer a-123",
+                    "webhook_secret": "s-123", "API_KEY": "k-123", "client.phone": "\(Redact.phone("+996555123456"))",
+                    "plain": "value\nwith \"quotes\"", "count": "\(42)", "list": .array(["a", "b"]), "nested": .dictionary(["k": "v"]),
+                ])
             logger.warning("second")
         }
         #expect(lines.count == 2, "lines: \(lines)")

@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import Platform
 import Postgres
-import Testing
 import Storage
 import TestSupport
+import Testing
 
 @Suite("Migrator on fresh databases", .stack)
 struct MigratorTests {
@@ -140,7 +140,8 @@ struct MigratorTests {
     @Test func aFailingMigrationLeavesNothingOfItself() throws {
         let directory = try Self.directory([
             "0001_ok.sql": "CREATE TABLE ok_table (id integer);\n",
-            "0002_broken.sql": "CREATE TABLE half_done (id integer);\nINSERT INTO ok_table VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n",
+            "0002_broken.sql":
+                "CREATE TABLE half_done (id integer);\nINSERT INTO ok_table VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n",
             "0003_later.sql": "CREATE TABLE later (id integer);\n",
         ])
         defer { TestStack.removeDirectory(directory) }

@@ -4,13 +4,13 @@ import FastCGI
 import Foundation
 import Health
 import Logging
+import Messages
 import Platform
 import Postgres
 import Redis
 import Storage
-import Testing
 import TestSupport
-import Messages
+import Testing
 
 /// `/metrics` and the stall checks of `/health` against real Redis, PostgreSQL, responders and drains.
 ///
@@ -29,9 +29,11 @@ struct MonitoringTests {
 
     private static func handler(_ environment: [String: String]) throws -> (HealthHandler, AppConfig) {
         let config = try AppConfig(environment: TestStack.environment.merging(environment) { $1 })
-        return (HealthHandler(
-            config: config, redis: LazyRedis(config.infrastructure.redis),
-            postgres: LazyPostgres(conninfo: config.infrastructure.databaseURL)), config)
+        return (
+            HealthHandler(
+                config: config, redis: LazyRedis(config.infrastructure.redis),
+                postgres: LazyPostgres(conninfo: config.infrastructure.databaseURL)), config
+        )
     }
 
     private static func get(_ handler: HealthHandler, _ path: String) throws -> (status: Int, text: String, json: [String: Any]?) {
@@ -52,10 +54,12 @@ struct MonitoringTests {
         let shoro = config.shoro!
         let handler = Chat2DeskWebhookHandler(
             secret: shoro.webhookSecret, dedupeSeconds: 60, redis: LazyRedis(config.infrastructure.redis), logger: Logger(label: "test"))
-        let body = "{\"hook_type\":\"inbox\",\"type\":\"from_client\",\"message_id\":\(TestStack.randomID()),\"client_id\":\(client),"
+        let body =
+            "{\"hook_type\":\"inbox\",\"type\":\"from_client\",\"message_id\":\(TestStack.randomID()),\"client_id\":\(client),"
             + "\"text\":\(JSONText.quote(text)),\"transport\":\"whatsapp\"}"
-        let response = handler.handle(FastCGIRequest(
-            method: "POST", path: "/webhook/chat2desk/" + shoro.webhookSecret, contentType: "application/json", body: Array(body.utf8)))
+        let response = handler.handle(
+            FastCGIRequest(
+                method: "POST", path: "/webhook/chat2desk/" + shoro.webhookSecret, contentType: "application/json", body: Array(body.utf8)))
         #expect(response.status == 200 && response.text.contains("\"queued\":true"), "\(response.text)")
     }
 
@@ -81,7 +85,8 @@ struct MonitoringTests {
             let first = try Self.runDrain(environment, seconds: 0.5)
             #expect(first.status == 0, "\(first.stderr)")
             #expect(try Self.get(handler, "/health").status == 200)
-            let lastRun = Self.sample(try Self.get(handler, "/metrics").text, #"chatbots_job_last_success_timestamp_seconds{job="cron-drain"}"#)
+            let lastRun = Self.sample(
+                try Self.get(handler, "/metrics").text, #"chatbots_job_last_success_timestamp_seconds{job="cron-drain"}"#)
             #expect(try #require(lastRun) > Date().timeIntervalSince1970 - 60)
 
             // No drain runs now; two customers write.
@@ -93,10 +98,11 @@ struct MonitoringTests {
             let ageSeries = #"chatbots_queue_oldest_age_seconds{queue="shoro"}"#
             let firstAge = try #require(Self.sample(try Self.get(handler, "/metrics").text, ageSeries))
             var degraded: (status: Int, text: String, json: [String: Any]?) = (0, "", nil)
-            #expect(try eventually(timeout: 8) {
-                degraded = try Self.get(handler, "/health")
-                return degraded.status == 503
-            })
+            #expect(
+                try eventually(timeout: 8) {
+                    degraded = try Self.get(handler, "/health")
+                    return degraded.status == 503
+                })
             // Degraded within the configured age (3 s), plus the time one /health takes.
             #expect(Date().timeIntervalSince(queuedAt) < 3 + 2, "\(degraded.text)")
             #expect(degraded.json?["status"] as? String == "degraded")
@@ -146,20 +152,27 @@ struct MonitoringTests {
             try redis.command(["ZADD", "q:{shoro}:since", String((now - 700) * 1000), String(client)])
             let waiting = try Self.get(handler, "/health")
             #expect(waiting.status == 503)
-            #expect((waiting.json?["degraded"] as? [String] ?? []).contains { $0.contains("no cron-drain has run for 70") && $0.contains("never") },
-                    "\(waiting.text)")
+            #expect(
+                (waiting.json?["degraded"] as? [String] ?? []).contains {
+                    $0.contains("no cron-drain has run for 70") && $0.contains("never")
+                },
+                "\(waiting.text)")
             // A run recorded 10 minutes ago (Redis's clock) is as bad as none.
             try redis.command(["HSET", JobRuns.key, "cron-drain", String(now - 700)])
             let stale = try Self.get(handler, "/health")
-            #expect((stale.json?["degraded"] as? [String] ?? []).contains { $0.contains("no cron-drain has run for 70") && !$0.contains("never") },
-                    "\(stale.text)")
+            #expect(
+                (stale.json?["degraded"] as? [String] ?? []).contains {
+                    $0.contains("no cron-drain has run for 70") && !$0.contains("never")
+                },
+                "\(stale.text)")
             try redis.command(["HSET", JobRuns.key, "cron-drain", String(now)])
             try redis.command(["FLUSHDB"])
             #expect(try Self.get(handler, "/health").status == 200)
 
             // A job due two minutes ago is overdue (limit 60 s); one due 10 s ago is only due.
             try database.query(
-                "INSERT INTO scheduled_jobs (id, kind, run_at) VALUES ('t/late', 'test', now() - interval '2 minutes'), ('t/due', 'test', now() - interval '10 seconds')")
+                "INSERT INTO scheduled_jobs (id, kind, run_at) VALUES ('t/late', 'test', now() - interval '2 minutes'), ('t/due', 'test', now() - interval '10 seconds')"
+            )
             let late = try Self.get(handler, "/health")
             #expect(late.status == 503)
             #expect((late.json?["degraded"] as? [String] ?? []) == ["jobs: 1 delayed job(s) overdue by more than 60 s"], "\(late.text)")
@@ -176,8 +189,9 @@ struct MonitoringTests {
     @Test func liveMetricsPassPromtoolAndCountWebhooks() throws {
         let secret = try TestStack.webhookSecret()
         let client = TestStack.randomID()
-        let body = Array(("{\"hook_type\":\"inbox\",\"type\":\"from_client\",\"message_id\":\(TestStack.randomID()),"
-            + "\"client_id\":\(client),\"text\":\"hi\",\"transport\":\"whatsapp\"}").utf8)
+        let body = Array(
+            ("{\"hook_type\":\"inbox\",\"type\":\"from_client\",\"message_id\":\(TestStack.randomID()),"
+                + "\"client_id\":\(client),\"text\":\"hi\",\"transport\":\"whatsapp\"}").utf8)
         let json = [(name: "Content-Type", value: "application/json")]
         func count(_ text: String, _ outcome: String) -> Double {
             Self.sample(text, "chatbots_webhooks_total{route=\"chat2desk\",outcome=\"\(outcome)\"}") ?? 0
@@ -189,11 +203,12 @@ struct MonitoringTests {
         // Queued and duplicate are counted by the enqueue script at once; the 403 within the responder's next flush
         // (at most a second later, and at once for a process's first count).
         var after = ""
-        #expect(try eventually(timeout: 5) {
-            after = try TestStack.nginx("GET", "/metrics").text
-            return count(after, "queued") >= count(before, "queued") + 1 && count(after, "duplicate") >= count(before, "duplicate") + 1
-                && count(after, "403") >= count(before, "403") + 1
-        }, "\(after)")
+        #expect(
+            try eventually(timeout: 5) {
+                after = try TestStack.nginx("GET", "/metrics").text
+                return count(after, "queued") >= count(before, "queued") + 1 && count(after, "duplicate") >= count(before, "duplicate") + 1
+                    && count(after, "403") >= count(before, "403") + 1
+            }, "\(after)")
         #expect(after.contains(#"chatbots_webhook_duration_seconds_bucket{route="chat2desk",le="+Inf"}"#))
         #expect(after.contains("# TYPE chatbots_queue_oldest_age_seconds gauge"))
 
@@ -241,7 +256,9 @@ struct MonitoringTests {
         first.observe(histogram, 1.5)
         first.flush()
         func stored(_ part: String) throws -> String? {
-            try redis.command(["HGET", Metrics.countersKey, MetricField.key(MetricCatalog.replyLatency.name, part: part, labels: [("provider", label)])]).string
+            try redis.command([
+                "HGET", Metrics.countersKey, MetricField.key(MetricCatalog.replyLatency.name, part: part, labels: [("provider", label)]),
+            ]).string
         }
         #expect(try stored("le=0.5") == nil)
         #expect(try stored("le=1") == "1")
@@ -249,10 +266,14 @@ struct MonitoringTests {
         #expect(try stored("le=1800") == "2")
         #expect(try stored("count") == "2")
         #expect(try stored("sum").flatMap(Double.init).map { abs($0 - 2.2) < 1e-9 } == true)
-        let fields = MetricCatalog.replyLatency.bounds.map { MetricField.key(MetricCatalog.replyLatency.name, part: MetricField.bucketPart($0), labels: [("provider", label)]) }
-        try redis.command(["HDEL", Metrics.countersKey] + fields + ["sum", "count"].map {
-            MetricField.key(MetricCatalog.replyLatency.name, part: $0, labels: [("provider", label)])
-        })
+        let fields = MetricCatalog.replyLatency.bounds.map {
+            MetricField.key(MetricCatalog.replyLatency.name, part: MetricField.bucketPart($0), labels: [("provider", label)])
+        }
+        try redis.command(
+            ["HDEL", Metrics.countersKey] + fields
+                + ["sum", "count"].map {
+                    MetricField.key(MetricCatalog.replyLatency.name, part: $0, labels: [("provider", label)])
+                })
     }
 
     /// The queue's own bookkeeping: the enqueue script counts per route, the oldest age follows the heads.

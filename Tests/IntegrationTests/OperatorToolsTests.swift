@@ -2,8 +2,8 @@ import Foundation
 import Platform
 import Postgres
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// `botctl status`, `stats` and `dlq` run as processes against a database and a Redis database of their own, seeded
 /// with known rows, so every figure they print is checked against what was seeded (and therefore the database).
@@ -41,7 +41,9 @@ struct OperatorToolsTests {
             let redisURL = "redis://127.0.0.1:\(try TestStack.variable("STACK_REDIS_PORT"))/\(redisDatabase)"
             let redis = try RedisConnection(RedisConfiguration(url: redisURL)!)
             _ = try redis.command(["FLUSHDB"])
-            let fixture = Fixture(databaseURL: url, redisURL: redisURL, postgres: try PostgresConnection(conninfo: url), redis: redis, now: Date().timeIntervalSince1970)
+            let fixture = Fixture(
+                databaseURL: url, redisURL: redisURL, postgres: try PostgresConnection(conninfo: url), redis: redis,
+                now: Date().timeIntervalSince1970)
             let migrate = try fixture.botctl(["migrate", "--dir", try TestStack.root() + "/migrations"])
             try #require(migrate.status == 0, "\(migrate.stderr)")
             try body(fixture)
@@ -61,9 +63,11 @@ struct OperatorToolsTests {
             _ = try f.redis.command(["ZADD", "q:{shoro}:sched", String(redisNow - 90_000), "c1"])
             // One dead letter on the Academy queue.
             try DeadLetterSeed.deadLetter(payload: "{\"x\":1}", conversation: "tg:5", on: f.redis)
-            for (source, success, ago) in [("chat2desk", true, 60.0), ("chat2desk", true, 200), ("chat2desk", true, 400),
-                                           ("chat2desk", true, 1800), ("chat2desk", false, 1000), ("telegram", true, 3000),
-                                           ("chat2desk", true, 4000)] {
+            for (source, success, ago) in [
+                ("chat2desk", true, 60.0), ("chat2desk", true, 200), ("chat2desk", true, 400),
+                ("chat2desk", true, 1800), ("chat2desk", false, 1000), ("telegram", true, 3000),
+                ("chat2desk", true, 4000),
+            ] {
                 try f.postgres.query(
                     "INSERT INTO message_logs (source, client_id, message_id, success, \"timestamp\") VALUES ($1, 'c', gen_random_uuid()::text, $2, to_timestamp($3::float8))",
                     [source, success ? "true" : "false", f.at(ago)])
@@ -176,7 +180,9 @@ struct OperatorToolsTests {
             let screen = try f.botctl(["stats", "--since", "7d"])
             #expect(screen.status == 0, "\(screen.stderr)")
             #expect(screen.stdout.contains("conversion 50.0%, median time to order 15m 00s"), "\(screen.stdout)")
-            #expect(screen.stdout.contains("Academy: 3 lead(s) (direct_bot 1, tilda 2), opened the bot 2, registered 2, booked 1, reminded 1"), "\(screen.stdout)")
+            #expect(
+                screen.stdout.contains("Academy: 3 lead(s) (direct_bot 1, tilda 2), opened the bot 2, registered 2, booked 1, reminded 1"),
+                "\(screen.stdout)")
 
             let bad = try f.botctl(["stats", "--since", "last tuesday"])
             #expect(bad.status != 0)
@@ -215,7 +221,9 @@ struct OperatorToolsTests {
             INSERT INTO orders (client_phone, delivery_address, bottles_count, chat2desk_client_id, idempotency_key, created_at)
             VALUES ('+996555123456', 'ул. Киевская 95', 2, 'C', 'C-earlier', to_timestamp($1::float8))
             """, [f.at(6000 + 86400)])
-        for (client, outcome, state) in [("A", "completed", nil), ("D", "completed", nil), ("B", "cancelled", "waitingPhone"), ("C", "expired", "initial")] as [(String, String, String?)] {
+        for (client, outcome, state) in [
+            ("A", "completed", nil), ("D", "completed", nil), ("B", "cancelled", "waitingPhone"), ("C", "expired", "initial"),
+        ] as [(String, String, String?)] {
             try f.postgres.query(
                 """
                 INSERT INTO dialog_outcomes (client_id, dialog_id, outcome, completed, dropoff_state, total_messages, duration_seconds, created_at)
@@ -233,7 +241,8 @@ struct OperatorToolsTests {
               ('direct_bot', 'REGISTERED', true, 222, to_timestamp($1::float8)),
               ('tilda', 'NEW', false, NULL, to_timestamp($2::float8))
             RETURNING id
-            """, [f.at(7200), f.at(10 * 86400)]).map { $0["id"]! }
+            """, [f.at(7200), f.at(10 * 86400)]
+        ).map { $0["id"]! }
         try f.postgres.query("INSERT INTO lead_events (lead_id, event) VALUES ($1, 'LESSON_SCHEDULED')", [leads[1]])
         try f.postgres.query(
             """
@@ -259,13 +268,17 @@ struct OperatorToolsTests {
                 ('chat2desk', 'c7', 'd1', '{"text":"reply"}', 'dead', 50, 'HTTP 500'),
                 ('telegram', 't1', 'd2', '{"text":"hi"}', 'dead', 50, 'HTTP 403')
                 RETURNING id
-                """).map { $0["id"]! }
+                """
+            ).map { $0["id"]! }
             try f.postgres.query(
-                "INSERT INTO scheduled_jobs (id, kind, run_at, status, attempts, last_error) VALUES ('email1/77', 'email1', now(), 'dead', 8, 'Resend 422')")
+                "INSERT INTO scheduled_jobs (id, kind, run_at, status, attempts, last_error) VALUES ('email1/77', 'email1', now(), 'dead', 8, 'Resend 422')"
+            )
 
             let list = try f.botctl(["dlq", "list", "--json"])
             #expect(list.status == 0, "\(list.stderr)")
-            let letters = list.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            let letters = list.stdout.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
             let ids = letters.compactMap { $0["id"] as? String }
             #expect(ids.count == 5, "\(list.stdout)")
             let inbound = ids.filter { $0.hasPrefix("inbound:shoro:") }
@@ -332,7 +345,9 @@ struct OperatorToolsTests {
                 let letter = try Self.onlyInboundID(f)
                 let environment = try TestStack.stackChildEnvironment(["DATABASE_URL": f.databaseURL, "REDIS_URL": f.redisURL])
                 let operators = try (0..<4).map { _ in
-                    try ChildProcess(try TestStack.executable("botctl"), ["dlq", "replay", letter, "outbox:\(outboxID)", "--json"], environment: environment)
+                    try ChildProcess(
+                        try TestStack.executable("botctl"), ["dlq", "replay", letter, "outbox:\(outboxID)", "--json"],
+                        environment: environment)
                 }
                 let outputs = try operators.map { try $0.wait(timeout: 30).stdout }
                 let replays = outputs.joined(separator: "\n").split(separator: "\n").filter { $0.contains("\"replayed\"") }
@@ -347,7 +362,9 @@ struct OperatorToolsTests {
             let configuration = RedisConfiguration(url: f.redisURL)!
             let wins = ManagedCounter()
             DispatchQueue.concurrentPerform(iterations: 8) { _ in
-                if let redis = try? RedisConnection(configuration), (try? shoro.replayDeadLetter(record: record, on: redis)) == true { wins.add() }
+                if let redis = try? RedisConnection(configuration), (try? shoro.replayDeadLetter(record: record, on: redis)) == true {
+                    wins.add()
+                }
             }
             #expect(wins.value == 1)
             #expect(try f.redis.command(["LLEN", "q:{shoro}:c:threads"]).integer == 1)

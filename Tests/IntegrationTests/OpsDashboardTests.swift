@@ -3,8 +3,8 @@ import Foundation
 import Platform
 import Postgres
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// The /ops/ dashboard through the stack's nginx in headless Chromium (Debian's `chromium`): every page loads behind
 /// basic auth, shows the figures the database and Redis hold, and a replay pressed on a dead letter (the POST the
@@ -50,7 +50,8 @@ struct OpsDashboardTests {
     /// The cell texts of each row of the table `id` (header row excluded).
     static func rows(_ html: String, table id: String) -> [[String]] {
         guard let start = html.range(of: "<table id=\"\(id)\""),
-              let end = html.range(of: "</table>", range: start.upperBound..<html.endIndex) else { return [] }
+            let end = html.range(of: "</table>", range: start.upperBound..<html.endIndex)
+        else { return [] }
         let table = String(html[start.upperBound..<end.lowerBound])
         return table.components(separatedBy: "<tr").dropFirst().compactMap { row in
             let cells = row.matches(of: /<td[^>]*>(.*?)<\/td>/.dotMatchesNewlines()).map { String($0.1).replacing(/<[^>]+>/, with: "") }
@@ -76,7 +77,8 @@ struct OpsDashboardTests {
             VALUES ('+996555000111', 'ул. Ops <b>\(marker)</b>', 4, $1, $1) RETURNING id
             """, ["ops-\(marker)"])["id"]!
         let leadID = try postgres.queryOne(
-            "INSERT INTO leads (name, email, source) VALUES ($1, $2, 'tilda') RETURNING id", ["Ops \(marker)", "ops.\(marker)@example.com"])["id"]!
+            "INSERT INTO leads (name, email, source) VALUES ($1, $2, 'tilda') RETURNING id", ["Ops \(marker)", "ops.\(marker)@example.com"])[
+                "id"]!
         for minute in [2, 5, 5, 30] {
             try postgres.query(
                 "INSERT INTO message_logs (source, client_id, message_id, dialog_state, success, \"timestamp\") VALUES ('chat2desk', $1, gen_random_uuid()::text, 'initial', true, now() - make_interval(mins => $2::int))",
@@ -96,8 +98,11 @@ struct OpsDashboardTests {
         #expect(jobs[0] == (try Self.count("SELECT count(*) FROM scheduled_jobs WHERE status = 'pending'")))
         #expect(jobs[3] == (try Self.count("SELECT count(*) FROM scheduled_jobs WHERE status = 'dead'")))
         let rates = try #require(Self.rows(overview, table: "rates").first { $0.first == "shoro" })
-        #expect(rates[2] == (try Self.count(
-            "SELECT count(*) FROM message_logs WHERE source = 'chat2desk' AND success AND \"timestamp\" > now() - interval '1 hour'")))
+        #expect(
+            rates[2]
+                == (try Self.count(
+                    "SELECT count(*) FROM message_logs WHERE source = 'chat2desk' AND success AND \"timestamp\" > now() - interval '1 hour'"
+                )))
         #expect(overview.contains("<svg id=\"throughput\""))
         let total = try #require(overview.firstMatch(of: /data-bot="shoro" data-total="(\d+)"/)?.1)
         #expect(String(total) == rates[2], "the chart's hour holds the same messages as the rate")
@@ -149,8 +154,11 @@ struct OpsDashboardTests {
         // Funnels: the first step counts every Chat2Desk client with a message in the window; leads likewise.
         let funnels = try Self.dumpDOM("/ops/funnels?since=7d")
         let started = try #require(Self.rows(funnels, table: "shoro-funnel").first { $0[0] == "started" })
-        #expect(started[1] == (try Self.count(
-            "SELECT count(DISTINCT client_id) FROM message_logs WHERE source = 'chat2desk' AND \"timestamp\" >= now() - interval '7 days'")))
+        #expect(
+            started[1]
+                == (try Self.count(
+                    "SELECT count(DISTINCT client_id) FROM message_logs WHERE source = 'chat2desk' AND \"timestamp\" >= now() - interval '7 days'"
+                )))
         let ordered = try #require(Self.rows(funnels, table: "shoro-funnel").first { $0[0] == "ordered" })
         #expect(Int(ordered[1])! <= Int(started[1])!)
         let leads = try #require(Self.rows(funnels, table: "academy-funnel").first { $0[0] == "leads" })
@@ -177,7 +185,8 @@ struct OpsDashboardTests {
 
     static func post(_ path: String, _ form: String) throws -> HTTPResponse {
         try TestStack.nginx(
-            "POST", path, headers: [try self.authorization(), ("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8))
+            "POST", path, headers: [try self.authorization(), ("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8)
+        )
     }
 
     static func get(_ path: String) throws -> HTTPResponse {

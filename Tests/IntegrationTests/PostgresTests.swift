@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("PostgreSQL wrapper against the real server", .stack)
 struct PostgresTests {
@@ -50,7 +50,8 @@ struct PostgresTests {
 
     @Test func decodesTypedColumns() throws {
         let connection = try TestStack.postgres()
-        let row = try connection.queryOne("""
+        let row = try connection.queryOne(
+            """
             SELECT 42::int AS i, 9007199254740993::bigint AS big, -7::bigint AS neg, 2.5::float8 AS d, 0.1::numeric AS num,
                    true AS t, false AS f, 'text'::text AS s, NULL::int AS missing,
                    extract(epoch FROM '2024-03-01 12:30:45.25+00'::timestamptz) AS at
@@ -180,12 +181,13 @@ struct PostgresTests {
     @Test func executesAScriptOfSeveralStatements() throws {
         let connection = try TestStack.postgres()
         let table = "it_" + TestStack.randomHex(12)
-        try connection.execute(script: """
-            CREATE TEMPORARY TABLE \(table) (id integer PRIMARY KEY, note text);
-            INSERT INTO \(table) VALUES (1, 'a;b');   -- a semicolon inside a literal
-            INSERT INTO \(table) VALUES (2, 'it''s');
-            UPDATE \(table) SET note = note || '!' WHERE id = 2;
-            """)
+        try connection.execute(
+            script: """
+                CREATE TEMPORARY TABLE \(table) (id integer PRIMARY KEY, note text);
+                INSERT INTO \(table) VALUES (1, 'a;b');   -- a semicolon inside a literal
+                INSERT INTO \(table) VALUES (2, 'it''s');
+                UPDATE \(table) SET note = note || '!' WHERE id = 2;
+                """)
         let rows = try connection.query("SELECT note FROM \(table) ORDER BY id")
         #expect(rows.map { $0["note"] } == ["a;b", "it's!"])
         try connection.execute(script: "")

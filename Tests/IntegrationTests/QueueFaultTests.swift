@@ -4,8 +4,8 @@ import Platform
 import Postgres
 import Redis
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// The inbound queue under the faults production has, against the stack's real Redis (each test on a queue of its
 /// own): outages that must not spend a message's attempts, a host whose clock is wrong, dead-letter replay.

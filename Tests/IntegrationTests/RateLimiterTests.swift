@@ -1,8 +1,8 @@
 import Foundation
 import Platform
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// The shared sliding-window limiter against the stack's Redis, with time as an input.
 @Suite("Sliding-window rate limiter", .stack)

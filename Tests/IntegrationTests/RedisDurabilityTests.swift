@@ -6,8 +6,8 @@ import Health
 import Platform
 import Redis
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// A webhook is acknowledged only after a durable enqueue, which needs Redis with `appendonly yes`, `appendfsync
 /// always` and `maxmemory-policy noeviction`. The responders check these at start-up and `GET /health` reports a
@@ -57,7 +57,8 @@ struct RedisDurabilityTests {
         environment.merge(extra) { _, new in new }
         let config = try AppConfig(environment: environment)
         let handler = HealthHandler(
-            config: config, redis: LazyRedis(config.infrastructure.redis), postgres: LazyPostgres(conninfo: config.infrastructure.databaseURL))
+            config: config, redis: LazyRedis(config.infrastructure.redis),
+            postgres: LazyPostgres(conninfo: config.infrastructure.databaseURL))
         let response = handler.handle(FastCGIRequest(method: "GET", path: "/health"))
         return (response.status, try #require(TestStack.jsonObject(response.body), "not JSON: \(response.text)"))
     }
@@ -113,11 +114,14 @@ struct RedisDurabilityTests {
     }
 
     /// Starts a webhook responder against `redis`; returns it running, or its exit.
-    private static func startResponder(_ product: String, redis: PrivateRedis, _ extra: [String: String] = [:]) throws -> (ChildProcess, String) {
+    private static func startResponder(
+        _ product: String, redis: PrivateRedis, _ extra: [String: String] = [:]
+    ) throws -> (ChildProcess, String) {
         let socket = TestStack.temporarySocketPath("durability")
         let child = try ChildProcess(
             try TestStack.executable(product), ["--socket", socket],
-            environment: try TestStack.stackChildEnvironment(["REDIS_URL": redis.url, "LOG_LEVEL": "info"].merging(extra) { _, new in new }))
+            environment: try TestStack.stackChildEnvironment(
+                ["REDIS_URL": redis.url, "LOG_LEVEL": "info"].merging(extra) { _, new in new }))
         return (child, socket)
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// The responder's threads share one pipelined Redis connection (`RedisGroupCommit`): concurrent scripts go out in
 /// one batch. Each caller must still get its own reply, only after its own script ran, and an error or an outage
@@ -10,7 +10,8 @@ import TestSupport
 struct RedisGroupCommitTests {
     /// Appends ARGV[1] to KEYS[1] and answers it; ARGV[2] milliseconds of busy work first (to let a batch form
     /// behind it: Redis runs one script at a time), or an error reply when ARGV[1] is "fail".
-    static let append = RedisScript("""
+    static let append = RedisScript(
+        """
         if ARGV[1] == 'fail' then return redis.error_reply('ERR asked to fail') end
         local deadline = tonumber(redis.call('TIME')[1]) * 1000000 + tonumber(redis.call('TIME')[2]) + tonumber(ARGV[2]) * 1000
         while tonumber(redis.call('TIME')[1]) * 1000000 + tonumber(redis.call('TIME')[2]) < deadline do end
@@ -23,7 +24,10 @@ struct RedisGroupCommitTests {
         let group = DispatchGroup()
         for index in 0..<count {
             group.enter()
-            Thread { body(index); group.leave() }.start()
+            Thread {
+                body(index)
+                group.leave()
+            }.start()
         }
         group.wait()
     }
@@ -71,9 +75,11 @@ struct RedisGroupCommitTests {
         let outcomes = Outcomes()
         Self.concurrently(12) { index in
             let value = index == 5 ? "fail" : "v\(index)"
-            outcomes.set(index, Result { () throws(RedisError) in
-                try group.evaluate(Self.append, keys: [key], arguments: [value, index == 0 ? "50" : "0"])
-            })
+            outcomes.set(
+                index,
+                Result { () throws(RedisError) in
+                    try group.evaluate(Self.append, keys: [key], arguments: [value, index == 0 ? "50" : "0"])
+                })
         }
         for (index, outcome) in outcomes.all {
             switch outcome {
@@ -94,15 +100,18 @@ struct RedisGroupCommitTests {
         let group = RedisGroupCommit(redis.configuration)
         #expect(try group.evaluate(Self.append, keys: ["k"], arguments: ["first", "0"]) == .bulk(Array("first".utf8)))
         Thread.sleep(forTimeInterval: 2.5)  // Redis closed the idle connection meanwhile
-        #expect(try group.evaluate(Self.append, keys: ["k"], arguments: ["after-idle", "0"]) == .bulk(Array("after-idle".utf8)),
-                "the dead idle connection was replaced and the call sent again")
+        #expect(
+            try group.evaluate(Self.append, keys: ["k"], arguments: ["after-idle", "0"]) == .bulk(Array("after-idle".utf8)),
+            "the dead idle connection was replaced and the call sent again")
 
         redis.child.kill9()
         let outcomes = Outcomes()
         Self.concurrently(8) { index in
-            outcomes.set(index, Result { () throws(RedisError) in
-                try group.evaluate(Self.append, keys: ["k"], arguments: ["v\(index)", "0"])
-            })
+            outcomes.set(
+                index,
+                Result { () throws(RedisError) in
+                    try group.evaluate(Self.append, keys: ["k"], arguments: ["v\(index)", "0"])
+                })
         }
         #expect(outcomes.all.count == 8)
         for (index, outcome) in outcomes.all {

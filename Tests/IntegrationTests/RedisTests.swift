@@ -1,7 +1,7 @@
 import Foundation
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Redis wrapper against the real server", .stack)
 struct RedisTests {
@@ -102,7 +102,8 @@ struct RedisTests {
         let prefix = TestStack.keyPrefix()
         defer { _ = try? redis.command(["DEL", prefix + "k"]) }
         // A unique script body, so this test owns its SHA.
-        let script = RedisScript("""
+        let script = RedisScript(
+            """
             -- \(prefix)
             redis.call('SET', KEYS[1], ARGV[1])
             return {redis.call('GET', KEYS[1]), tonumber(ARGV[2]) + 1}
@@ -256,17 +257,24 @@ struct RedisTests {
         URLCase(url: "redis://localhost/", expected: RedisConfiguration(host: "localhost")),
         URLCase(url: "redis://redis.internal:7000", expected: RedisConfiguration(host: "redis.internal", port: 7000)),
         URLCase(url: "redis://:s3cret@10.0.0.5:6379/1", expected: RedisConfiguration(host: "10.0.0.5", password: "s3cret", database: 1)),
-        URLCase(url: "redis://default:s3cret@h:1/0", expected: RedisConfiguration(host: "h", port: 1, username: "default", password: "s3cret")),
+        URLCase(
+            url: "redis://default:s3cret@h:1/0", expected: RedisConfiguration(host: "h", port: 1, username: "default", password: "s3cret")),
         // An ACL user (`AUTH user password`); a password alone, without a colon, stays a password.
-        URLCase(url: "redis://chatbots:s3cr:et@redis.internal:6380/2", expected: RedisConfiguration(
-            host: "redis.internal", port: 6380, username: "chatbots", password: "s3cr:et", database: 2)),
+        URLCase(
+            url: "redis://chatbots:s3cr:et@redis.internal:6380/2",
+            expected: RedisConfiguration(
+                host: "redis.internal", port: 6380, username: "chatbots", password: "s3cr:et", database: 2)),
         URLCase(url: "redis://s3cret@h", expected: RedisConfiguration(host: "h", password: "s3cret")),
         URLCase(url: "redis://user:@h/0", expected: nil),
         // The unix socket with a password, an ACL user and a database.
-        URLCase(url: "unix://:pw@/run/redis/redis.sock?db=3", expected: RedisConfiguration(
-            socketPath: "/run/redis/redis.sock", password: "pw", database: 3)),
-        URLCase(url: "unix://chatbots:p%w@/run/redis/redis.sock", expected: RedisConfiguration(
-            socketPath: "/run/redis/redis.sock", username: "chatbots", password: "p%w")),
+        URLCase(
+            url: "unix://:pw@/run/redis/redis.sock?db=3",
+            expected: RedisConfiguration(
+                socketPath: "/run/redis/redis.sock", password: "pw", database: 3)),
+        URLCase(
+            url: "unix://chatbots:p%w@/run/redis/redis.sock",
+            expected: RedisConfiguration(
+                socketPath: "/run/redis/redis.sock", username: "chatbots", password: "p%w")),
         URLCase(url: "unix://relative.sock", expected: nil),
         URLCase(url: "unix:///s.sock?db=x", expected: nil),
         URLCase(url: "unix:///s.sock?password=pw", expected: nil),

@@ -1,10 +1,10 @@
 import Clients
 import Curl
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Platform
-import TestSupport
 
 /// `ResendClient` against a fake Resend of each test's own (its faults would otherwise reach the email chain
 /// suites that share the stack's fake).
@@ -54,7 +54,10 @@ struct ResendClientTests {
 
         let result = try self.client().send(email)
 
-        guard case .sent = result else { Issue.record("expected sent, got \(result)"); return }
+        guard case .sent = result else {
+            Issue.record("expected sent, got \(result)")
+            return
+        }
         #expect(try self.sent(key: email.idempotencyKey) == 1)
         #expect(try self.posts().map { $0["status"] as? Int } == [409, 200])
     }
@@ -63,11 +66,17 @@ struct ResendClientTests {
     @Test func anIdempotencyKeyReusedForAnotherEmailIsRejected() throws {
         let client = try self.client()
         let key = "it-email/" + TestStack.randomHex(10)
-        guard case .sent = client.send(self.email(key: key)) else { Issue.record("the first email was not sent"); return }
+        guard case .sent = client.send(self.email(key: key)) else {
+            Issue.record("the first email was not sent")
+            return
+        }
 
         let result = client.send(self.email(key: key, text: "Другой текст"))
 
-        guard case .rejected(let error) = result else { Issue.record("expected rejected, got \(result)"); return }
+        guard case .rejected(let error) = result else {
+            Issue.record("expected rejected, got \(result)")
+            return
+        }
         #expect(error.contains("409"), "\(error)")
         #expect(try self.sent(key: key) == 1)
         #expect(try self.posts().count == 2, "a 409 invalid_idempotent_request is not retried")

@@ -5,8 +5,8 @@ import Platform
 import Postgres
 import Redis
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Retention end to end, by running the executables: rows and dead letters older than the retention are reported
 /// by `botctl prune --dry-run` (which changes nothing), removed by `cron-prune` in batches, and young ones stay.
@@ -68,7 +68,9 @@ struct RetentionTests {
         let now = Date().timeIntervalSince1970
         let ages = [200.0, 150, 100, 1, 120, 0.5]  // days; a young letter sits between old ones
         for (index, age) in ages.enumerated() {
-            try redis.command(["RPUSH", key, #"{"conversation":"c\#(index)","payload":"{}","error":"e","attempts":3,"failedAt":\#(now - age * 86400)}"#])
+            try redis.command([
+                "RPUSH", key, #"{"conversation":"c\#(index)","payload":"{}","error":"e","attempts":3,"failedAt":\#(now - age * 86400)}"#,
+            ])
         }
         let day = 86400.0
         #expect(try queue.pruneDeadLetters(olderThanSeconds: 90 * day, keep: 100, dryRun: true, on: redis) == 3)
@@ -92,29 +94,30 @@ struct RetentionTests {
     }
 
     static func seed(_ db: PostgresConnection, _ redis: RedisConnection) throws {
-        try db.execute(script: """
-            INSERT INTO message_logs (client_id, message_id, text, success, "timestamp") VALUES
-              ('c1', 'old', 'ул. Ленина 1, 0555123456', true, now() - interval '100 days'),
-              ('c1', 'young', 'ул. Киевская 95', true, now() - interval '10 days');
-            INSERT INTO outbox (channel, conversation, source_key, payload, status, sent_at, created_at)
-              SELECT 'chat2desk', 'c1', 'sent-old-' || n, '{}', 'sent', now() - interval '40 days', now() - interval '40 days'
-              FROM generate_series(1, 5) AS n;
-            INSERT INTO outbox (channel, conversation, source_key, payload, status, sent_at, created_at) VALUES
-              ('chat2desk', 'c1', 'sent-young', '{}', 'sent', now() - interval '1 day', now() - interval '1 day'),
-              ('chat2desk', 'c1', 'pending-old', '{}', 'pending', NULL, now() - interval '100 days'),
-              ('chat2desk', 'c1', 'dead-old', '{}', 'dead', NULL, now() - interval '100 days'),
-              ('chat2desk', 'c1', 'dead-young', '{}', 'dead', NULL, now() - interval '5 days');
-            INSERT INTO scheduled_jobs (id, kind, run_at, status, finished_at) VALUES
-              ('done-old', 'email1', now() - interval '41 days', 'done', now() - interval '40 days'),
-              ('cancelled-old', 'email2', now() - interval '41 days', 'cancelled', now() - interval '40 days'),
-              ('dead-old', 'email2', now() - interval '101 days', 'dead', now() - interval '100 days'),
-              ('done-young', 'email1', now() - interval '2 days', 'done', now() - interval '1 day'),
-              ('pending-old', 'reminder', now() - interval '100 days', 'pending', NULL);
-            INSERT INTO leads (id, source) VALUES (1, 'tilda');
-            INSERT INTO lead_events (lead_id, event, detail, created_at) VALUES
-              (1, 'TILDA_SUBMITTED', '{"n":"old"}', now() - interval '400 days'),
-              (1, 'EMAIL_1_SENT', '{"n":"young"}', now() - interval '30 days');
-            """)
+        try db.execute(
+            script: """
+                INSERT INTO message_logs (client_id, message_id, text, success, "timestamp") VALUES
+                  ('c1', 'old', 'ул. Ленина 1, 0555123456', true, now() - interval '100 days'),
+                  ('c1', 'young', 'ул. Киевская 95', true, now() - interval '10 days');
+                INSERT INTO outbox (channel, conversation, source_key, payload, status, sent_at, created_at)
+                  SELECT 'chat2desk', 'c1', 'sent-old-' || n, '{}', 'sent', now() - interval '40 days', now() - interval '40 days'
+                  FROM generate_series(1, 5) AS n;
+                INSERT INTO outbox (channel, conversation, source_key, payload, status, sent_at, created_at) VALUES
+                  ('chat2desk', 'c1', 'sent-young', '{}', 'sent', now() - interval '1 day', now() - interval '1 day'),
+                  ('chat2desk', 'c1', 'pending-old', '{}', 'pending', NULL, now() - interval '100 days'),
+                  ('chat2desk', 'c1', 'dead-old', '{}', 'dead', NULL, now() - interval '100 days'),
+                  ('chat2desk', 'c1', 'dead-young', '{}', 'dead', NULL, now() - interval '5 days');
+                INSERT INTO scheduled_jobs (id, kind, run_at, status, finished_at) VALUES
+                  ('done-old', 'email1', now() - interval '41 days', 'done', now() - interval '40 days'),
+                  ('cancelled-old', 'email2', now() - interval '41 days', 'cancelled', now() - interval '40 days'),
+                  ('dead-old', 'email2', now() - interval '101 days', 'dead', now() - interval '100 days'),
+                  ('done-young', 'email1', now() - interval '2 days', 'done', now() - interval '1 day'),
+                  ('pending-old', 'reminder', now() - interval '100 days', 'pending', NULL);
+                INSERT INTO leads (id, source) VALUES (1, 'tilda');
+                INSERT INTO lead_events (lead_id, event, detail, created_at) VALUES
+                  (1, 'TILDA_SUBMITTED', '{"n":"old"}', now() - interval '400 days'),
+                  (1, 'EMAIL_1_SENT', '{"n":"young"}', now() - interval '30 days');
+                """)
         let now = Date().timeIntervalSince1970
         for (queue, age) in [("shoro", 100.0), ("shoro", 95.0), ("shoro", 1.0), ("academy", 91.0)] {
             let letter = #"{"conversation":"c","payload":"{}","error":"test","attempts":3,"failedAt":\#(now - age * 86400)}"#

@@ -1,12 +1,12 @@
 import Curl
 import Foundation
 import Glibc
+import Messages
 import Platform
 import Postgres
 import Redis
-import Testing
 import TestSupport
-import Messages
+import Testing
 
 /// A Chat2Desk webhook body (defaults: an inbound client message on WhatsApp).
 func e2eWebhookBody(
@@ -55,7 +55,7 @@ struct E2ETexts {
     init(root: String) throws {
         let path = root + "/resources/texts/shoro.ru.json"
         guard let data = FileManager.default.contents(atPath: path),
-              let catalog = try JSONSerialization.jsonObject(with: data) as? [String: String]
+            let catalog = try JSONSerialization.jsonObject(with: data) as? [String: String]
         else { throw StackError("cannot read the reply catalog \(path)") }
         self.catalog = catalog
     }
@@ -154,7 +154,9 @@ final class E2EContext {
     func start(_ product: String, _ arguments: [String], overrides: [String: String]) throws -> ChildProcess {
         let path = self.binDirectory + "/" + product
         guard FileManager.default.isExecutableFile(atPath: path) else { throw StackError("\(path) is not built") }
-        var environment = ["PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": self.stackDirectory + "/stack.env"]
+        var environment = [
+            "PATH": TestStack.environment["PATH"] ?? "/usr/bin:/bin", "CHATBOTS_ENV_FILE": self.stackDirectory + "/stack.env",
+        ]
         environment.merge(overrides) { _, new in new }
         let name = "\(product)-\(self.label)-\(self.processes.count)"
         let process = try ChildProcess(
@@ -174,7 +176,9 @@ final class E2EContext {
 
     @discardableResult
     func startOutbox(_ overrides: [String: String] = [:], seconds: Double) throws -> ChildProcess {
-        try self.start("cron-outbox", ["--bot", "shoro", "--seconds", String(seconds)], overrides: Self.drainDefaults.merging(overrides) { _, new in new })
+        try self.start(
+            "cron-outbox", ["--bot", "shoro", "--seconds", String(seconds)],
+            overrides: Self.drainDefaults.merging(overrides) { _, new in new })
     }
 
     /// Runs `botctl` to completion.
@@ -193,7 +197,8 @@ final class E2EContext {
         environment["REDIS_APPENDFSYNC"] = nil
         // Foundation's Process notices the exit through a descriptor the child inherits; a daemon started by the
         // script (redis-server --daemonize) would keep it open forever, so the wrapper closes every fd above 2.
-        let closeInherited = #"for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec /bin/bash "$0" "$@""#
+        let closeInherited =
+            #"for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec /bin/bash "$0" "$@""#
         let process = try ChildProcess(
             "/bin/bash", ["-c", closeInherited, self.root + "/scripts/stack.sh", command, self.stackDirectory], environment: environment,
             name: "stack-\(command)", logPath: self.stackDirectory + "/log/e2e-stack-\(command).log")
@@ -215,7 +220,9 @@ final class E2EContext {
             return
         }
         if process.exitStatus != 0 {
-            Issue.record("\(process.name) exited with \(process.exitStatus ?? -1) after SIGTERM\n\(process.logTail())", sourceLocation: sourceLocation)
+            Issue.record(
+                "\(process.name) exited with \(process.exitStatus ?? -1) after SIGTERM\n\(process.logTail())",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -257,14 +264,17 @@ final class E2EContext {
     // MARK: Webhooks
 
     func postWebhook(_ body: String, http: HTTPClient? = nil, timeout: Double = 5) throws -> HTTPResponse {
-        try (http ?? self.http).perform(HTTPRequest(
-            method: "POST", url: self.nginxURL + "/webhook/chat2desk?token=" + self.secret,
-            headers: [("Content-Type", "application/json")], body: Array(body.utf8), connectTimeout: 2, totalTimeout: timeout))
+        try (http ?? self.http).perform(
+            HTTPRequest(
+                method: "POST", url: self.nginxURL + "/webhook/chat2desk?token=" + self.secret,
+                headers: [("Content-Type", "application/json")], body: Array(body.utf8), connectTimeout: 2, totalTimeout: timeout))
     }
 
     /// Posts an inbound customer message and checks it was queued (200, `"queued":true`).
     @discardableResult
-    func say(_ clientID: Int64, _ text: String, messageID: Int64 = TestStack.randomID(), sourceLocation: SourceLocation = #_sourceLocation) throws -> Int64 {
+    func say(
+        _ clientID: Int64, _ text: String, messageID: Int64 = TestStack.randomID(), sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Int64 {
         let response = try self.postWebhook(e2eWebhookBody(clientID: clientID, messageID: messageID, text: text))
         #expect(response.status == 200, "webhook \(text): \(response.status) \(response.text)", sourceLocation: sourceLocation)
         #expect(response.text.contains("\"queued\":true"), "webhook \(text): \(response.text)", sourceLocation: sourceLocation)
@@ -286,9 +296,10 @@ final class E2EContext {
 
     @discardableResult
     func fake(_ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try self.http.perform(HTTPRequest(
-            method: method, url: self.fakeURL + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
-            body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
+        let response = try self.http.perform(
+            HTTPRequest(
+                method: method, url: self.fakeURL + path, headers: json == nil ? [] : [("Content-Type", "application/json")],
+                body: json.map { Array($0.utf8) }, connectTimeout: 2, totalTimeout: 10))
         guard response.status == 200 else { throw StackError("fake \(method) \(path): HTTP \(response.status) \(response.text)") }
         return try JSONSerialization.jsonObject(with: Data(response.body))
     }
@@ -298,7 +309,7 @@ final class E2EContext {
     /// A reply of the bot's to the client: internal notes to the team and operators' messages are not.
     private static func delivered(_ item: Any) -> E2EDelivered? {
         guard let object = item as? [String: Any], let client = e2eInt(object["client_id"]),
-              object["type"] as? String == "to_client", e2eInt(object["operator_id"]) == nil
+            object["type"] as? String == "to_client", e2eInt(object["operator_id"]) == nil
         else { return nil }
         return E2EDelivered(
             clientID: client, text: object["text"] as? String ?? "", externalID: object["external_id"] as? String,
@@ -338,7 +349,9 @@ final class E2EContext {
         try self.db.query(
             "SELECT message_id, success, dialog_state, error_reason FROM message_logs WHERE source = 'chat2desk' AND client_id = $1 ORDER BY id",
             [String(clientID)]
-        ).map { E2ELog(messageID: $0["message_id"] ?? "", success: $0["success"] == "t", state: $0["dialog_state"], error: $0["error_reason"]) }
+        ).map {
+            E2ELog(messageID: $0["message_id"] ?? "", success: $0["success"] == "t", state: $0["dialog_state"], error: $0["error_reason"])
+        }
     }
 
     func outbox(_ clientID: Int64) throws -> [E2EOutboxRow] {
@@ -348,7 +361,11 @@ final class E2EContext {
             WHERE channel = 'chat2desk' AND conversation = $1 AND payload->>'type' = 'to_client' ORDER BY id
             """,
             [String(clientID)]
-        ).map { E2EOutboxRow(id: Int64($0["id"] ?? "") ?? -1, status: $0["status"] ?? "", attempts: Int($0["attempts"] ?? "") ?? -1, text: $0["text"] ?? "") }
+        ).map {
+            E2EOutboxRow(
+                id: Int64($0["id"] ?? "") ?? -1, status: $0["status"] ?? "", attempts: Int($0["attempts"] ?? "") ?? -1,
+                text: $0["text"] ?? "")
+        }
     }
 
     func orders(_ clientID: Int64) throws -> [PostgresRow] {

@@ -1,13 +1,13 @@
 import Curl
 import Foundation
 import Glibc
+import Messages
 import Platform
 import Postgres
 import Redis
-import Testing
 import Storage
-import Messages
 import TestSupport
+import Testing
 
 /// The Shoro water-order bot end to end: Chat2Desk webhooks through nginx and the FastCGI responder into
 /// Redis, `cron-drain` / `cron-outbox` processes started here, PostgreSQL, and the fake Chat2Desk.
@@ -123,7 +123,8 @@ struct ShoroEndToEndTests {
         defer { e2e.finish() }
         try e2e.startDrain()
         let client = TestStack.randomID()
-        let echo = e2eWebhookBody(clientID: client, messageID: TestStack.randomID(), text: "Здравствуйте", hookType: "outbox", type: "to_client")
+        let echo = e2eWebhookBody(
+            clientID: client, messageID: TestStack.randomID(), text: "Здравствуйте", hookType: "outbox", type: "to_client")
         let bodies = [
             (String(echo.dropLast()) + #","external_id":"outbox-\#(TestStack.randomID())"}"#, true),
             (e2eWebhookBody(clientID: client, messageID: TestStack.randomID(), text: "Здравствуйте", type: "to_client"), false),
@@ -305,13 +306,16 @@ struct ShoroEndToEndTests {
                 for index in mine {
                     let messageID = TestStack.randomID()
                     let body = e2eWebhookBody(clientID: clients[index], messageID: messageID, text: scriptTexts[index][step])
-                    let response = try? http.perform(HTTPRequest(
-                        method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
-                        body: Array(body.utf8), connectTimeout: 2, totalTimeout: 5))
+                    let response = try? http.perform(
+                        HTTPRequest(
+                            method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
+                            body: Array(body.utf8), connectTimeout: 2, totalTimeout: 5))
                     if response?.status == 200, response?.text.contains("\"queued\":true") == true {
                         sent.with { $0[clients[index], default: []].append(messageID) }
                     } else {
-                        failures.with { $0.append("client \(index) step \(step): \(response?.status ?? -1) \(response?.text ?? "no answer")") }
+                        failures.with {
+                            $0.append("client \(index) step \(step): \(response?.status ?? -1) \(response?.text ?? "no answer")")
+                        }
                     }
                 }
             }
@@ -325,7 +329,9 @@ struct ShoroEndToEndTests {
         }
         #expect(complete, "not all \(total) replies arrived (stalled)\n\(e2e.processLogs)")
         let elapsed = now() - started
-        print("e2e ordering: \(clientCount)×10 messages posted in \(String(format: "%.1f", posted)) s, all \(total) replies in \(String(format: "%.1f", elapsed)) s")
+        print(
+            "e2e ordering: \(clientCount)×10 messages posted in \(String(format: "%.1f", posted)) s, all \(total) replies in \(String(format: "%.1f", elapsed)) s"
+        )
 
         let delivered = try e2e.deliveredByClient()
         var wrong = 0
@@ -333,7 +339,9 @@ struct ShoroEndToEndTests {
             let got = delivered[client]?.map(\.text) ?? []
             if got != expected[client] {
                 wrong += 1
-                if wrong <= 3 { Issue.record("client #\(index) \(client): replies \(got.count), expected \(expected[client]?.count ?? 0); got \(got)") }
+                if wrong <= 3 {
+                    Issue.record("client #\(index) \(client): replies \(got.count), expected \(expected[client]?.count ?? 0); got \(got)")
+                }
             }
         }
         #expect(wrong == 0, "\(wrong) of \(clientCount) clients got wrong, missing or duplicated replies")
@@ -493,14 +501,15 @@ struct ShoroEndToEndTests {
         let marker = "db-poison-\(TestStack.randomID())"
         let trigger = "e2e_refuse_\(TestStack.randomID())"
         // Fault injection in the real database: a trigger that refuses this test's marked text, nothing else.
-        try e2e.db.execute(script: """
-            CREATE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF NEW.text = '\(marker)' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
-              RETURN NEW;
-            END $$;
-            CREATE TRIGGER \(trigger) BEFORE INSERT OR UPDATE ON message_logs FOR EACH ROW EXECUTE FUNCTION \(trigger)();
-            """)
+        try e2e.db.execute(
+            script: """
+                CREATE FUNCTION \(trigger)() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NEW.text = '\(marker)' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+                  RETURN NEW;
+                END $$;
+                CREATE TRIGGER \(trigger) BEFORE INSERT OR UPDATE ON message_logs FOR EACH ROW EXECUTE FUNCTION \(trigger)();
+                """)
         defer { try? e2e.db.execute(script: "DROP TRIGGER IF EXISTS \(trigger) ON message_logs; DROP FUNCTION IF EXISTS \(trigger)();") }
         let poisonClient = TestStack.randomID()
         let others = (0..<5).map { _ in TestStack.randomID() }

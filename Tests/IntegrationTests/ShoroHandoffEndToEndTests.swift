@@ -1,10 +1,10 @@
 import Curl
 import Foundation
 import Glibc
-import Postgres
-import Testing
-import TestSupport
 import Messages
+import Postgres
+import TestSupport
+import Testing
 
 /// The Shoro bot beside the people at the Chat2Desk desk, end to end through nginx: the fake desk echoes every
 /// message sent through it as an `outbox` hook (as the real one does), scripts operators' messages and
@@ -200,12 +200,17 @@ extension ShoroEndToEndTests {
         let notes = try e2e.notes(client)
         #expect(notes.count == 1, "\(notes)")
         let note = try #require(notes.first)
-        #expect(note.hasPrefix("Новый заказ №\(orderID): \(E2ETexts.address), тел. \(E2ETexts.phoneDisplay), бутылей: 5, время заказа: "), "\(note)")
+        #expect(
+            note.hasPrefix("Новый заказ №\(orderID): \(E2ETexts.address), тел. \(E2ETexts.phoneDisplay), бутылей: 5, время заказа: "),
+            "\(note)")
         #expect(!note.contains("{"), "\(note)")
         #expect(try e2e.deliveredTexts(client).filter { $0 == e2e.texts.orderAccepted }.count == 1)
         let listed = try e2e.botctl(["orders", "--json", "--limit", "200"])
-        #expect(listed.output.split(separator: "\n").contains { $0.contains("\"id\":\"\(orderID)\"") && $0.contains("\"dispatch\":\"notified\"") },
-                "\(listed.output.suffix(600))")
+        #expect(
+            listed.output.split(separator: "\n").contains {
+                $0.contains("\"id\":\"\(orderID)\"") && $0.contains("\"dispatch\":\"notified\"")
+            },
+            "\(listed.output.suffix(600))")
     }
 
     @Test func whereIsMyOrderGetsTheLastOrdersStatusInsteadOfANewDialog() throws {
@@ -235,7 +240,9 @@ extension ShoroEndToEndTests {
         try e2e.wait("the delivered status") { try e2e.deliveredTexts(client).last == delivered }
         #expect(try e2e.deliveredTexts(client) == expected + [new, delivered])
         // No new dialog was opened: the next ordinary message is a returning customer's new order.
-        #expect(try e2e.db.query("SELECT dialog->>'state' AS state FROM shoro_dialogs WHERE client_id = $1", [String(client)]).first?["state"] == "completed")
+        #expect(
+            try e2e.db.query("SELECT dialog->>'state' AS state FROM shoro_dialogs WHERE client_id = $1", [String(client)]).first?["state"]
+                == "completed")
     }
 
     /// `botctl chat shoro` run as a newcomer would, with a pipe: `/operator` pauses the bot (a line says so), the
@@ -245,11 +252,16 @@ extension ShoroEndToEndTests {
         defer { e2e.finish() }
         try e2e.startDrain()
         let client = TestStack.randomID()
-        let lines = ["Здравствуйте", E2ETexts.address, "/operator Добрый день, я менеджер", E2ETexts.phoneText, "/close", E2ETexts.phoneText]
+        let lines = [
+            "Здравствуйте", E2ETexts.address, "/operator Добрый день, я менеджер", E2ETexts.phoneText, "/close", E2ETexts.phoneText,
+        ]
         let input = lines.joined(separator: "\n") + "\n"
         let chat = try ChildProcess(
-            "/bin/sh", ["-c", #"printf '%s' "$1" | "$2" chat shoro --client "$3" --timeout 10"#, "sh", input,
-                        e2e.binDirectory + "/botctl", String(client)],
+            "/bin/sh",
+            [
+                "-c", #"printf '%s' "$1" | "$2" chat shoro --client "$3" --timeout 10"#, "sh", input,
+                e2e.binDirectory + "/botctl", String(client),
+            ],
             environment: ["PATH": "/usr/bin:/bin", "CHATBOTS_ENV_FILE": e2e.stackDirectory + "/stack.env"],
             name: "chat-desk", logPath: e2e.stackDirectory + "/log/e2e-chat-desk-\(client % 100_000).log")
         #expect(chat.waitForExit(timeout: 90))

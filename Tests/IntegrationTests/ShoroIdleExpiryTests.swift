@@ -1,12 +1,12 @@
 import BotCore
-import Shoro
 import Foundation
 import Glibc
 import Logging
 import Postgres
+import Shoro
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// `ShoroStep.expireIdleDialogs`, the drain's housekeeping, on a database of each test's own (migrated here), so
 /// the dialogs other suites leave behind neither count nor get expired.
@@ -51,8 +51,10 @@ struct ShoroIdleExpiryTests {
             SELECT t.client_id, t.dialog::jsonb, to_timestamp(t.updated::double precision)
             FROM unnest($1::text[], $2::text[], $3::text[]) AS t(client_id, dialog, updated)
             """,
-            [PostgresArray.literal(dialogs.map(\.client)), PostgresArray.literal(try dialogs.map { try json($0.dialog) }),
-             PostgresArray.literal(dialogs.map { String($0.dialog.updatedAt.timeIntervalSince1970) })])
+            [
+                PostgresArray.literal(dialogs.map(\.client)), PostgresArray.literal(try dialogs.map { try json($0.dialog) }),
+                PostgresArray.literal(dialogs.map { String($0.dialog.updatedAt.timeIntervalSince1970) }),
+            ])
     }
 
     private static func outcomes(_ clients: [String], on connection: PostgresConnection) throws -> [String: [String]] {
@@ -75,7 +77,9 @@ struct ShoroIdleExpiryTests {
     /// skips the finished ones after reading them never reaches an idle dialog.
     @Test func everyIdleDialogExpiresBehindSixHundredFinishedOnes() throws {
         try Self.withMigratedDatabase { _, connection in
-            let finished = (0..<600).map { ("finished-\($0)", Self.dialog(client: "finished-\($0)", idleSeconds: 3 * 86400, finished: true)) }
+            let finished = (0..<600).map {
+                ("finished-\($0)", Self.dialog(client: "finished-\($0)", idleSeconds: 3 * 86400, finished: true))
+            }
             let idle = (0..<7).map { ("idle-\($0)", Self.dialog(client: "idle-\($0)", idleSeconds: 2 * 86400)) }
             let active = [("active", Self.dialog(client: "active", idleSeconds: 600))]
             try Self.store(finished, on: connection)
@@ -128,8 +132,10 @@ struct ShoroIdleExpiryTests {
             let database = try connection.queryOne("SELECT current_database() AS name").decode("name", as: String.self)
             let admin = try TestStack.postgres()
             let settled = try eventually(timeout: 10) {
-                try result.snapshot != nil || !admin.query(
-                    "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [database]).isEmpty
+                try result.snapshot != nil
+                    || !admin.query(
+                        "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [database]
+                    ).isEmpty
             }
             #expect(settled, "the housekeeping neither finished nor waited for the lock")
 
@@ -143,7 +149,8 @@ struct ShoroIdleExpiryTests {
             if case .failure(let error)? = result.snapshot { Issue.record("expireIdleDialogs failed: \(error)") }
 
             let stored = try Self.stored(client, on: connection)
-            #expect(stored == dialog, "the step's commit was overwritten: state \(stored.state), outcome \(String(describing: stored.outcome))")
+            #expect(
+                stored == dialog, "the step's commit was overwritten: state \(stored.state), outcome \(String(describing: stored.outcome))")
             let outcomes = try Self.outcomes([client, "other"], on: connection)
             #expect(outcomes[client] == nil)
             #expect(outcomes["other"] == ["expired"], "the dialog nobody held still expires")

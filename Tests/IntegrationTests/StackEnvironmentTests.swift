@@ -1,9 +1,9 @@
-import Foundation
 import Curl
+import Foundation
 import Postgres
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Stack environment", .stack)
 struct StackEnvironmentTests {
@@ -30,7 +30,9 @@ struct StackEnvironmentTests {
         #expect(name.hasPrefix("t_"))
         let exists = try TestStack.postgres().query("SELECT 1 FROM pg_database WHERE datname = $1", [name])
         #expect(exists.isEmpty)
-        #expect(TestStack.replacingDatabase(in: "postgresql://u@h:5/main?sslmode=disable", with: "t_x") == "postgresql://u@h:5/t_x?sslmode=disable")
+        #expect(
+            TestStack.replacingDatabase(in: "postgresql://u@h:5/main?sslmode=disable", with: "t_x")
+                == "postgresql://u@h:5/t_x?sslmode=disable")
         #expect(TestStack.replacingDatabase(in: "postgres://h", with: "t_x") == "postgres://h/t_x")
         #expect(TestStack.replacingDatabase(in: "host=/tmp dbname=main", with: "t_x") == "host=/tmp dbname=main dbname=t_x")
     }

@@ -6,8 +6,8 @@ import Logging
 import Platform
 import Postgres
 import Redis
-import Testing
 import TestSupport
+import Testing
 
 /// Restarts of the stack's shared Redis and PostgreSQL, so these tests must not share the stack with any other:
 /// `make test` skips this suite in its main run and then runs it alone (scripts/run-tests.sh). Other suites
@@ -25,7 +25,12 @@ struct StackRestartEndToEndTests {
         let messagesPerClient = 5
         let total = threads * clientsPerThread * messagesPerClient
         let clients = (0..<(threads * clientsPerThread)).map { _ in TestStack.randomID() }
-        struct Outcome { var client: Int64; var messageID: Int64; var text: String; var status: Int }
+        struct Outcome {
+            var client: Int64
+            var messageID: Int64
+            var text: String
+            var status: Int
+        }
         let outcomes = Locked([Outcome]())
         let restarted = Locked(false)
         let webhookURL = e2e.nginxURL + "/webhook/chat2desk?token=" + e2e.secret
@@ -46,9 +51,11 @@ struct StackRestartEndToEndTests {
                         let client = clients[thread * clientsPerThread + slot]
                         let messageID = TestStack.randomID()
                         let body = e2eWebhookBody(clientID: client, messageID: messageID, text: texts[step])
-                        let status = (try? http.perform(HTTPRequest(
-                            method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
-                            body: Array(body.utf8), connectTimeout: 2, totalTimeout: 5)))?.status ?? -1
+                        let status =
+                            (try? http.perform(
+                                HTTPRequest(
+                                    method: "POST", url: webhookURL, headers: [("Content-Type", "application/json")],
+                                    body: Array(body.utf8), connectTimeout: 2, totalTimeout: 5)))?.status ?? -1
                         outcomes.with { $0.append(Outcome(client: client, messageID: messageID, text: texts[step], status: status)) }
                         sent += 1
                         usleep(10_000)
@@ -114,7 +121,8 @@ struct StackRestartEndToEndTests {
         // Chat2Desk retries what was refused: afterwards every message is queued exactly once.
         let http = TestStack.httpClient()
         for outcome in first where outcome.status != 200 {
-            let response = try e2e.postWebhook(e2eWebhookBody(clientID: outcome.client, messageID: outcome.messageID, text: outcome.text), http: http)
+            let response = try e2e.postWebhook(
+                e2eWebhookBody(clientID: outcome.client, messageID: outcome.messageID, text: outcome.text), http: http)
             #expect(response.status == 200, "retry: \(response.status) \(response.text)")
         }
         queued = try queuedIDs()
@@ -163,7 +171,9 @@ struct StackRestartEndToEndTests {
             usleep(useconds_t(outage / 3 * 1_000_000))
         }
         usleep(useconds_t(max(0, stoppedAt + outage - now()) * 1_000_000))
-        let dead = { try E2EContext.queue.deadLetters(on: e2e.redis).filter { letter in clients.contains { String($0) == letter.conversation } } }
+        let dead = {
+            try E2EContext.queue.deadLetters(on: e2e.redis).filter { letter in clients.contains { String($0) == letter.conversation } }
+        }
         #expect(try dead().isEmpty, "nothing is dead-lettered while PostgreSQL is down")
         #expect(try clients.allSatisfy { try e2e.delivered($0).count == script[0].replies.count }, "no reply without PostgreSQL")
         try e2e.stackScript("pg-start")
@@ -175,7 +185,9 @@ struct StackRestartEndToEndTests {
         try e2e.wait("every customer answered after the outage", timeout: 60) {
             try clients.allSatisfy { try e2e.delivered($0).count >= expected.count }
         }
-        print("e2e postgres outage: \(Int(backAt - stoppedAt)) s down; all \(clients.count) customers answered \(String(format: "%.1f", now() - backAt)) s after it came back")
+        print(
+            "e2e postgres outage: \(Int(backAt - stoppedAt)) s down; all \(clients.count) customers answered \(String(format: "%.1f", now() - backAt)) s after it came back"
+        )
         for client in clients {
             #expect(try e2e.deliveredTexts(client) == expected, "client \(client): every reply once, in order")
         }
@@ -190,11 +202,14 @@ struct StackRestartEndToEndTests {
         let e2e = try E2EContext("restart-everything")
         defer { e2e.finish() }
         let email = "restart-\(TestStack.randomHex(8))@example.com"
-        let form = "Name=Anna&Email=\(email.replacingOccurrences(of: "@", with: "%40"))&Phone=%2B79991234567&tranid=\(TestStack.randomHex(10))"
+        let form =
+            "Name=Anna&Email=\(email.replacingOccurrences(of: "@", with: "%40"))&Phone=%2B79991234567&tranid=\(TestStack.randomHex(10))"
         let submitted = Date().timeIntervalSince1970
-        let accepted = try e2e.http.perform(HTTPRequest(
-            method: "POST", url: e2e.nginxURL + "/webhook/tilda?token=" + (try TestStack.variable("TILDA_WEBHOOK_SECRET")),
-            headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8), connectTimeout: 2, totalTimeout: 10))
+        let accepted = try e2e.http.perform(
+            HTTPRequest(
+                method: "POST", url: e2e.nginxURL + "/webhook/tilda?token=" + (try TestStack.variable("TILDA_WEBHOOK_SECRET")),
+                headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(form.utf8), connectTimeout: 2,
+                totalTimeout: 10))
         #expect(accepted.status == 200, "\(accepted.text)")
 
         func restartEverything() throws {
@@ -223,6 +238,8 @@ struct StackRestartEndToEndTests {
         let response = try e2e.http.perform(HTTPRequest(url: resend + "/_fake/emails?to=\(email)", totalTimeout: 5))
         let emails = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [[String: Any]]) ?? []
         #expect(emails.map { $0["idempotency_key"] as? String } == ["email1/\(stored.id)"], "email 1, once, after both restarts")
-        #expect(try TestStack.postgres().query("SELECT status FROM scheduled_jobs WHERE id = $1", ["email1/\(stored.id)"]).first?["status"] == "done")
+        #expect(
+            try TestStack.postgres().query("SELECT status FROM scheduled_jobs WHERE id = $1", ["email1/\(stored.id)"]).first?["status"]
+                == "done")
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 extension Trait where Self == ConditionTrait {
     /// Runs the suite when the stack is there or required (`make test`); disabled on a bare `swift test`.

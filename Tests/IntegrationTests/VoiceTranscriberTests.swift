@@ -1,9 +1,9 @@
 import Foundation
 import Platform
+import TestSupport
 import Testing
 
 @testable import Academy
-import TestSupport
 
 extension OpenAIFakeTests {
     /// `VoiceTranscriber` against the stack's fake Telegram (getFile + download) and fake OpenAI (transcription).
@@ -11,7 +11,9 @@ extension OpenAIFakeTests {
     /// download path.
     @Suite("Voice transcriber")
     struct VoiceTranscriberTests {
-        private func transcriber(_ overrides: [String: String] = [:], logs: CapturedLogs? = nil) throws
+        private func transcriber(
+            _ overrides: [String: String] = [:], logs: CapturedLogs? = nil
+        ) throws
             -> VoiceTranscriber
         {
             let settings = try AIStack.settings(overrides)

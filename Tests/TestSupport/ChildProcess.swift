@@ -92,8 +92,9 @@ public final class ChildProcess: @unchecked Sendable {
         guard self.waitForExit(timeout: timeout) else {
             self.signal(SIGKILL)
             self.waitForExit(timeout: 5)
-            throw StackError("\(self.process.executableURL?.path ?? "?") did not exit within \(timeout)s; "
-                + "output: \(self.stderrReader?.text(waitingUpTo: 1) ?? self.logTail())")
+            throw StackError(
+                "\(self.process.executableURL?.path ?? "?") did not exit within \(timeout)s; "
+                    + "output: \(self.stderrReader?.text(waitingUpTo: 1) ?? self.logTail())")
         }
         return self.result()
     }
@@ -111,13 +112,15 @@ public final class ChildProcess: @unchecked Sendable {
     /// Signal masks and thread states from /proc, for a failure message about a process that did not stop.
     public var diagnostics: String {
         let pid = self.process.processIdentifier
-        var text = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+        var text =
+            (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
             .split(separator: "\n").filter { $0.hasPrefix("Sig") || $0.hasPrefix("ShdPnd") || $0.hasPrefix("Threads") }
             .joined(separator: " ") ?? "no /proc entry"
         if let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
             for task in tasks.sorted() {
                 let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/wchan", encoding: .utf8)) ?? "?"
-                let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8))?
+                let status =
+                    (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8))?
                     .split(separator: "\n").filter { $0.hasPrefix("SigBlk") || $0.hasPrefix("SigPnd") }.joined(separator: " ") ?? ""
                 text += "; task \(task) wchan=\(wchan) \(status)"
             }

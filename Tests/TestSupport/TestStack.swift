@@ -1,9 +1,9 @@
 public import Curl
 public import Foundation
 import Glibc
+import Platform
 public import Postgres
 public import Redis
-import Platform
 
 /// The local stack started by `scripts/stack.sh` (through `make test` / `scripts/run-tests.sh`), as seen
 /// from the test process: every address comes from the environment that script exports.
@@ -91,10 +91,11 @@ public enum TestStack {
     /// A control call to a fake (`/_fake/...` at `base`), returning the parsed JSON; throws on any status but 200.
     @discardableResult
     public static func fakeControl(_ base: String, _ method: String, _ path: String, json: String? = nil) throws -> Any {
-        let response = try httpClient().perform(HTTPRequest(
-            method: method, url: base + path,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
-            connectTimeout: 2, totalTimeout: 5))
+        let response = try httpClient().perform(
+            HTTPRequest(
+                method: method, url: base + path,
+                headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { Array($0.utf8) },
+                connectTimeout: 2, totalTimeout: 5))
         guard response.status == 200 else { throw StackError("fake control \(method) \(path): HTTP \(response.status) \(response.text)") }
         return try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
     }
@@ -165,9 +166,10 @@ public enum TestStack {
         _ method: String, _ path: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
         totalTimeout: Double = 5
     ) throws -> HTTPResponse {
-        try httpClient().perform(HTTPRequest(
-            method: method, url: try nginxURL() + path, headers: headers, body: body, connectTimeout: 2,
-            totalTimeout: totalTimeout))
+        try httpClient().perform(
+            HTTPRequest(
+                method: method, url: try nginxURL() + path, headers: headers, body: body, connectTimeout: 2,
+                totalTimeout: totalTimeout))
     }
 
     /// A JSON body parsed into a dictionary (nil when it is not a JSON object).

@@ -1,6 +1,6 @@
+import Academy
 import AcademyTime
 import BotCore
-import Academy
 import Foundation
 import Platform
 import Testing

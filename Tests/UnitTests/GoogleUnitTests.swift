@@ -1,10 +1,10 @@
 import Academy
 import Clients
 import Foundation
+import Messages
 import Platform
 import Testing
 import _CryptoExtras
-import Messages
 
 /// Pure parts of the Google integration: JWT assembly, settings, row placement, ids. No stack needed.
 @Suite("Google (pure)")
@@ -28,11 +28,12 @@ struct GoogleUnitTests {
         let claims = GoogleJWT.claims(
             issuer: "bot@p.iam.gserviceaccount.com", scopes: [GoogleAuth.sheetsScope, GoogleAuth.calendarScope],
             audience: "https://oauth2.googleapis.com/token", issuedAt: 1_767_000_000)
-        #expect(claims.serialized == """
-            {"aud":"https://oauth2.googleapis.com/token","exp":1767003600,"iat":1767000000,\
-            "iss":"bot@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/spreadsheets \
-            https://www.googleapis.com/auth/calendar"}
-            """)
+        #expect(
+            claims.serialized == """
+                {"aud":"https://oauth2.googleapis.com/token","exp":1767003600,"iat":1767000000,\
+                "iss":"bot@p.iam.gserviceaccount.com","scope":"https://www.googleapis.com/auth/spreadsheets \
+                https://www.googleapis.com/auth/calendar"}
+                """)
         let input = GoogleJWT.signingInput(claims: claims)
         let parts = input.split(separator: ".")
         #expect(parts.count == 2)
@@ -81,10 +82,11 @@ struct GoogleUnitTests {
     @Test func settingsAreOffWithoutAKeyFileAndReadWithDefaults() throws {
         #expect(Self.read([:]).0 == nil)
         let pem = Self.key.pkcs8PEMRepresentation
-        let path = try Self.keyFile(JSONValue.object([
-            "client_email": .string("bot@p.iam.gserviceaccount.com"), "private_key": .string(pem),
-            "token_uri": .string("https://oauth2.example/token"),
-        ]).serialized)
+        let path = try Self.keyFile(
+            JSONValue.object([
+                "client_email": .string("bot@p.iam.gserviceaccount.com"), "private_key": .string(pem),
+                "token_uri": .string("https://oauth2.example/token"),
+            ]).serialized)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (settings, problems) = Self.read(["GOOGLE_SERVICE_ACCOUNT_FILE": path])
         #expect(problems.isEmpty)
@@ -110,7 +112,10 @@ struct GoogleUnitTests {
             ("not json", "not a service-account key file"),
             (#"{"private_key": "x"}"#, "no client_email"),
             (#"{"client_email": "a@b"}"#, "no private_key"),
-            (#"{"client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}"#, "not a usable RSA key"),
+            (
+                #"{"client_email": "a@b", "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}"#,
+                "not a usable RSA key"
+            ),
         ] {
             let path = try Self.keyFile(json)
             defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import Messages
+import Testing
 
 /// `JSONValue.parse`, the hand-written parser on the webhook hot path, against Foundation's `JSONDecoder` (decoding
 /// the same `JSONValue` type): every valid document must give the same tree, every invalid one must be refused by

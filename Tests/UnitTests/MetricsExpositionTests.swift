@@ -9,15 +9,16 @@ struct MetricsExpositionTests {
             .init("a_total", .counter, help: "Things.", samples: [.init(labels: [("route", "x")], value: 3)]),
             .init("b", .gauge, help: "Level.", samples: [.init(value: 0.25)]),
         ])
-        #expect(text == """
-            # HELP a_total Things.
-            # TYPE a_total counter
-            a_total{route="x"} 3
-            # HELP b Level.
-            # TYPE b gauge
-            b 0.25
+        #expect(
+            text == """
+                # HELP a_total Things.
+                # TYPE a_total counter
+                a_total{route="x"} 3
+                # HELP b Level.
+                # TYPE b gauge
+                b 0.25
 
-            """)
+                """)
     }
 
     @Test func labelValuesAndHelpAreEscaped() {
@@ -39,13 +40,14 @@ struct MetricsExpositionTests {
         let samples = MetricsExposition.histogramSamples(
             labels: [("route", "tg")], bounds: [0.1, 1], cumulativeCounts: [2, 5], sum: 3.5, count: 6)
         let text = MetricsExposition.render([.init("h_seconds", .histogram, help: "H.", samples: samples)])
-        #expect(text.split(separator: "\n").dropFirst(2).map(String.init) == [
-            #"h_seconds_bucket{route="tg",le="0.1"} 2"#,
-            #"h_seconds_bucket{route="tg",le="1"} 5"#,
-            #"h_seconds_bucket{route="tg",le="+Inf"} 6"#,
-            #"h_seconds_sum{route="tg"} 3.5"#,
-            #"h_seconds_count{route="tg"} 6"#,
-        ])
+        #expect(
+            text.split(separator: "\n").dropFirst(2).map(String.init) == [
+                #"h_seconds_bucket{route="tg",le="0.1"} 2"#,
+                #"h_seconds_bucket{route="tg",le="1"} 5"#,
+                #"h_seconds_bucket{route="tg",le="+Inf"} 6"#,
+                #"h_seconds_sum{route="tg"} 3.5"#,
+                #"h_seconds_count{route="tg"} 6"#,
+            ])
     }
 
     @Test func storedFieldsRoundTripAndLabelValuesCannotBreakThem() throws {
@@ -73,26 +75,29 @@ struct MetricsExpositionTests {
             MetricField.key("unknown_total", part: "", labels: []): 9,
         ]
         let text = MetricsExposition.render(MetricField.families(from: stored, counters: [counter], histograms: [histogram]))
-        #expect(text == """
-            # HELP c_total C.
-            # TYPE c_total counter
-            c_total{k="a"} 1
-            c_total{k="b"} 2
-            # HELP lat_seconds L.
-            # TYPE lat_seconds histogram
-            lat_seconds_bucket{provider="telegram",le="0.5"} 0
-            lat_seconds_bucket{provider="telegram",le="1"} 1
-            lat_seconds_bucket{provider="telegram",le="2"} 2
-            lat_seconds_bucket{provider="telegram",le="+Inf"} 2
-            lat_seconds_sum{provider="telegram"} 2.2
-            lat_seconds_count{provider="telegram"} 2
+        #expect(
+            text == """
+                # HELP c_total C.
+                # TYPE c_total counter
+                c_total{k="a"} 1
+                c_total{k="b"} 2
+                # HELP lat_seconds L.
+                # TYPE lat_seconds histogram
+                lat_seconds_bucket{provider="telegram",le="0.5"} 0
+                lat_seconds_bucket{provider="telegram",le="1"} 1
+                lat_seconds_bucket{provider="telegram",le="2"} 2
+                lat_seconds_bucket{provider="telegram",le="+Inf"} 2
+                lat_seconds_sum{provider="telegram"} 2.2
+                lat_seconds_count{provider="telegram"} 2
 
-            """)
+                """)
     }
 
     @Test func monitoringVariablesAreReadAndBadValuesNamed() throws {
-        let base = ["REDIS_URL": "redis://127.0.0.1:6379/0", "DATABASE_URL": "postgresql://x@127.0.0.1/db",
-                    "CHAT2DESK_TOKEN": "t", "CHAT2DESK_WEBHOOK_SECRET": "a-long-enough-secret-value"]
+        let base = [
+            "REDIS_URL": "redis://127.0.0.1:6379/0", "DATABASE_URL": "postgresql://x@127.0.0.1/db",
+            "CHAT2DESK_TOKEN": "t", "CHAT2DESK_WEBHOOK_SECRET": "a-long-enough-secret-value",
+        ]
         let defaults = try AppConfig(environment: base).monitoring
         #expect(defaults.metricsEnabled && defaults.maxQueueAgeSeconds == 120 && defaults.maxDrainIdleSeconds == 120)
         let off = try AppConfig(environment: base.merging(["METRICS": "off", "HEALTH_MAX_QUEUE_AGE_SECONDS": "5"]) { $1 }).monitoring

@@ -170,7 +170,6 @@ struct OpenAIUnitTests {
             VoiceTranscriber.uploadName(forTelegramPath: "video_notes/file_3.mp4") == ("video_note.mp4", "video/mp4"))
     }
 
-
     @Test func onlyPlainRelativeFilePathsAreDownloaded() {
         #expect(VoiceTranscriber.isSafePath("voice/file_1.oga"))
         for path in ["", "/etc/passwd", "voice/../../x", "voice/a b.oga", "voice/a?x=1", "voice/%2e%2e"] {

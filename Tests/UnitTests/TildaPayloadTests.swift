@@ -1,7 +1,7 @@
 import Edge
+import Messages
 import Platform
 import Testing
-import Messages
 
 /// Pure parsing of Tilda submissions (no servers): both encodings, field mapping, probe, refusals.
 @Suite("Tilda payload")
@@ -10,14 +10,17 @@ struct TildaPayloadTests {
         secret: "0123456789abcdef", secretHeader: "X-Tilda-Secret", secretField: "secret", secretQuery: "token",
         nameField: "Name", phoneField: "Phone", emailField: "Email", childAgeField: "child_age")
 
-    func parse(_ body: String, _ contentType: String = "application/x-www-form-urlencoded",
-               settings: AppConfig.Academy.Tilda = Self.settings) throws -> TildaPayload {
+    func parse(
+        _ body: String, _ contentType: String = "application/x-www-form-urlencoded",
+        settings: AppConfig.Academy.Tilda = Self.settings
+    ) throws -> TildaPayload {
         try TildaPayload.parse(
             fields: try TildaPayload.fields(body: Array(body.utf8), contentType: contentType), settings: settings, receivedAt: 100)
     }
 
     @Test func theDocumentedUrlencodedSubmissionIsNormalised() throws {
-        let body = "Name=%D0%98%D0%B2%D0%B0%D0%BD&Phone=%2B7+%28999%29+000-11-22&Email=Ivan%40Example.com"
+        let body =
+            "Name=%D0%98%D0%B2%D0%B0%D0%BD&Phone=%2B7+%28999%29+000-11-22&Email=Ivan%40Example.com"
             + "&child_age=7&tranid=1234567%3A8901234&formid=form123456789&COOKIES=_ga%3D1"
         guard case .submission(let lead) = try self.parse(body, "application/x-www-form-urlencoded; charset=UTF-8") else {
             Issue.record("not a submission")
@@ -85,8 +88,11 @@ struct TildaPayloadTests {
     @Test(arguments: [
         Refusal(body: "", contentType: "application/x-www-form-urlencoded", message: "the body is empty"),
         Refusal(body: "Email=a%40b.ru", contentType: "application/x-www-form-urlencoded", message: "tranid is missing"),
-        Refusal(body: "tranid=1&Name=x", contentType: "application/x-www-form-urlencoded", message: "the form has neither an email nor a phone"),
-        Refusal(body: "tranid=1&Email=nope&Phone=123", contentType: "application/x-www-form-urlencoded", message: "neither the email nor the phone is valid"),
+        Refusal(
+            body: "tranid=1&Name=x", contentType: "application/x-www-form-urlencoded", message: "the form has neither an email nor a phone"),
+        Refusal(
+            body: "tranid=1&Email=nope&Phone=123", contentType: "application/x-www-form-urlencoded",
+            message: "neither the email nor the phone is valid"),
         Refusal(body: "[1,2]", contentType: "application/json", message: "the body is not a JSON object"),
         Refusal(body: "{\"tranid\":", contentType: "application/json", message: "the body is not a JSON object"),
         Refusal(body: "<xml/>", contentType: "text/xml", message: "send application/x-www-form-urlencoded or application/json"),

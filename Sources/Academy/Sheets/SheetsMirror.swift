@@ -96,15 +96,19 @@ public struct SheetsMirror {
             report.pushed += placements.count
             report.placed += placed
             report.batches += 1
-            self.logger.info("sheets batch pushed", metadata: [
-                "sheets.rows": "\(placements.count)", "sheets.new_rows": "\(placed)",
-            ])
-            for placement in placements {
-                self.logger.debug("lead mirrored", metadata: [
-                    "lead.id": "\(placement.lead.id)", "lead.version": "\(placement.lead.version)",
-                    "sheets.row": "\(placement.row)", "lead.phone": "\(placement.lead.phone.map(Redact.phone) ?? "-")",
-                    "lead.email": "\(placement.lead.email.map(Redact.email) ?? "-")",
+            self.logger.info(
+                "sheets batch pushed",
+                metadata: [
+                    "sheets.rows": "\(placements.count)", "sheets.new_rows": "\(placed)",
                 ])
+            for placement in placements {
+                self.logger.debug(
+                    "lead mirrored",
+                    metadata: [
+                        "lead.id": "\(placement.lead.id)", "lead.version": "\(placement.lead.version)",
+                        "sheets.row": "\(placement.row)", "lead.phone": "\(placement.lead.phone.map(Redact.phone) ?? "-")",
+                        "lead.email": "\(placement.lead.email.map(Redact.email) ?? "-")",
+                    ])
             }
         } while !shouldStop() && monotonicSeconds() < deadline
         return report
@@ -139,7 +143,8 @@ public struct SheetsMirror {
 
     /// Pending leads, oldest first.
     static func pending(_ database: PostgresConnection, limit: Int) throws -> [Lead] {
-        let rows = try database.query("""
+        let rows = try database.query(
+            """
             SELECT id, version, sheet_row, name, phone, email, child_age, source, status, bot_activated,
                    lesson_date, lesson_time, zoom_link, email_1_sent, email_2_sent, call_alert_sent,
                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS created,
@@ -167,7 +172,8 @@ public struct SheetsMirror {
     /// moved on meanwhile keeps `sheet_synced_version` below it, so it stays pending.
     static func record(_ database: PostgresConnection, _ pushed: [(id: Int64, row: Int, version: Int64)]) throws {
         func array<T>(_ values: [T]) -> String { "{" + values.map { "\($0)" }.joined(separator: ",") + "}" }
-        try database.query("""
+        try database.query(
+            """
             UPDATE leads AS l SET sheet_row = u.row, sheet_synced_version = u.version
             FROM unnest($1::bigint[], $2::integer[], $3::bigint[]) AS u(id, row, version)
             WHERE l.id = u.id AND l.sheet_synced_version < u.version

@@ -34,7 +34,8 @@ public struct AcademyDialog: Sendable {
         let values = turn.lessonValues(reminder.lesson)
         switch reminder.kind {
         case .before24h: return self.settings.texts.message(.reminder24h, language, values)
-        case .before5h: return self.settings.texts.message(.reminder5h, language, ["time": values["time"] ?? "", "link": values["link"] ?? ""])
+        case .before5h:
+            return self.settings.texts.message(.reminder5h, language, ["time": values["time"] ?? "", "link": values["link"] ?? ""])
         }
     }
 

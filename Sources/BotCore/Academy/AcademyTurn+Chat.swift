@@ -57,8 +57,7 @@ extension AcademyTurn {
     mutating func handleVoice(_ audio: AcademyDialog.AudioMessage) -> [Effect] {
         // Video notes are greetings and reactions, not answers: they are not transcribed (like any other media).
         if audio.kind == .videoNote { return self.handle(.unsupported) }
-        if audio.durationSeconds > self.settings.maxVoiceSeconds || (audio.fileSize ?? 0) > self.settings.maxVoiceBytes
-        {
+        if audio.durationSeconds > self.settings.maxVoiceSeconds || (audio.fileSize ?? 0) > self.settings.maxVoiceBytes {
             return [self.send(.voiceTooLong, ["seconds": String(self.settings.maxVoiceSeconds)])]
         }
         return [.transcribe(fileID: audio.fileID, kind: audio.kind)]

@@ -65,7 +65,8 @@ struct AcademyTurn {
         if self.state.step != .new, self.texts.isHumanRequest(text) {
             return [
                 self.send(.humanRequested, ["manager": self.settings.managerLink]),
-                .notifyManager(.humanRequested(tgID: self.state.userID, name: self.state.name, phone: self.state.phone, email: self.state.email)),
+                .notifyManager(
+                    .humanRequested(tgID: self.state.userID, name: self.state.name, phone: self.state.phone, email: self.state.email)),
             ]
         }
         switch self.state.step {

@@ -20,7 +20,7 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
             return nil
         }
         guard labels.allSatisfy({ $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }),
-              let top = labels.last, top.count >= 2, top.allSatisfy(\.isLetter)
+            let top = labels.last, top.count >= 2, top.allSatisfy(\.isLetter)
         else { return nil }
         // Latin and Cyrillic letters never share a real mailbox or domain name (registries refuse mixed-script
         // names); mixed ones are words squeezed into an address ("мояпочтаanna@mail.ruспасибо") and would bounce.
@@ -72,10 +72,16 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
                 return nil
             }
         }
-        if !plus, digits.hasPrefix("00") { digits.removeFirst(2); plus = true }
+        if !plus, digits.hasPrefix("00") {
+            digits.removeFirst(2)
+            plus = true
+        }
         if !plus {
-            if digits.count == 11, digits.hasPrefix("8") { digits = "7" + digits.dropFirst() }
-            else if digits.count == 10, digits.hasPrefix("9") { digits = "7" + digits }
+            if digits.count == 11, digits.hasPrefix("8") {
+                digits = "7" + digits.dropFirst()
+            } else if digits.count == 10, digits.hasPrefix("9") {
+                digits = "7" + digits
+            }
         }
         guard (10...15).contains(digits.count), !digits.hasPrefix("0") else { return nil }
         self.value = "+" + digits
@@ -88,4 +94,3 @@ public struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { self.value }
 }
-

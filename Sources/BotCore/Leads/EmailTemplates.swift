@@ -96,4 +96,3 @@ public struct EmailTemplates: Sendable {
         return result
     }
 }
-

@@ -85,7 +85,8 @@ public enum BottleCount: Sendable {
             if ShoroWords.isASCIIDigit(character) {
                 if !word.isEmpty { flush() }
                 if digits.isEmpty {
-                    negative = Self.minusSigns.contains(previous)
+                    negative =
+                        Self.minusSigns.contains(previous)
                         && !(beforePrevious.isLetter || beforePrevious.isNumber)
                 }
                 digits.append(character)
@@ -125,7 +126,8 @@ public enum BottleCount: Sendable {
             case .word(let word):
                 guard let value = NumberWords.value(of: word) else { break }
                 if NumberWords.takesUnit(word), case .word(let unitWord) = next,
-                   let unit = NumberWords.value(of: unitWord), (1...9).contains(unit) {
+                    let unit = NumberWords.value(of: unitWord), (1...9).contains(unit)
+                {
                     numbers.append(mention(value + unit, next: index + 2))
                     index += 2
                     continue

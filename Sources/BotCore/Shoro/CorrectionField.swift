@@ -21,13 +21,19 @@ public enum CorrectionField: String, Sendable, Codable, Equatable, CaseIterable 
         var words: [String: CorrectionField] = [:]
         let names: [(CorrectionField, [String])] = [
             (.address, ["адрес", "адреса", "адресс", "дарек", "даректи", "address", "addr"]),
-            (.phone, [
-                "телефон", "телефона", "тел", "номер", "номера", "телефонду", "номерди", "phone", "number", "tel",
-            ]),
-            (.bottles, [
-                "бутыли", "бутылей", "бутыль", "бутылки", "количество", "кол", "сколько", "бөтөлкө",
-                "бөтөлкөлөр", "саны", "bottles", "bottle", "quantity", "amount", "count",
-            ]),
+            (
+                .phone,
+                [
+                    "телефон", "телефона", "тел", "номер", "номера", "телефонду", "номерди", "phone", "number", "tel",
+                ]
+            ),
+            (
+                .bottles,
+                [
+                    "бутыли", "бутылей", "бутыль", "бутылки", "количество", "кол", "сколько", "бөтөлкө",
+                    "бөтөлкөлөр", "саны", "bottles", "bottle", "quantity", "amount", "count",
+                ]
+            ),
             (.startOver, ["заново", "сначала", "restart", "кайра", "баштоо"]),
         ]
         for (field, list) in names {

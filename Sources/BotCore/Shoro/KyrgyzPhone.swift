@@ -26,7 +26,7 @@ public enum KyrgyzPhone: Sendable {
             }
         }
         guard let national = Self.nationalDigits(digits, hasPlus: hasPlus),
-              let first = national.first, ("2"..."9").contains(first)
+            let first = national.first, ("2"..."9").contains(first)
         else { return nil }
         return "+996" + national
     }

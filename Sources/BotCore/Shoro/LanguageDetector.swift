@@ -19,7 +19,8 @@ public enum LanguageDetector: Sendable {
         let folded = ShoroWords.fold(text)
         let tokens = ShoroWords.tokens(text)
         if folded.contains(where: { Self.kyrgyzLetters.contains($0) })
-            || tokens.contains(where: { Self.kyrgyzWords.contains($0) }) {
+            || tokens.contains(where: { Self.kyrgyzWords.contains($0) })
+        {
             return Guess(language: .ky, isClear: true)
         }
         let (hasLatin, hasCyrillic) = ShoroWords.scripts(folded)

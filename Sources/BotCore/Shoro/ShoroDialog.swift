@@ -231,7 +231,7 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
     /// A returning profile with a valid address and phone, normalised; otherwise nil.
     private static func usableProfile(_ customer: ShoroCustomer) -> ShoroCustomer? {
         guard case .valid(let address) = ShoroAddress.validate(customer.lastAddress),
-              let phone = KyrgyzPhone.normalize(customer.lastPhone)
+            let phone = KyrgyzPhone.normalize(customer.lastPhone)
         else { return nil }
         return ShoroCustomer(lastAddress: address, lastPhone: phone)
     }

@@ -61,14 +61,15 @@ public enum ShoroReply: Sendable, Equatable {
     }
 
     /// One sample of every reply, in catalog order; the catalog's required keys come from it.
-    public static let samples: [ShoroReply] = [
-        .greeting, .askAddress, .invalidAddress(minLength: 5, maxLength: 200), .askPhone, .invalidPhone,
-        .askBottles, .invalidBottles(min: 1, max: 50), .summary(address: "a", phone: "p", bottles: 1),
-        .confirmationUnclear, .askReuse(address: "a", phone: "p"), .reuseUnclear(address: "a", phone: "p"),
-        .askCorrection, .correctionUnclear, .orderAccepted, .cancelled, .textOnly(.askAddress),
-        .humanRequested, .humanRequestedOffHours(hours: "h"), .teamHumanRequested,
-        .teamNewOrder(order: "1", address: "a", phone: "p", bottles: 1, time: "t"),
-    ] + ShoroOrderStatus.allCases.map { .orderStatus(order: "1", status: $0, bottles: 1) }
+    public static let samples: [ShoroReply] =
+        [
+            .greeting, .askAddress, .invalidAddress(minLength: 5, maxLength: 200), .askPhone, .invalidPhone,
+            .askBottles, .invalidBottles(min: 1, max: 50), .summary(address: "a", phone: "p", bottles: 1),
+            .confirmationUnclear, .askReuse(address: "a", phone: "p"), .reuseUnclear(address: "a", phone: "p"),
+            .askCorrection, .correctionUnclear, .orderAccepted, .cancelled, .textOnly(.askAddress),
+            .humanRequested, .humanRequestedOffHours(hours: "h"), .teamHumanRequested,
+            .teamNewOrder(order: "1", address: "a", phone: "p", bottles: 1, time: "t"),
+        ] + ShoroOrderStatus.allCases.map { .orderStatus(order: "1", status: $0, bottles: 1) }
 
     /// The placeholder names the template must use, e.g. `["address", "phone", "bottles"]`.
     public var placeholderNames: Set<String> {
@@ -95,7 +96,7 @@ public enum ShoroReply: Sendable, Equatable {
         case .teamNewOrder(let order, let address, let phone, let bottles, let time):
             ["order": order, "address": address, "phone": phone, "bottles": String(bottles), "time": time]
         case .greeting, .askAddress, .askPhone, .invalidPhone, .askBottles, .confirmationUnclear,
-             .askCorrection, .correctionUnclear, .orderAccepted, .cancelled, .humanRequested, .teamHumanRequested:
+            .askCorrection, .correctionUnclear, .orderAccepted, .cancelled, .humanRequested, .teamHumanRequested:
             [:]
         }
     }

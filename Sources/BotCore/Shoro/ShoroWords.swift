@@ -64,7 +64,7 @@ extension String {
     /// The string without leading and trailing whitespace or newlines.
     func trimmingWhitespace() -> String {
         guard let first = self.firstIndex(where: { !$0.isWhitespace }),
-              let last = self.lastIndex(where: { !$0.isWhitespace })
+            let last = self.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
         return String(self[first...last])
     }

@@ -14,13 +14,15 @@ public enum YesNo: String, Sendable, Equatable, Codable {
         let emoji = Set(text.unicodeScalars.map(\.value))
         let tokens = ShoroWords.tokens(text)
         if tokens.contains(where: { Self.negations.contains($0) || Self.contrasts.contains($0) })
-            || !emoji.isDisjoint(with: Self.noEmoji) {
+            || !emoji.isDisjoint(with: Self.noEmoji)
+        {
             return .no
         }
         guard tokens.count <= Self.maximumWords else { return nil }
         if tokens.contains(where: { Self.affirmations.contains($0) })
             || Self.affirmativePhrases.contains(where: { ShoroWords.contains(tokens, phrase: $0) })
-            || !emoji.isDisjoint(with: Self.yesEmoji) {
+            || !emoji.isDisjoint(with: Self.yesEmoji)
+        {
             return .yes
         }
         return nil

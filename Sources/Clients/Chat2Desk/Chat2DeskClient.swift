@@ -1,10 +1,10 @@
 public import Curl
 import FoundationEssentials
 public import Logging
+import Messages
 public import Platform
 import Redis
 public import Storage
-import Messages
 
 /// Sends replies through Chat2Desk's `POST /v1/messages` with the raw token, under the shared rate limit.
 ///
@@ -45,9 +45,10 @@ public struct Chat2DeskClient {
     public static func payload(
         clientID: String, text: String, transport: String?, channelID: String?, type: String = "to_client"
     ) -> String {
-        JSONText.encode(MessageRequest(
-            clientID: Int64(clientID).map(JSONValue.integer) ?? .string(clientID), text: text, type: type, transport: transport,
-            channelID: channelID.flatMap { Int64($0) }))
+        JSONText.encode(
+            MessageRequest(
+                clientID: Int64(clientID).map(JSONValue.integer) ?? .string(clientID), text: text, type: type, transport: transport,
+                channelID: channelID.flatMap { Int64($0) }))
     }
 
     /// The body of `POST /v1/messages` as the outbox keeps it (`external_id` is added at send time).
@@ -228,7 +229,7 @@ public struct Chat2DeskClient {
                 method: "GET", url: self.baseURL + "/v1/messages?client_id=\(client)&limit=\(Self.listPageSize)&offset=\(offset)",
                 headers: [("Authorization", self.token)], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
             guard let response = try? self.http.perform(request), response.status == 200,
-                  let envelope = JSONValue.parse(response.text)?.objectValue, let items = envelope["data"]?.arrayValue
+                let envelope = JSONValue.parse(response.text)?.objectValue, let items = envelope["data"]?.arrayValue
             else { return nil }
             for item in items {
                 guard let value = item.objectValue?["external_id"] else { continue }

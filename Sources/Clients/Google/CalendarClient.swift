@@ -1,8 +1,8 @@
 import Crypto
 import Curl
 import Logging
-import Platform
 public import Messages
+import Platform
 
 /// Google Calendar API v3 for one calendar: free/busy, list, insert with a client-chosen id, patch, delete.
 ///
@@ -82,7 +82,9 @@ public struct CalendarClient {
     /// Whether Calendar accepts `id` as a client-supplied event id: 5–1024 characters of base32hex (`a-v`, `0-9`).
     public static func isValidEventID(_ id: String) -> Bool {
         (5...1024).contains(id.utf8.count)
-            && id.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "v")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            && id.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "v")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            }
     }
 
     /// A deterministic event id for a business key (e.g. `trial/42/2026-02-01T10:00`): base32hex of its SHA-256,
@@ -138,7 +140,7 @@ public struct CalendarClient {
         }
         return (calendar["busy"]?.arrayValue ?? []).compactMap { interval in
             guard let object = interval.objectValue, let start = object["start"]?.stringValue,
-                  let end = object["end"]?.stringValue
+                let end = object["end"]?.stringValue
             else { return nil }
             return Busy(start: start, end: end)
         }
@@ -149,7 +151,8 @@ public struct CalendarClient {
         var events: [Event] = []
         var pageToken: String?
         repeat {
-            var url = self.eventsURL + "?singleEvents=true&orderBy=startTime&maxResults=\(pageSize)"
+            var url =
+                self.eventsURL + "?singleEvents=true&orderBy=startTime&maxResults=\(pageSize)"
                 + "&timeMin=" + GoogleAuth.percentEncoded(timeMin) + "&timeMax=" + GoogleAuth.percentEncoded(timeMax)
             if let pageToken { url += "&pageToken=" + GoogleAuth.percentEncoded(pageToken) }
             let response = try self.send("GET", url)
@@ -191,7 +194,8 @@ public struct CalendarClient {
 
     /// `events.patch`: only the given fields change.
     public func patch(id: String, changes: JSONValue) throws -> Event {
-        let response = try self.send("PATCH", self.eventsURL + "/" + GoogleAuth.percentEncoded(id) + "?sendUpdates=none", json: changes.serialized)
+        let response = try self.send(
+            "PATCH", self.eventsURL + "/" + GoogleAuth.percentEncoded(id) + "?sendUpdates=none", json: changes.serialized)
         guard response.status == 200 else { throw rejection(response, "events.patch") }
         return Event(try self.json(response, "events.patch"), fallbackID: id)
     }

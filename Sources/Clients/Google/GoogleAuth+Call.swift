@@ -1,7 +1,7 @@
 import Curl
 import Logging
-import Platform
 import Messages
+import Platform
 
 extension GoogleAuth {
     /// One logical API call: authorised, retried on transport failures and on answers `isRetryable` accepts,
@@ -34,10 +34,12 @@ extension GoogleAuth {
             }
             guard attempt < policy.delays.count else { throw failure }
             let wait = policy.delay(after: attempt, retryAfter: retryAfter)
-            self.logger.warning("google api call failed; retrying", metadata: [
-                "google.call": "\(method) \(Self.path(url))", "error": "\(failure)", "retry.in": "\(wait)",
-                "retry.attempt": "\(attempt + 1)",
-            ])
+            self.logger.warning(
+                "google api call failed; retrying",
+                metadata: [
+                    "google.call": "\(method) \(Self.path(url))", "error": "\(failure)", "retry.in": "\(wait)",
+                    "retry.attempt": "\(attempt + 1)",
+                ])
             TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }

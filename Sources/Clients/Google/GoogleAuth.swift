@@ -113,13 +113,16 @@ public final class GoogleAuth {
                 let response = try self.http.perform(request)
                 if response.status == 200 { return try self.parseToken(response) }
                 let error = GoogleErrorBody.parse(response.text)
-                let retryable = [408, 429, 500, 502, 503, 504].contains(response.status)
+                let retryable =
+                    [408, 429, 500, 502, 503, 504].contains(response.status)
                     || ["internal_failure", "server_error", "temporarily_unavailable"].contains { response.text.contains($0) }
                 guard retryable else {
-                    self.logger.error("google token request refused", metadata: [
-                        "http.status": "\(response.status)", "google.reason": "\(error.reason ?? "-")",
-                        "google.message": "\(error.message)", "google.account": "\(self.account.clientEmail)",
-                    ])
+                    self.logger.error(
+                        "google token request refused",
+                        metadata: [
+                            "http.status": "\(response.status)", "google.reason": "\(error.reason ?? "-")",
+                            "google.message": "\(error.message)", "google.account": "\(self.account.clientEmail)",
+                        ])
                     throw GoogleError(code: .tokenRejected, status: response.status, reason: error.reason, message: error.message)
                 }
                 failure = GoogleError(code: .unavailable, status: response.status, reason: error.reason, message: error.message)
@@ -130,9 +133,11 @@ public final class GoogleAuth {
             }
             guard attempt < self.retry.delays.count else { throw failure }
             let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
-            self.logger.warning("google token request failed; retrying", metadata: [
-                "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
-            ])
+            self.logger.warning(
+                "google token request failed; retrying",
+                metadata: [
+                    "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
+                ])
             TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
             attempt += 1
         }

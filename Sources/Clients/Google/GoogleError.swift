@@ -2,6 +2,7 @@
 ///
 /// `description` is terse (safe for any log line); `debugDescription` adds Google's message.
 import Messages
+
 public struct GoogleError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     /// What went wrong, extensible without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {

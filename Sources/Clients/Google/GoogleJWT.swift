@@ -1,7 +1,7 @@
 import FoundationEssentials
+public import Messages
 public import Platform
 public import _CryptoExtras
-public import Messages
 
 /// The service-account assertion for Google's JWT-bearer grant (RFC 7523): `base64url(header).base64url(claims).
 /// base64url(signature)`, the signature being RSASSA-PKCS1-v1_5 with SHA-256 from swift-crypto.
@@ -41,13 +41,14 @@ public enum GoogleJWT {
     /// Base64 with the URL alphabet (`-`, `_`) and no padding (RFC 7515 §2).
     public static func base64URL(_ bytes: [UInt8]) -> String {
         let standard = Data(bytes).base64EncodedString()
-        return String(standard.compactMap { character -> Character? in
-            switch character {
-            case "+": "-"
-            case "/": "_"
-            case "=": nil
-            default: character
-            }
-        })
+        return String(
+            standard.compactMap { character -> Character? in
+                switch character {
+                case "+": "-"
+                case "/": "_"
+                case "=": nil
+                default: character
+                }
+            })
     }
 }

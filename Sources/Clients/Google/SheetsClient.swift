@@ -1,6 +1,6 @@
 import Curl
-import Platform
 import Messages
+import Platform
 
 /// Google Sheets API v4 for one spreadsheet: read ranges, write ranges at explicit positions, size the grid.
 ///
@@ -91,8 +91,8 @@ public struct SheetsClient {
         let body = try self.send("GET", self.spreadsheetURL + "?fields=sheets.properties", what: "spreadsheets.get")
         return (body.objectValue?["sheets"]?.arrayValue ?? []).compactMap { sheet in
             guard let properties = sheet.objectValue?["properties"]?.objectValue,
-                  let id = properties["sheetId"]?.stringValue.flatMap({ Int64($0) }),
-                  let title = properties["title"]?.stringValue
+                let id = properties["sheetId"]?.stringValue.flatMap({ Int64($0) }),
+                let title = properties["title"]?.stringValue
             else { return nil }
             let grid = properties["gridProperties"]?.objectValue
             return Sheet(
@@ -104,8 +104,12 @@ public struct SheetsClient {
     /// Adds a tab (`addSheet`). Not idempotent: a repeat fails with 400 "already exists", which callers handle by
     /// reading `sheets()` again.
     public func addSheet(title: String, rowCount: Int, columnCount: Int) throws {
-        let request = BatchUpdateRequest(requests: [.init(addSheet: .init(properties: .init(
-            title: title, gridProperties: .init(rowCount: rowCount, columnCount: columnCount))))])
+        let request = BatchUpdateRequest(requests: [
+            .init(
+                addSheet: .init(
+                    properties: .init(
+                        title: title, gridProperties: .init(rowCount: rowCount, columnCount: columnCount))))
+        ])
         _ = try self.send(
             "POST", self.spreadsheetURL + ":batchUpdate", json: JSONText.encode(request), what: "spreadsheets.batchUpdate addSheet")
     }
@@ -113,9 +117,12 @@ public struct SheetsClient {
     /// Sets a tab's grid size (`updateSheetProperties`): idempotent, unlike `appendDimension`. Values can only be
     /// written inside the grid ("exceeds grid limits" otherwise).
     public func resize(sheetID: Int64, rowCount: Int, columnCount: Int) throws {
-        let request = BatchUpdateRequest(requests: [.init(updateSheetProperties: .init(
-            properties: .init(sheetId: sheetID, gridProperties: .init(rowCount: rowCount, columnCount: columnCount)),
-            fields: "gridProperties.rowCount,gridProperties.columnCount"))])
+        let request = BatchUpdateRequest(requests: [
+            .init(
+                updateSheetProperties: .init(
+                    properties: .init(sheetId: sheetID, gridProperties: .init(rowCount: rowCount, columnCount: columnCount)),
+                    fields: "gridProperties.rowCount,gridProperties.columnCount"))
+        ])
         _ = try self.send(
             "POST", self.spreadsheetURL + ":batchUpdate", json: JSONText.encode(request), what: "spreadsheets.batchUpdate resize")
     }

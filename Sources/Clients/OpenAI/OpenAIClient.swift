@@ -1,8 +1,8 @@
 public import Curl
 import FoundationEssentials
 public import Logging
-public import Platform
 import Messages
+public import Platform
 
 /// One message of a chat completion request.
 public struct ChatMessage: Sendable, Hashable, Encodable {

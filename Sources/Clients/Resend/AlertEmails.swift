@@ -41,7 +41,7 @@ public final class AlertEmails {
 
     private func send(_ message: Outbox.Message) -> Outbox.SendOutcome {
         guard let row = JSONValue.parse(message.payload)?.objectValue, let subject = row["subject"]?.stringValue,
-              let text = row["text"]?.stringValue
+            let text = row["text"]?.stringValue
         else { return .rejected(error: "not an alert email row") }
         // The text is already masked; in HTML it only needs its markup characters escaped.
         let html = "<pre>" + text.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;") + "</pre>"

@@ -1,9 +1,9 @@
 public import Curl
 import FoundationEssentials
+import Messages
 public import Platform
 import Redis
 import Storage
-import Messages
 
 /// One email through Resend's `POST /emails`.
 public struct OutgoingEmail: Sendable, Equatable {
@@ -65,7 +65,8 @@ public struct ResendClient {
 
     /// The JSON body Resend expects.
     public func body(_ email: OutgoingEmail) -> String {
-        JSONText.encode(SendEmailRequest(from: self.settings.from, to: [email.to], subject: email.subject, html: email.html, text: email.text))
+        JSONText.encode(
+            SendEmailRequest(from: self.settings.from, to: [email.to], subject: email.subject, html: email.html, text: email.text))
     }
 
     /// `POST /emails`.
@@ -120,8 +121,10 @@ public struct ResendClient {
     private func post(_ email: OutgoingEmail, defaultWait: Double) -> (result: EmailSendResult, wait: Double) {
         let request = HTTPRequest(
             method: "POST", url: self.settings.apiURL + "/emails",
-            headers: [("Authorization", "Bearer " + self.settings.apiKey), ("Content-Type", "application/json"),
-                      ("Idempotency-Key", email.idempotencyKey), ("User-Agent", "chatbots/\(ChatbotsVersion.current)")],
+            headers: [
+                ("Authorization", "Bearer " + self.settings.apiKey), ("Content-Type", "application/json"),
+                ("Idempotency-Key", email.idempotencyKey), ("User-Agent", "chatbots/\(ChatbotsVersion.current)"),
+            ],
             body: Array(self.body(email).utf8), connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
         let response: HTTPResponse
         do {

@@ -1,9 +1,9 @@
 public import Curl
 import FoundationEssentials
+public import Messages
 public import Platform
 import Redis
 public import Storage
-public import Messages
 
 /// Telegram's verdict on one Bot API call.
 public enum TelegramResult: Sendable, Equatable {
@@ -71,9 +71,10 @@ public struct TelegramClient {
     /// Downloads a file `getFile` described (`<base>/file/bot<token>/<file_path>`), abandoning a body over
     /// `maxBytes`. Errors never contain the URL: it carries the token.
     public func downloadFile(path filePath: String, maxBytes: Int, timeout: Double) throws(CurlError) -> HTTPResponse {
-        try self.http.perform(HTTPRequest(
-            url: "\(self.baseURL)/file/bot\(self.token)/\(filePath)", connectTimeout: self.connectTimeout,
-            totalTimeout: timeout, maxResponseBytes: maxBytes))
+        try self.http.perform(
+            HTTPRequest(
+                url: "\(self.baseURL)/file/bot\(self.token)/\(filePath)", connectTimeout: self.connectTimeout,
+                totalTimeout: timeout, maxResponseBytes: maxBytes))
     }
 
     /// One Bot API call with a few parameters.
@@ -125,10 +126,11 @@ public struct TelegramClient {
         }
         switch response.status {
         case 429:
-            let retryAfter = envelope?["parameters"]?.objectValue?["retry_after"].flatMap { value -> Double? in
-                if case .integer(let seconds) = value { return Double(seconds) }
-                return nil
-            } ?? response.header("retry-after").flatMap(Double.init) ?? 1
+            let retryAfter =
+                envelope?["parameters"]?.objectValue?["retry_after"].flatMap { value -> Double? in
+                    if case .integer(let seconds) = value { return Double(seconds) }
+                    return nil
+                } ?? response.header("retry-after").flatMap(Double.init) ?? 1
             // A flood of one chat pauses that chat only; anything else pauses every sender.
             let limiter = chatID.map(Self.chatLimiter) ?? self.global
             _ = try? self.redis.with { try limiter.pause(seconds: retryAfter, on: $0) }

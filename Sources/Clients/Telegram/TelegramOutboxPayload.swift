@@ -22,7 +22,7 @@ public struct TelegramOutboxPayload: Sendable, Equatable {
     /// Reads an outbox row; nil when it is not one.
     public init?(json: String) {
         guard let object = JSONValue.parse(json)?.objectValue, let method = object["method"]?.stringValue,
-              let parameters = object["params"], parameters.objectValue != nil
+            let parameters = object["params"], parameters.objectValue != nil
         else { return nil }
         self.method = method
         self.parameters = parameters.serialized

@@ -1,8 +1,8 @@
 import Curl
 import FoundationEssentials
 import Logging
-import Platform
 import Messages
+import Platform
 
 extension ZoomClient {
     /// A valid access token: from memory, else from Redis, else freshly requested (and then shared).

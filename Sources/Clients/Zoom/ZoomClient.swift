@@ -1,8 +1,8 @@
 public import Curl
 public import FoundationEssentials
 public import Logging
-public import Platform
 import Messages
+public import Platform
 
 /// Zoom meetings for one host through a Server-to-Server OAuth app: create (never twice), find by marker, delete.
 ///

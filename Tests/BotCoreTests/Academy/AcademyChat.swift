@@ -10,8 +10,7 @@ struct AcademyChat {
     var now: Date
     private var callbackCounter = 0
 
-    init(languageCode: String? = "ru", now: Date = AcademyFixtures.now, dialog: AcademyDialog = AcademyFixtures.dialog)
-    {
+    init(languageCode: String? = "ru", now: Date = AcademyFixtures.now, dialog: AcademyDialog = AcademyFixtures.dialog) {
         self.dialog = dialog
         self.state = AcademyDialog.State(
             userID: AcademyFixtures.userID,

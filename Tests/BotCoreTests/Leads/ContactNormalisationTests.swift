@@ -13,9 +13,11 @@ import Testing
         #expect(EmailAddress(raw)?.value == expected)
     }
 
-    @Test(arguments: ["", "ivan", "ivan@gmail", "ivan@@mail.ru", "ivan gmail.com", "ivan@mail.ru.", "@mail.ru",
-                      "ivan@mail..ru", "ivan@-mail.ru", "iv an@mail.ru", "ivan@mail.r", "ivan@mail.ru, anna@mail.ru",
-                      ".ivan@mail.ru", "ivan@mail.123"])
+    @Test(arguments: [
+        "", "ivan", "ivan@gmail", "ivan@@mail.ru", "ivan gmail.com", "ivan@mail.ru.", "@mail.ru",
+        "ivan@mail..ru", "ivan@-mail.ru", "iv an@mail.ru", "ivan@mail.r", "ivan@mail.ru, anna@mail.ru",
+        ".ivan@mail.ru", "ivan@mail.123",
+    ])
     func rejects(raw: String) {
         #expect(EmailAddress(raw) == nil)
     }
@@ -35,8 +37,10 @@ import Testing
         #expect(PhoneNumber(raw)?.value == expected)
     }
 
-    @Test(arguments: ["", "12345", "+7 999 abc 11 22", "phone: 89990001122", "++79990001122", "+0123456789",
-                      "1234567890123456", "7+9990001122"])
+    @Test(arguments: [
+        "", "12345", "+7 999 abc 11 22", "phone: 89990001122", "++79990001122", "+0123456789",
+        "1234567890123456", "7+9990001122",
+    ])
     func rejects(raw: String) {
         #expect(PhoneNumber(raw) == nil)
     }

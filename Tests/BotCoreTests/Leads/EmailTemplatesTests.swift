@@ -18,9 +18,12 @@ import Testing
         let templates = try EmailTemplates(files: try Self.shippedFiles())
         for language in EmailTemplates.languages {
             for name in ["email1", "email2"] {
-                let rendered = try #require(templates.render(name, language: language, values: [
-                    "name": "Анна <script>", "bot_link": "https://t.me/AcademyBot?start=lead_42",
-                ]))
+                let rendered = try #require(
+                    templates.render(
+                        name, language: language,
+                        values: [
+                            "name": "Анна <script>", "bot_link": "https://t.me/AcademyBot?start=lead_42",
+                        ]))
                 #expect(!rendered.subject.isEmpty)
                 #expect(rendered.text.contains("Анна <script>"))
                 #expect(rendered.text.contains("https://t.me/AcademyBot?start=lead_42"))
@@ -32,7 +35,9 @@ import Testing
         let alert = try #require(templates.render("call_alert", language: "ru", values: ["lead_id": "42", "phone": "+79990001122"]))
         #expect(alert.subject.contains("#42"))
         #expect(alert.text.contains("+79990001122"))
-        #expect(templates.render("email1", language: "kk", values: [:])?.subject == templates.render("email1", language: "ru", values: [:])?.subject)
+        #expect(
+            templates.render("email1", language: "kk", values: [:])?.subject
+                == templates.render("email1", language: "ru", values: [:])?.subject)
     }
 
     @Test func aMissingFileOrAnUnknownPlaceholderIsReportedByFile() throws {
@@ -41,7 +46,9 @@ import Testing
         #expect(throws: EmailTemplates.Invalid(file: "email2.en.html", problem: "missing")) { try EmailTemplates(files: files) }
         files = try Self.shippedFiles()
         files["email1.ru.txt"] = "Subject: Hi {nmae}\n\nText"
-        #expect(throws: EmailTemplates.Invalid(file: "email1.ru.txt", problem: "unknown placeholder {nmae}")) { try EmailTemplates(files: files) }
+        #expect(throws: EmailTemplates.Invalid(file: "email1.ru.txt", problem: "unknown placeholder {nmae}")) {
+            try EmailTemplates(files: files)
+        }
         files["email1.ru.txt"] = "Hello\n\nText"
         #expect(throws: EmailTemplates.Invalid(file: "email1.ru.txt", problem: "the first line must be 'Subject: ...'")) {
             try EmailTemplates(files: files)
