@@ -29,8 +29,14 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-# Unit tests and integration tests against real PostgreSQL, Redis and nginx started on free loopback ports.
-test: deps
+# The formatter's rules (.swift-format, the toolchain's `swift format`): fails on code it would change. Run
+# `swift format format --in-place --recursive --parallel Package.swift Sources Tests` to fix.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+
+# The format check, then unit tests and integration tests against real PostgreSQL, Redis and nginx started on free
+# loopback ports.
+test: deps lint
 	$(SWIFT) build --build-tests
 	scripts/run-tests.sh
 
