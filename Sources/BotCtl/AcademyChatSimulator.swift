@@ -18,12 +18,9 @@ struct AcademyChatSimulator {
     let voiceFile: String?
 
     func run() throws {
-        let (config, _) = ProcessSetup.load("botctl")
+        let setup = try ChatLoop.Setup(id: self.userID, newIDsFrom: 700_000_000)
+        let (config, http, connection, user) = (setup.config, setup.http, setup.connection, setup.customer)
         guard let academy = config.academy else { throw ValidationError("ACADEMY_ENABLED is false") }
-        var generator = SystemRandomNumberGenerator()
-        let user = self.userID ?? Int64(700_000_000 + generator.next() % 99_999_999)
-        let http = HTTPClient()
-        let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
         var session = Session(user: user, languageCode: self.languageCode)
         let loop = ChatLoop(
             banner: "Chatting with the academy bot as Telegram user \(user). /start begins; /press N presses a button;\n"

@@ -37,12 +37,9 @@ struct Chat: ParsableCommand {
                 userID: self.client, timeout: self.timeout, languageCode: self.language, phone: self.phone, voiceFile: self.voice
             ).run()
         }
-        let (config, _) = ProcessSetup.load("botctl")
+        let setup = try ChatLoop.Setup(id: self.client, newIDsFrom: 900_000_000)
+        let (config, http, connection, clientID) = (setup.config, setup.http, setup.connection, setup.customer)
         guard let shoro = config.shoro else { throw ValidationError("SHORO_ENABLED is false") }
-        var generator = SystemRandomNumberGenerator()
-        let clientID = self.client ?? Int64(900_000_000 + generator.next() % 99_999_999)
-        let http = HTTPClient()
-        let connection = try PostgresConnection(conninfo: config.infrastructure.databaseURL)
         var sequence: Int64 = 0
         try ChatLoop(banner: "Chatting with shoro as client \(clientID). Type messages; Ctrl-D to end.").run { line in
             if line.hasPrefix("/operator ") || line == "/close" {

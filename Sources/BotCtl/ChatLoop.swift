@@ -1,6 +1,7 @@
 import Curl
 import Glibc
 import Platform
+import Postgres
 
 /// The conversation loop both chat simulators run: lines given up front first, then stdin (with a `you>` prompt on a
 /// terminal); each non-empty line goes to the bot's `say`, which posts it as its platform's webhook and returns what to
@@ -27,6 +28,22 @@ struct ChatLoop {
             let text = line.trimmingSpaces
             if text.isEmpty { continue }
             for output in try say(text) { print(output) }
+        }
+    }
+
+    /// What both simulators open before the first line: the configuration, an HTTP client for the webhooks, a
+    /// PostgreSQL connection to watch the replies settle, and who the simulated customer is (`id`, or a new one).
+    struct Setup {
+        let config: AppConfig
+        let http = HTTPClient()
+        let connection: PostgresConnection
+        let customer: Int64
+
+        init(id: Int64?, newIDsFrom base: Int64) throws {
+            (self.config, _) = ProcessSetup.load("botctl")
+            self.connection = try PostgresConnection(conninfo: self.config.infrastructure.databaseURL)
+            var generator = SystemRandomNumberGenerator()
+            self.customer = id ?? base + Int64(generator.next() % 99_999_999)
         }
     }
 
