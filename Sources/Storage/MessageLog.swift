@@ -42,9 +42,18 @@ public struct MessageLog: Sendable {
 
     /// Which of these messages were handled already: their ids, as one statement of a read pipeline (`handled(in:)`
     /// reads its rows).
+    ///
+    /// One lookup per id (a `LIMIT 1` lateral on the `(source, message_id)` key), not `message_id = ANY($2)`: the
+    /// statement is prepared once per connection, and a generic plan made while the table was small can stay a
+    /// sequential scan as it grows (see `Outbox`'s outcome statements).
     public func handledStatement(messageIDs: [String]) -> PostgresStatement {
         PostgresStatement(
-            "SELECT message_id FROM message_logs WHERE source = $1 AND message_id = ANY($2::text[]) AND success",
+            """
+            SELECT t.message_id FROM unnest($2::text[]) AS t(message_id)
+            CROSS JOIN LATERAL (
+                SELECT 1 FROM message_logs m WHERE m.source = $1 AND m.message_id = t.message_id AND m.success LIMIT 1
+            ) AS logged
+            """,
             [self.source, PostgresArray.literal(messageIDs)])
     }
 
