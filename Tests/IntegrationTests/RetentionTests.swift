@@ -10,10 +10,11 @@ import Testing
 
 /// Retention end to end, by running the executables: rows and dead letters older than the retention are reported
 /// by `botctl prune --dry-run` (which changes nothing), removed by `cron-prune` in batches, and young ones stay.
-/// A fresh database and Redis db 9, so no other suite's rows or dead letters are counted or touched.
+/// A fresh database and Redis db 10 (OperatorToolsTests has 9, MonitoringTests 11, AlertsTests 12), so no other
+/// suite's rows or dead letters are counted or touched.
 @Suite("Retention: botctl prune --dry-run and cron-prune", .stack)
 struct RetentionTests {
-    static let redisDatabase = "9"
+    static let redisDatabase = "10"
 
     @Test func dryRunReportsOldRowsAndPruneDeletesOnlyThem() throws {
         try TestStack.withFreshDatabase { conninfo in
