@@ -16,8 +16,9 @@ cleanup() {
   scripts/stack.sh stop "$DIR" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-LOG_LEVEL=warning scripts/stack.sh start "$DIR" "$BIN" test
+STACK_PG_STAT_STATEMENTS=1 LOG_LEVEL=warning scripts/stack.sh start "$DIR" "$BIN" test
 set -a; source "$DIR/stack.env"; set +a
+psql -q "$DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 STACK_DIR=$(cd "$DIR" && pwd)
 env_run() { CHATBOTS_ENV_FILE="$DIR/stack.env" LOG_LEVEL=warning exec "$@"; }  # exec: $! is the job itself
 wrkrun() { wrk -t2 -c32 -d"${RUN_SECONDS}s" --latency "$@" 2>&1; }
@@ -151,6 +152,7 @@ redis-cli -p "$STACK_REDIS_PORT" del 'rl:{chat2desk}' >/dev/null
 # CPU per step: steps/s moves with whatever else the shared machine runs, CPU per step much less, and it says
 # which process to work on.
 pg0=$(ticks $(pg_pids)); redis0=$(ticks "$redis_pid"); nginx0=$(ticks $(nginx_pids))
+psql -qtA "$DATABASE_URL" -c "SELECT pg_stat_statements_reset()" >/dev/null
 start=$(date +%s.%N)
 (CHAT2DESK_API_URL="$STACK_NGINX_URL/bench/chat2desk" CHAT2DESK_RATE_LIMIT_PER_MINUTE=${RL:-1000000} \
   env_run "$BIN/cron-drain" --seconds 600 --concurrency "$workers") & dpid=$!
@@ -162,6 +164,13 @@ parts = {'drain': $(ticks "$dpid"), 'PostgreSQL': $(ticks $(pg_pids)) - $pg0, 'R
 total = sum(parts.values())
 print(f'{total / hz / n * 1e6:.0f} µs (' + ', '.join(f'{k} {v / hz / n * 1e6:.0f}' for k, v in parts.items()) + ')')")
 drain_rss=$(grep VmHWM "/proc/$dpid/status" | awk '{print $2/1024 " MiB"}')
+# Where PostgreSQL's share goes: each statement's calls and execution time per step. The time is wall-clock inside
+# PostgreSQL (on 2 shared cores it includes waiting for a CPU), so read it as shares, next to the CPU figures above.
+statements=$(psql -qtA -F $'\t' "$DATABASE_URL" -c "
+  SELECT round(calls::numeric / $queued, 2), round((total_exec_time * 1000 / $queued)::numeric, 1),
+    round(100 * total_exec_time / sum(total_exec_time) OVER ()), left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+  FROM pg_stat_statements WHERE calls >= $queued / 100 ORDER BY total_exec_time DESC LIMIT 12" |
+  awk -F'\t' '{gsub(/\|/, "\\|", $4); printf "| %s | %s µs | %s %% | `%s…` |\n", $1, $2, $3, $4}')
 kill -TERM $dpid; wait $dpid || true
 steps=$(python3 -c "print(f'{$queued/($end-$start):.0f}')")
 
@@ -187,4 +196,10 @@ kill -TERM $dpid; wait $dpid || true
   echo "| drain CPU per step (all processes; target ≤ 400 µs) | $cpu |"
   echo "| reply latency, webhook accepted → fake Chat2Desk got the reply, 100 msg/s for 10 s | $latency |"
   echo "| peak RSS (VmHWM) responder after load / drainer | $responder_rss / $drain_rss |"
+  echo
+  echo "The drain's PostgreSQL statements (pg_stat_statements, per dialog step; execution time is wall-clock):"
+  echo
+  echo "| calls per step | execution per step | share | statement |"
+  echo "|---|---|---|---|"
+  echo "$statements"
 } | tee -a "$OUT"

@@ -6,6 +6,8 @@
 #   scripts/stack.sh stop DIR                       stop every process started here (by PID), nothing else
 #   scripts/stack.sh redis-stop DIR | redis-start DIR | redis-kill DIR | pg-stop DIR | pg-start DIR
 #
+# STACK_PG_STAT_STATEMENTS=1 loads pg_stat_statements into PostgreSQL (the bench's statement breakdown).
+#
 # Ports are free loopback ports picked at start; DIR/stack.env lists them for tests and tools.
 set -euo pipefail
 
@@ -39,6 +41,8 @@ start_pg() {
   fi
   local extra=""
   [ "$MODE" = test ] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  # `make bench` reads where the drain's PostgreSQL time goes from pg_stat_statements (Debian's postgresql ships it).
+  [ -n "${STACK_PG_STAT_STATEMENTS:-}" ] && extra="$extra -c shared_preload_libraries=pg_stat_statements"
   as_pg "$PG_BIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w -t 30 start \
     -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$pgdir/sock -c max_connections=300 $extra" >/dev/null
   as_pg cat "$pgdir/data/postmaster.pid" | head -1 >"$PIDS/postgres.pid"

@@ -89,7 +89,7 @@ public final class HTTPClient {
             let collector = Unmanaged<ResponseCollector>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
             if let data {
-                collector.addHeaderLine(String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self))
+                collector.addHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
             }
             return length
         }
@@ -157,16 +157,35 @@ private final class ResponseCollector {
     var limit: Int?
     var exceededLimit = false
 
-    func addHeaderLine(_ line: String) {
-        if line.hasPrefix("HTTP/") {
+    /// One header line as libcurl hands it over (with its CRLF). Names and the edges of values are ASCII in practice,
+    /// so they are cut and lower-cased on the bytes; only the value and the name become Strings (a send to a desk
+    /// or a bot API reads a dozen lines per reply).
+    func addHeaderLine(_ line: UnsafeRawBufferPointer) {
+        if line.starts(with: "HTTP/".utf8) {
             // A new status line (redirect or 100 Continue): headers of earlier responses are dropped.
             self.headers = [:]
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingWhitespace()
-        self.headers[name] = value
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = line[..<colon]
+        var start = colon + 1
+        var end = line.count
+        while start < end, Self.isASCIIWhitespace(line[start]) { start += 1 }
+        while end > start, Self.isASCIIWhitespace(line[end - 1]) { end -= 1 }
+        let value = String(decoding: line[start..<end], as: UTF8.self)
+        if name.allSatisfy({ $0 < 0x80 }) {
+            self.headers[String(decoding: name.map { Self.asciiLowercased($0) }, as: UTF8.self)] = value.trimmingWhitespace()
+        } else {
+            self.headers[String(decoding: name, as: UTF8.self).lowercased()] = value.trimmingWhitespace()
+        }
+    }
+
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
     }
 }
 

@@ -257,7 +257,19 @@ public enum MetricField {
     }
 
     static func sanitize(_ value: String) -> String {
-        String(value.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.:-".contains($0)) ? $0 : "_" })
+        // Label values are nearly always clean already (queue and provider names, outcomes): checking the bytes is
+        // much cheaper than mapping Characters, and a count is recorded for every message and reply.
+        if value.utf8.allSatisfy(Self.isClean) { return value }
+        return String(value.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.:-".contains($0)) ? $0 : "_" })
+    }
+
+    private static func isClean(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     /// Renders the stored sums of `counters` and `histograms` (every known family, also when nothing was counted

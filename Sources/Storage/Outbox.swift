@@ -86,8 +86,13 @@ public struct Outbox: Sendable {
     }
 
     public let channel: String
+    /// The reply-latency series of this channel, its field names worked out once (not per reply).
+    private let replyLatency: HistogramSeries
 
-    public init(channel: String) { self.channel = channel }
+    public init(channel: String) {
+        self.channel = channel
+        self.replyLatency = MetricCatalog.replyLatency.series([("provider", channel)])
+    }
 
     /// Adds a message; a second add with the same `sourceKey` (a re-run step) is ignored. `acceptedAt` is when the
     /// webhook it answers was accepted (unix seconds), for the reply-latency histogram.
@@ -242,8 +247,7 @@ public struct Outbox: Sendable {
                         delivered += 1
                         self.count("sent")
                         if let acceptedAt = message.acceptedAt {
-                            Metrics.shared.observe(
-                                MetricCatalog.replyLatency, [("provider", self.channel)], max(0, Clock.system.now() - acceptedAt))
+                            Metrics.shared.observe(self.replyLatency, max(0, Clock.system.now() - acceptedAt))
                         }
                     case .rejected(let error):
                         self.count("dead")
