@@ -143,11 +143,11 @@ queued=$(redis-cli -p "$STACK_REDIS_PORT" get 'q:{shoro}:depth')
 # Drain throughput: every queued webhook above is a dialog step (first message of 1000 clients, then
 # re-prompts), processed with replies delivered to nginx's Chat2Desk stand-in (/bench/chat2desk answers like
 # Chat2Desk; the Python fake tops out near 2k requests/s and would measure itself). With a backlog each worker
-# claims up to DRAIN_BATCH_SIZE (default 8) conversations in one Redis call and steps them in one PostgreSQL
+# claims up to DRAIN_BATCH_SIZE (default 16) conversations in one Redis call and steps them in one PostgreSQL
 # transaction; workers still wait on round trips (the AOF fsync of each ack+claim, the HTTP replies), so more
 # workers than cores pay off. The rate limit is raised out of the way (the production default is 300/min).
 workers=${BENCH_DRAIN_WORKERS:-8}
-batch=${DRAIN_BATCH_SIZE:-8}  # the drain's default unless the caller exported another
+batch=${DRAIN_BATCH_SIZE:-16}  # the drain's default unless the caller exported another
 redis-cli -p "$STACK_REDIS_PORT" del 'rl:{chat2desk}' >/dev/null
 # CPU per step: steps/s moves with whatever else the shared machine runs, CPU per step much less, and it says
 # which process to work on.

@@ -140,7 +140,7 @@ public struct AppConfig: Sendable {
             allowNonDurableRedis: reader.bool("REDIS_ALLOW_NON_DURABLE", default: false))
         self.queue = Queue(
             concurrency: reader.int("DRAIN_CONCURRENCY", default: 5, range: 1...50),
-            batchSize: reader.int("DRAIN_BATCH_SIZE", default: 8, range: 1...50),
+            batchSize: reader.int("DRAIN_BATCH_SIZE", default: 16, range: 1...50),
             runSeconds: reader.seconds("DRAIN_RUN_SECONDS", default: 55, range: 0...3600),
             leaseSeconds: reader.seconds("QUEUE_LEASE_SECONDS", default: 30, range: 1...3600),
             maxAttempts: reader.int("QUEUE_MAX_ATTEMPTS", default: 3, range: 1...100),
