@@ -5,20 +5,25 @@ public enum PostgresArray {
     /// escaped, so no value (commas, braces, quotes, the word NULL, an empty string) can change the array's shape.
     /// `nil` becomes SQL NULL.
     public static func literal(_ values: [String?]) -> String {
-        var text = "{"
+        // Built as UTF-8 bytes and made a String once: appending to a String scalar by scalar was 5 % of a drain's CPU.
+        // `"` and `\` are ASCII, so they never occur inside a multi-byte character and can be escaped byte by byte.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        bytes.append(UInt8(ascii: "{"))
         for (index, value) in values.enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let value else {
-                text += "NULL"
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            text += "\""
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

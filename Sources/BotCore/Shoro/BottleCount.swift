@@ -17,7 +17,12 @@ public enum BottleCount: Sendable {
     /// Two different numbers are unreadable unless exactly one of them is followed by a bottle word
     /// ("3 бутылки, дом 95", "2 шт, после 5"), and never when the answer offers a choice ("2 или 3", "2-3 штуки").
     public static func parse(_ text: String) -> Result {
-        let mentions = self.numbers(in: self.scan(text))
+        self.parse(FoldedText(text))
+    }
+
+    /// `parse(_:)` of a message already folded.
+    static func parse(_ text: FoldedText) -> Result {
+        let mentions = self.numbers(in: self.scan(folded: text.folded))
         var numbers = Set(mentions.map(\.value))
         if numbers.count > 1, !self.offersChoice(text) {
             numbers = Set(mentions.filter(\.countsBottles).map(\.value))
@@ -33,11 +38,11 @@ public enum BottleCount: Sendable {
     }
 
     /// Whether the answer names alternatives: "или", "either … or", a range like "2-3".
-    static func offersChoice(_ text: String) -> Bool {
-        if ShoroWords.tokens(text).contains(where: { Self.alternatives.contains($0) }) { return true }
+    static func offersChoice(_ text: FoldedText) -> Bool {
+        if text.tokens.contains(where: { Self.alternatives.contains($0) }) { return true }
         var sawDigit = false
         var dashAfterDigit = false
-        for character in text {
+        for character in text.text {
             if ShoroWords.isASCIIDigit(character) {
                 if dashAfterDigit { return true }
                 sawDigit = true
@@ -60,8 +65,8 @@ public enum BottleCount: Sendable {
         case word(String)
     }
 
-    /// Splits text into digit runs and words; digits and letters are split even when glued.
-    static func scan(_ text: String) -> [Piece] {
+    /// Splits folded text into digit runs and words; digits and letters are split even when glued.
+    static func scan(folded: String) -> [Piece] {
         var pieces: [Piece] = []
         var digits = ""
         var word = ""
@@ -81,7 +86,7 @@ public enum BottleCount: Sendable {
                 word = ""
             }
         }
-        for character in ShoroWords.fold(text) {
+        for character in folded {
             if ShoroWords.isASCIIDigit(character) {
                 if !word.isEmpty { flush() }
                 if digits.isEmpty {

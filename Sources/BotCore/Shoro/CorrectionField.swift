@@ -6,7 +6,12 @@ public enum CorrectionField: String, Sendable, Codable, Equatable, CaseIterable 
     /// number "1"–"4"; several fields is nil. A number beside a field name is part of the sentence ("поменяйте на 4
     /// бутыли" is about bottles, not option 4).
     public static func parse(_ text: String) -> CorrectionField? {
-        let tokens = ShoroWords.tokens(text)
+        self.parse(FoldedText(text))
+    }
+
+    /// `parse(_:)` of a message already folded.
+    static func parse(_ text: FoldedText) -> CorrectionField? {
+        let tokens = text.tokens
         var chosen = Set(tokens.compactMap { Self.words[$0] })
         if chosen.isEmpty {
             chosen = Set(tokens.compactMap { Self.menu[$0] })

@@ -16,30 +16,45 @@ public enum LanguageDetector: Sendable {
     /// Kyrgyz letters or words mean Kyrgyz; Latin without Cyrillic means English; other Cyrillic means
     /// Russian; text without letters (digits, punctuation, emoji) gives nil and keeps the current language.
     public static func guess(_ text: String) -> Guess? {
-        let folded = ShoroWords.fold(text)
-        let tokens = ShoroWords.tokens(text)
-        if folded.contains(where: { Self.kyrgyzLetters.contains($0) })
-            || tokens.contains(where: { Self.kyrgyzWords.contains($0) })
-        {
+        self.guess(FoldedText(text))
+    }
+
+    /// `guess(_:)` of a message already folded.
+    static func guess(_ text: FoldedText) -> Guess? {
+        if Self.hasKyrgyzLetter(text.folded) || text.tokens.contains(where: { Self.kyrgyzWords.contains($0) }) {
             return Guess(language: .ky, isClear: true)
         }
-        let (hasLatin, hasCyrillic) = ShoroWords.scripts(folded)
+        let (hasLatin, hasCyrillic) = ShoroWords.scripts(text.folded)
         if hasLatin && !hasCyrillic {
-            return Guess(language: .en, isClear: tokens.contains(where: { Self.englishWords.contains($0) }))
+            return Guess(language: .en, isClear: text.tokens.contains(where: { Self.englishWords.contains($0) }))
         }
         if hasCyrillic {
-            return Guess(language: .ru, isClear: tokens.contains(where: { Self.russianWords.contains($0) }))
+            return Guess(language: .ru, isClear: text.tokens.contains(where: { Self.russianWords.contains($0) }))
         }
         return nil
     }
 
     /// The language to talk in after `text`: any guess while nothing was known, afterwards only a clear one.
     public static func next(after text: String, current: ShoroLanguage, settled: Bool) -> ShoroLanguage {
-        guard let guess = self.guess(text) else { return current }
+        self.next(after: self.guess(text), current: current, settled: settled)
+    }
+
+    /// `next(after:current:settled:)` for a message already guessed.
+    static func next(after guess: Guess?, current: ShoroLanguage, settled: Bool) -> ShoroLanguage {
+        guard let guess else { return current }
         return !settled || guess.isClear ? guess.language : current
     }
 
+    /// Whether `folded` has a Kyrgyz letter as a `Character` of its own (not one carrying a combining mark).
+    private static func hasKyrgyzLetter(_ folded: String) -> Bool {
+        // None of the letters has a decomposed form, so text without their scalars has none of them; the slower
+        // `Character` comparison only runs on text that does.
+        folded.unicodeScalars.contains { Self.kyrgyzScalars.contains($0) }
+            && folded.contains { Self.kyrgyzLetters.contains($0) }
+    }
+
     private static let kyrgyzLetters: Set<Character> = ["ң", "ө", "ү"]
+    private static let kyrgyzScalars: [Unicode.Scalar] = ["ң", "ө", "ү"]
 
     private static let kyrgyzWords: Set<String> = [
         "салам", "саламатсызбы", "саламатсыздарбы", "ооба", "жок", "рахмат", "керек", "суу",

@@ -6,7 +6,12 @@ public enum ShoroCommand: String, Sendable, Equatable {
     ///
     /// The whole message must be the command so an address like "ул. Стоп-Сигнальная" is not a cancel.
     public static func parse(_ text: String) -> ShoroCommand? {
-        let tokens = ShoroWords.tokens(text).filter { !Self.filler.contains($0) }
+        self.parse(FoldedText(text))
+    }
+
+    /// `parse(_:)` of a message already folded.
+    static func parse(_ text: FoldedText) -> ShoroCommand? {
+        let tokens = text.tokens.filter { !Self.filler.contains($0) }
         guard !tokens.isEmpty else { return nil }
         if Self.cancelPhrases.contains(tokens) { return .cancel }
         if Self.restartPhrases.contains(tokens) { return .restart }

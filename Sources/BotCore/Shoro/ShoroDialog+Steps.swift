@@ -8,7 +8,7 @@ extension ShoroDialog {
     }
 
     /// "Deliver to your last address again?": yes skips to the bottle count, no asks for an address.
-    mutating func handleReuse(_ text: String) -> [Effect] {
+    mutating func handleReuse(_ text: FoldedText) -> [Effect] {
         switch YesNo.parse(text) {
         case .yes:
             self.address = self.returning?.lastAddress
@@ -46,7 +46,7 @@ extension ShoroDialog {
     }
 
     /// The number of bottles; a valid count always leads to the summary.
-    mutating func handleBottles(_ text: String) -> [Effect] {
+    mutating func handleBottles(_ text: FoldedText) -> [Effect] {
         guard case .count(let bottles) = BottleCount.parse(text) else {
             return [.reply(.invalidBottles(min: BottleCount.allowed.lowerBound, max: BottleCount.allowed.upperBound))]
         }
@@ -55,7 +55,7 @@ extension ShoroDialog {
     }
 
     /// Yes places the order; no asks what to change.
-    mutating func handleConfirmation(_ text: String) -> [Effect] {
+    mutating func handleConfirmation(_ text: FoldedText) -> [Effect] {
         switch YesNo.parse(text) {
         case .yes:
             return self.complete()
@@ -68,8 +68,8 @@ extension ShoroDialog {
     }
 
     /// Which field to change; a new phone number typed straight away is taken as the correction.
-    mutating func handleCorrection(_ text: String) -> [Effect] {
-        if let phone = KyrgyzPhone.find(in: text).value {
+    mutating func handleCorrection(_ text: FoldedText) -> [Effect] {
+        if let phone = KyrgyzPhone.find(in: text.text).value {
             self.phone = phone
             return self.showSummary()
         }

@@ -106,36 +106,37 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
         // A person has the conversation: the message is logged by the runtime, and the bot says nothing.
         if self.isPaused(at: now) { return [] }
         self.pause = nil
-        let text: String
+        // Folded and split once, for every parser below.
+        let message: FoldedText
         switch event {
         case .nonText: return self.handleNonText()
         case .humanRequest(let words, let teamHours, let pauseSeconds):
-            self.updateLanguage(from: words)
+            self.updateLanguage(from: FoldedText(words))
             return self.requestHuman(teamHours: teamHours, pauseSeconds: pauseSeconds, now: now)
-        case .text(let words): text = words
+        case .text(let words): message = FoldedText(words)
         }
 
-        let command = ShoroCommand.parse(text)
+        let command = ShoroCommand.parse(message)
         // Street names ("Чүй", "Manas") say nothing about the customer's language.
         if command != nil || self.state != .waitingAddress || !self.languageSettled {
-            self.updateLanguage(from: text)
+            self.updateLanguage(from: message)
         }
         switch command {
         case .cancel: return self.cancel()
         case .restart: return self.restart()
         case nil: break
         }
-        if self.state != .initial, text.trimmingWhitespace().isEmpty, let question = self.currentQuestion {
+        if self.state != .initial, message.text.trimmingWhitespace().isEmpty, let question = self.currentQuestion {
             return [.reply(question)]
         }
         switch self.state {
         case .initial: return self.open()
-        case .waitingReuse: return self.handleReuse(text)
-        case .waitingAddress: return self.handleAddress(text)
-        case .waitingPhone: return self.handlePhone(text)
-        case .waitingBottles: return self.handleBottles(text)
-        case .waitingConfirmation: return self.handleConfirmation(text)
-        case .waitingCorrection: return self.handleCorrection(text)
+        case .waitingReuse: return self.handleReuse(message)
+        case .waitingAddress: return self.handleAddress(message.text)
+        case .waitingPhone: return self.handlePhone(message.text)
+        case .waitingBottles: return self.handleBottles(message)
+        case .waitingConfirmation: return self.handleConfirmation(message)
+        case .waitingCorrection: return self.handleCorrection(message)
         case .completed, .cancelled: return []
         }
     }
@@ -211,9 +212,10 @@ public struct ShoroDialog: Sendable, Codable, Equatable {
     }
 
     /// Sets `language` from the message when it clearly says which one the customer uses.
-    mutating func updateLanguage(from text: String) {
-        self.language = LanguageDetector.next(after: text, current: self.language, settled: self.languageSettled)
-        if LanguageDetector.guess(text) != nil {
+    mutating func updateLanguage(from text: FoldedText) {
+        let guess = LanguageDetector.guess(text)
+        self.language = LanguageDetector.next(after: guess, current: self.language, settled: self.languageSettled)
+        if guess != nil {
             self.languageSettled = true
         }
     }

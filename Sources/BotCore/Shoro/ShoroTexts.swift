@@ -40,7 +40,8 @@ public struct ShoroTexts: Sendable {
     /// What `text` asks for besides an answer, when it contains one of the catalog's phrases as whole words
     /// ("ул. Операторская 5" asks for nothing).
     public func intent(of text: String) -> ShoroIntent? {
-        self.intentPhrases.first { $0.phrases.matches(text) }?.intent
+        let words = ShoroWords.tokens(text)
+        return self.intentPhrases.first { $0.phrases.matches(words: words) }?.intent
     }
 
     /// The text of `reply` in `language`, placeholders filled.

@@ -7,12 +7,18 @@ public enum YesNo: String, Sendable, Equatable, Codable {
     /// A "but" ("да, но адрес другой") also reads as `.no`: the customer wants something changed.
     /// Long messages and messages without a known answer word are nil (ask again).
     public static func parse(_ text: String) -> YesNo? {
+        self.parse(FoldedText(text))
+    }
+
+    /// `parse(_:)` of a message already folded.
+    static func parse(_ folded: FoldedText) -> YesNo? {
+        let text = folded.text
         let trimmed = text.trimmingWhitespace()
         if !trimmed.isEmpty, trimmed.allSatisfy({ $0 == "+" }) { return .yes }
         if !trimmed.isEmpty, trimmed.allSatisfy({ $0 == "-" }) { return .no }
 
         let emoji = Set(text.unicodeScalars.map(\.value))
-        let tokens = ShoroWords.tokens(text)
+        let tokens = folded.tokens
         if tokens.contains(where: { Self.negations.contains($0) || Self.contrasts.contains($0) })
             || !emoji.isDisjoint(with: Self.noEmoji)
         {
