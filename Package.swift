@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform", "Storage",
+                "Academy", "AcademyTime", "BotCore", "Clients", "Curl", "Edge", "Messages", "Platform", "Postgres", "Storage",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
