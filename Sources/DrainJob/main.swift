@@ -74,7 +74,7 @@ struct DrainJob: ParsableCommand {
                     _ = try? drain.postgres.with { try drain.step.expireIdleDialogs(now: Clock.system.now(), on: $0) }
                 }
                 QueueWorker(queue: InboundQueue.shoro, settings: config.queue, logger: logger, isOutage: Outage.isOutage)
-                    .run(redis: drain.redis, stop: stop, deadline: deadline, batchSize: config.queue.batchSize) {
+                    .run(redis: drain.redis, stop: stop, deadline: deadline, batchSize: config.queue.batchSize, workers: shoroWorkers) {
                         drain.handle($0, extendLeases: $1)
                     }
             } else if let academy = config.academy, let (dialog, zone) = academyLoaded {

@@ -144,12 +144,17 @@ public struct InboundQueue: Sendable {
     /// Claims the head messages of up to `max` due conversations (oldest due first) in one script: under a
     /// backlog a worker takes several conversations per round trip; when one is due it gets that one at once.
     /// Each conversation is leased on its own, so every guarantee of `claim` holds per conversation.
-    public func claim(upTo max: Int, leaseSeconds: Double, on redis: RedisConnection) throws -> ClaimResult {
+    ///
+    /// `workers` is how many workers of the caller's process claim from this queue: each takes its share of what is
+    /// due (`ceil(due / workers)`, at most `max`). A batch's replies go out one after another, so ten due conversations
+    /// taken by one worker of five would wait for each other while four workers idle; taken two each, they are
+    /// answered in parallel. Only a backlog of `max` per worker fills whole batches.
+    public func claim(upTo max: Int, sharedBy workers: Int = 1, leaseSeconds: Double, on redis: RedisConnection) throws -> ClaimResult {
         let token = Self.makeToken()
         while true {
             let reply = try redis.evaluate(
                 Scripts.claim, keys: self.claimKeys,
-                arguments: self.claimArguments(max: max, leaseSeconds: leaseSeconds, token: token))
+                arguments: self.claimArguments(max: max, workers: workers, leaseSeconds: leaseSeconds, token: token))
             if let result = try self.claimResult(reply, token: token) { return result }
             // only conversations with an empty list were due, and were cleaned up; look again
         }
@@ -159,16 +164,16 @@ public struct InboundQueue: Sendable {
     /// (see `claim(upTo:)`) in one round trip, which halves the Redis writes a busy worker waits for (each
     /// one is an fsync with `appendfsync always`), and covers a whole batch with one of them.
     public func acknowledgeAndClaim(
-        _ deliveries: [Delivery], upTo max: Int, leaseSeconds: Double, on redis: RedisConnection
+        _ deliveries: [Delivery], upTo max: Int, sharedBy workers: Int = 1, leaseSeconds: Double, on redis: RedisConnection
     ) throws -> (acknowledged: [Bool], next: ClaimResult) {
         let token = Self.makeToken()
         let replies = try redis.evaluate([
             (Scripts.acknowledge, self.acknowledgeKeys, [self.prefix] + deliveries.flatMap { [$0.conversation, $0.token] }),
-            (Scripts.claim, self.claimKeys, self.claimArguments(max: max, leaseSeconds: leaseSeconds, token: token)),
+            (Scripts.claim, self.claimKeys, self.claimArguments(max: max, workers: workers, leaseSeconds: leaseSeconds, token: token)),
         ])
         let acknowledged = try self.flags(replies[0], count: deliveries.count, script: "acknowledge")
         if let next = try self.claimResult(replies[1], token: token) { return (acknowledged, next) }
-        return (acknowledged, try self.claim(upTo: max, leaseSeconds: leaseSeconds, on: redis))
+        return (acknowledged, try self.claim(upTo: max, sharedBy: workers, leaseSeconds: leaseSeconds, on: redis))
     }
 
     private var claimKeys: [String] { [self.scheduleKey, self.attemptsKey, self.ownerKey, self.stallsKey] }
@@ -176,8 +181,8 @@ public struct InboundQueue: Sendable {
         [self.scheduleKey, self.attemptsKey, self.ownerKey, self.depthKey, self.wakeKey, self.stallsKey]
     }
 
-    private func claimArguments(max: Int, leaseSeconds: Double, token: String) -> [String] {
-        [String(Int64(leaseSeconds * 1000)), token, self.prefix, String(Swift.max(1, max))]
+    private func claimArguments(max: Int, workers: Int, leaseSeconds: Double, token: String) -> [String] {
+        [String(Int64(leaseSeconds * 1000)), token, self.prefix, String(Swift.max(1, max)), String(Swift.max(1, workers))]
     }
 
     /// The claim script's reply; nil when it only cleaned up empty conversations (claim again).
@@ -400,13 +405,20 @@ enum Scripts {
         return 1
         """)
 
-    // KEYS: sched, attempts, owner, stalls. ARGV: lease ms, token, prefix, max conversations.
+    // KEYS: sched, attempts, owner, stalls. ARGV: lease ms, token, prefix, max conversations, workers sharing the
+    // queue (each takes ceil(due / workers), at most the max).
     // Replies {1, conversation, message, attempt, ...} for each claimed conversation; {2} when every due
     // conversation had an empty list (cleaned up: claim again); {0[, ms until the next is due]} when nothing is due.
     static let claim = RedisScript(
         """
         \(now)
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
+        local limit = tonumber(ARGV[4])
+        local workers = tonumber(ARGV[5])
+        if limit > 1 and workers > 1 then
+          local dueCount = redis.call('ZCOUNT', KEYS[1], '-inf', now)
+          limit = math.max(1, math.min(limit, math.ceil(dueCount / workers)))
+        end
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
         if #due == 0 then
           local nextDue = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
           if nextDue[2] then return {0, math.max(0, tonumber(nextDue[2]) - now)} end

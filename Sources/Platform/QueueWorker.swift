@@ -46,12 +46,13 @@ public struct QueueWorker {
         }
     }
 
-    /// Like `run(handle:)`, but claims up to `batchSize` conversations at a time (as many as are due) and hands
-    /// them over together, so a handler can share round trips and a transaction among them. Every
-    /// conversation keeps its own lease, attempts, retries and dead letter.
+    /// Like `run(handle:)`, but claims up to `batchSize` conversations at a time (its share of those due, see
+    /// `InboundQueue.claim(upTo:sharedBy:)`) and hands them over together, so a handler can share round trips and a
+    /// transaction among them. Every conversation keeps its own lease, attempts, retries and dead letter.
+    /// - Parameter workers: the workers of this process that run on the queue.
     /// - Parameter handleBatch: one result per delivery, in order; `extendLeases` extends every lease of the batch.
     public func run(
-        redis: LazyRedis, stop: StopFlag, deadline: Double, batchSize: Int,
+        redis: LazyRedis, stop: StopFlag, deadline: Double, batchSize: Int, workers: Int = 1,
         handleBatch: (_ deliveries: [InboundQueue.Delivery], _ extendLeases: () -> Void) -> [Result<Void, any Error>]
     ) {
         // Handled messages are acknowledged together with the next claim (one Redis round trip, one fsync wait).
@@ -64,12 +65,13 @@ public struct QueueWorker {
                     // Kept until Redis confirms: a handled message whose acknowledgement was lost to a Redis outage would
                     // come back after its lease and spend an attempt though nothing was wrong with it.
                     let (acknowledged, next) = try self.queue.acknowledgeAndClaim(
-                        handled, upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
+                        handled, upTo: batchSize, sharedBy: workers, leaseSeconds: self.settings.leaseSeconds, on: connection)
                     for (delivery, acknowledged) in zip(handled, acknowledged) where !acknowledged { self.warnLeaseLost(delivery) }
                     handled = []
                     claimed = next
                 } else {
-                    claimed = try self.queue.claim(upTo: batchSize, leaseSeconds: self.settings.leaseSeconds, on: connection)
+                    claimed = try self.queue.claim(
+                        upTo: batchSize, sharedBy: workers, leaseSeconds: self.settings.leaseSeconds, on: connection)
                 }
                 switch claimed {
                 case .empty(let nextDueIn):
