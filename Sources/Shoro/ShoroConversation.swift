@@ -40,7 +40,7 @@ public enum ShoroConversation {
                 PostgresStatement("BEGIN"),
                 PostgresStatement("SELECT dialog::text AS dialog FROM shoro_dialogs WHERE client_id = $1 FOR UPDATE", [clientID]),
             ])
-            let stored = try rows[1].first.flatMap { row in
+            let stored = rows[1].first.flatMap { row in
                 try? JSONDecoder().decode(ShoroDialog.self, from: Data((try row.decode("dialog", as: String.self)).utf8))
             }
             let date = Date(timeIntervalSince1970: now)

@@ -1,8 +1,8 @@
 public import BotCore
-public import Clients
+import Clients
 import Curl
 import FoundationEssentials
-public import Logging
+import Logging
 import Messages
 public import Platform
 import Postgres

@@ -263,6 +263,30 @@ struct LessonBookingTests {
         #expect(try fakes.zoomTokenCalls() == before + 1)
     }
 
+    /// The token endpoint failing is retried (a second token is harmless); a Retry-After longer than the policy waits
+    /// ends the attempts at once, with the failure.
+    @Test func aZoomTokenEndpointThatFailsIsRetried() throws {
+        let fakes = try BookingFakes()
+        try fakes.zoomFault(#"{"route": "^/oauth/token$", "method": "POST", "mode": "status", "status": 503, "times": 2}"#)
+        let zoom = ZoomClient(
+            settings: fakes.zoomSettings, http: TestStack.httpClient(), redis: nil, logger: BookingFakes.silent,
+            retry: BookingFakes.fastZoom, timeout: 2, connectTimeout: 1)
+        #expect(try zoom.findMeeting(marker: "booking:none") == nil)
+        #expect(zoom.tokenRequests == 3)
+
+        try fakes.zoomFault(#"{"route": "^/oauth/token$", "method": "POST", "mode": "retry_after", "seconds": 3600, "times": 1}"#)
+        let patient = ZoomClient(
+            settings: fakes.zoomSettings, http: TestStack.httpClient(), redis: nil, logger: BookingFakes.silent,
+            retry: BookingFakes.fastZoom, timeout: 2, connectTimeout: 1)
+        do {
+            _ = try patient.findMeeting(marker: "booking:none")
+            Issue.record("expected the token request to give up")
+        } catch let error as ZoomError {
+            #expect(error.code == .unavailable)
+        }
+        #expect(patient.tokenRequests == 1)
+    }
+
     @Test func wrongZoomCredentialsAreReportedAndNotRetried() throws {
         let fakes = try BookingFakes()
         var settings = fakes.zoomSettings

@@ -91,8 +91,10 @@ public final class GoogleAuth {
 
     /// Exchanges a fresh assertion for a token, retrying what Google's library retries.
     private func requestToken() throws -> (token: String, expiresAt: Double) {
-        var attempt = 0
-        while true {
+        try OAuthTokenRequest.run(
+            provider: "google", retries: self.retry.delays.count, logger: self.logger,
+            delay: { self.retry.delay(after: $0, retryAfter: $1) }
+        ) { () throws -> OAuthTokenRequest.Outcome<GoogleError> in
             let issuedAt = Int64(self.clock.now())
             let assertion: String
             do {
@@ -107,11 +109,12 @@ public final class GoogleAuth {
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                 body: Array(body.utf8), connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
             self.tokenRequests += 1
-            let failure: GoogleError
-            var retryAfter: String?
             do {
                 let response = try self.http.perform(request)
-                if response.status == 200 { return try self.parseToken(response) }
+                if response.status == 200 {
+                    let (token, expiresAt) = try self.parseToken(response)
+                    return .issued(token: token, expiresAt: expiresAt)
+                }
                 let error = GoogleErrorBody.parse(response.text)
                 let retryable =
                     [408, 429, 500, 502, 503, 504].contains(response.status)
@@ -125,21 +128,12 @@ public final class GoogleAuth {
                         ])
                     throw GoogleError(code: .tokenRejected, status: response.status, reason: error.reason, message: error.message)
                 }
-                failure = GoogleError(code: .unavailable, status: response.status, reason: error.reason, message: error.message)
-                retryAfter = response.header("retry-after")
+                return .retryable(
+                    GoogleError(code: .unavailable, status: response.status, reason: error.reason, message: error.message),
+                    retryAfter: response.header("retry-after"))
             } catch let error as CurlError {
-                // Minting a second token is harmless, so even an ambiguous failure is retried.
-                failure = GoogleError(code: .unavailable, message: "\(error)", ambiguous: error.isAmbiguous)
+                return .retryable(GoogleError(code: .unavailable, message: "\(error)", ambiguous: error.isAmbiguous), retryAfter: nil)
             }
-            guard attempt < self.retry.delays.count else { throw failure }
-            let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
-            self.logger.warning(
-                "google token request failed; retrying",
-                metadata: [
-                    "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
-                ])
-            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
-            attempt += 1
         }
     }
 

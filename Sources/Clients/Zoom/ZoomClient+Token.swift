@@ -27,14 +27,17 @@ extension ZoomClient {
                 + GoogleAuth.percentEncoded(self.settings.accountID),
             headers: [("Authorization", "Basic " + credentials), ("Accept", "application/json")],
             body: [], connectTimeout: self.connectTimeout, totalTimeout: self.timeout)
-        var attempt = 0
-        while true {
+        return try OAuthTokenRequest.run(
+            provider: "zoom", retries: self.retry.delays.count, logger: self.logger,
+            delay: { self.retry.delay(after: $0, retryAfter: $1) }
+        ) { () throws -> OAuthTokenRequest.Outcome<ZoomError> in
             self.tokenRequests += 1
-            let failure: ZoomError
-            var retryAfter: String?
             do {
                 let response = try self.http.perform(request)
-                if response.status == 200 { return try self.parseToken(response) }
+                if response.status == 200 {
+                    let (token, expiresAt) = try self.parseToken(response)
+                    return .issued(token: token, expiresAt: expiresAt)
+                }
                 guard [408, 429, 500, 502, 503, 504].contains(response.status) else {
                     let object = JSONValue.parse(response.text)?.objectValue
                     let reason =
@@ -46,23 +49,12 @@ extension ZoomClient {
                         ])
                     throw ZoomError(code: .tokenRejected, status: response.status, message: "token: \(reason)")
                 }
-                failure = ZoomError(
-                    code: .unavailable, status: response.status, message: "token: HTTP \(response.status)")
-                retryAfter = response.header("retry-after")
+                return .retryable(
+                    ZoomError(code: .unavailable, status: response.status, message: "token: HTTP \(response.status)"),
+                    retryAfter: response.header("retry-after"))
             } catch let error as CurlError {
-                failure = ZoomError(code: .unavailable, message: "token: \(error)")
+                return .retryable(ZoomError(code: .unavailable, message: "token: \(error)"), retryAfter: nil)
             }
-            guard attempt < self.retry.delays.count, let wait = self.retry.delay(after: attempt, retryAfter: retryAfter)
-            else {
-                throw failure
-            }
-            self.logger.warning(
-                "zoom token request failed; retrying",
-                metadata: [
-                    "error": "\(failure)", "retry.in": "\(wait)", "retry.attempt": "\(attempt + 1)",
-                ])
-            TransferHeartbeat.sleep(seconds: wait)  // beats: a wait inside a drain step keeps its lease
-            attempt += 1
         }
     }
 
