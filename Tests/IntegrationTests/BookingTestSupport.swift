@@ -97,6 +97,13 @@ final class BookingFakes {
 
     static let fastZoom = ZoomRetryPolicy(delays: [0.01, 0.02, 0.04], jitter: 0)
 
+    /// A Zoom client with fast retries and no token cache in Redis (its token requests are its own).
+    func uncachedZoom(_ settings: BookingSettings.Zoom? = nil) -> ZoomClient {
+        ZoomClient(
+            settings: settings ?? self.zoomSettings, http: TestStack.httpClient(), redis: nil, logger: Self.silent,
+            retry: Self.fastZoom, timeout: 2, connectTimeout: 1)
+    }
+
     /// A Zoom client with a short timeout (2 s) and fast retries; `tokenPrefix` lets two clients share a token.
     func zoom(tokenPrefix: String, timeout: Double = 2) throws -> ZoomClient {
         ZoomClient(

@@ -268,16 +268,12 @@ struct LessonBookingTests {
     @Test func aZoomTokenEndpointThatFailsIsRetried() throws {
         let fakes = try BookingFakes()
         try fakes.zoomFault(#"{"route": "^/oauth/token$", "method": "POST", "mode": "status", "status": 503, "times": 2}"#)
-        let zoom = ZoomClient(
-            settings: fakes.zoomSettings, http: TestStack.httpClient(), redis: nil, logger: BookingFakes.silent,
-            retry: BookingFakes.fastZoom, timeout: 2, connectTimeout: 1)
+        let zoom = fakes.uncachedZoom()
         #expect(try zoom.findMeeting(marker: "booking:none") == nil)
         #expect(zoom.tokenRequests == 3)
 
         try fakes.zoomFault(#"{"route": "^/oauth/token$", "method": "POST", "mode": "retry_after", "seconds": 3600, "times": 1}"#)
-        let patient = ZoomClient(
-            settings: fakes.zoomSettings, http: TestStack.httpClient(), redis: nil, logger: BookingFakes.silent,
-            retry: BookingFakes.fastZoom, timeout: 2, connectTimeout: 1)
+        let patient = fakes.uncachedZoom()
         do {
             _ = try patient.findMeeting(marker: "booking:none")
             Issue.record("expected the token request to give up")
@@ -291,9 +287,7 @@ struct LessonBookingTests {
         let fakes = try BookingFakes()
         var settings = fakes.zoomSettings
         settings.clientSecret = "wrong"
-        let zoom = ZoomClient(
-            settings: settings, http: TestStack.httpClient(), redis: nil, logger: BookingFakes.silent,
-            retry: BookingFakes.fastZoom, timeout: 2, connectTimeout: 1)
+        let zoom = fakes.uncachedZoom(settings)
         do {
             _ = try zoom.findMeeting(marker: "x")
             Issue.record("expected a token error")
