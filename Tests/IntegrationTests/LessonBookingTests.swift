@@ -274,12 +274,8 @@ struct LessonBookingTests {
 
         try fakes.zoomFault(#"{"route": "^/oauth/token$", "method": "POST", "mode": "retry_after", "seconds": 3600, "times": 1}"#)
         let patient = fakes.uncachedZoom()
-        do {
-            _ = try patient.findMeeting(marker: "booking:none")
-            Issue.record("expected the token request to give up")
-        } catch let error as ZoomError {
-            #expect(error.code == .unavailable)
-        }
+        let error = #expect(throws: ZoomError.self) { try patient.findMeeting(marker: "booking:none") }
+        #expect(error?.code == .unavailable)
         #expect(patient.tokenRequests == 1)
     }
 
