@@ -172,12 +172,12 @@ private final class ResponseCollector {
         var end = line.count
         while start < end, Self.isASCIIWhitespace(line[start]) { start += 1 }
         while end > start, Self.isASCIIWhitespace(line[end - 1]) { end -= 1 }
-        let value = String(decoding: line[start..<end], as: UTF8.self)
-        if name.allSatisfy({ $0 < 0x80 }) {
-            self.headers[String(decoding: name.map { Self.asciiLowercased($0) }, as: UTF8.self)] = value.trimmingWhitespace()
-        } else {
-            self.headers[String(decoding: name, as: UTF8.self).lowercased()] = value.trimmingWhitespace()
-        }
+        // The Character trim after the byte trim keeps what a non-ASCII space at a value's edge always got.
+        let value = String(decoding: line[start..<end], as: UTF8.self).trimmingWhitespace()
+        let key =
+            name.allSatisfy { $0 < 0x80 }
+            ? String(decoding: name.map(Self.asciiLowercased), as: UTF8.self) : String(decoding: name, as: UTF8.self).lowercased()
+        self.headers[key] = value
     }
 
     private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
