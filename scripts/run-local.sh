@@ -6,10 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=var/run
 BIN=.build/release
+# A process's children, grandchildren and so on.
+descendants() { local child; for child in $(pgrep -P "$1"); do echo "$child"; descendants "$child"; done; }
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "stopping..."
-  for pid in "${LOOPS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  # Each loop first (so it starts nothing new), then the job it is running: Ctrl-C in a terminal reaches the jobs
+  # anyway, but a SIGTERM to this script alone would leave a running job working on for up to a minute.
+  for pid in "${LOOPS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    jobs_running=$(descendants "$pid")
+    kill "$pid" 2>/dev/null || true
+    [ -n "$jobs_running" ] && kill $jobs_running 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   scripts/stack.sh stop "$DIR" || true
   echo "stopped."
